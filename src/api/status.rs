@@ -1,0 +1,86 @@
+//! What the engine reports about itself: live counters updated by the ingest loop, and the
+//! JSON summary of `/api/status`.
+
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+
+use serde::Serialize;
+
+use prometheus::core::Collector;
+
+use crate::metrics::{Metrics, TopicCounters};
+use crate::model::EventTime;
+use crate::state::{StateSize, StateStore};
+
+/// Shared between the engine (writer) and the API (reader).
+#[derive(Debug)]
+pub struct LiveStatus {
+    started: AtomicBool,
+    watermark_ms: AtomicI64,
+}
+
+impl Default for LiveStatus {
+    fn default() -> Self {
+        LiveStatus {
+            started: AtomicBool::new(false),
+            watermark_ms: AtomicI64::new(i64::MIN),
+        }
+    }
+}
+
+impl LiveStatus {
+    pub fn mark_started(&self) {
+        self.started.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_started(&self) -> bool {
+        self.started.load(Ordering::Relaxed)
+    }
+
+    pub fn set_watermark(&self, watermark: Option<EventTime>) {
+        let ms = watermark.map_or(i64::MIN, EventTime::millis);
+        self.watermark_ms.store(ms, Ordering::Relaxed);
+    }
+
+    pub fn watermark(&self) -> Option<EventTime> {
+        match self.watermark_ms.load(Ordering::Relaxed) {
+            i64::MIN => None,
+            ms => Some(EventTime::from_millis(ms)),
+        }
+    }
+}
+
+/// The body of `/api/status`.
+#[derive(Debug, Serialize)]
+pub struct StatusReport {
+    pub started: bool,
+    pub watermark: Option<EventTime>,
+    pub state: StateSize,
+    pub records_read: u64,
+    pub records_applied: u64,
+    pub records_rejected: u64,
+    pub records_late: u64,
+    pub records_pending: i64,
+}
+
+impl StatusReport {
+    pub fn collect(metrics: &Metrics, store: &StateStore, status: &LiveStatus) -> Self {
+        let sum = |f: fn(&TopicCounters) -> u64| metrics.by_topic.iter().map(f).sum::<u64>();
+        let rejected = metrics
+            .rejected
+            .collect()
+            .iter()
+            .flat_map(|family| family.get_metric())
+            .map(|m| m.get_counter().value() as u64)
+            .sum();
+        StatusReport {
+            started: status.is_started(),
+            watermark: status.watermark(),
+            state: store.size(),
+            records_read: sum(|c| c.records.get()),
+            records_applied: sum(|c| c.applied.get()),
+            records_rejected: rejected,
+            records_late: sum(|c| c.late.get()),
+            records_pending: metrics.pending.get(),
+        }
+    }
+}

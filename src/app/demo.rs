@@ -1,0 +1,216 @@
+//! `vigil demo`: the mock cluster, a simulated province producing into it (with a bad record
+//! now and then, to show dead-lettering), the engine consuming it, and the HTTP API.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rdkafka::config::ClientConfig;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use tokio_util::sync::CancellationToken;
+
+use crate::api::{self, LiveStatus, StatusReport};
+use crate::config::Config;
+use crate::error::IoError;
+use crate::ingest::kafka;
+use crate::metrics::Metrics;
+use crate::model::EventTime;
+use crate::sim::corrupt::{self, CaseContext, RawRecord};
+use crate::sim::{Province, ReadingStream, SimRecord};
+use crate::state::StateStore;
+
+use super::mock_cluster::MockKafka;
+use super::Engine;
+
+pub struct DemoOptions {
+    pub addr: String,
+    pub enterprises: usize,
+    pub seed: u64,
+    /// Event time runs this many times faster than wall time.
+    pub speed: f64,
+    pub partitions: i32,
+}
+
+/// Runs the demo until `shutdown`.
+pub async fn run(
+    mut config: Config,
+    options: DemoOptions,
+    shutdown: CancellationToken,
+) -> Result<(), IoError> {
+    let mut topics = config.kafka.topics.clone();
+    topics.extend([
+        config.kafka.dlq_topic.clone(),
+        config.kafka.late_topic.clone(),
+    ]);
+    let cluster = MockKafka::start(&topics, options.partitions)?;
+    config.kafka.brokers = cluster.bootstrap_servers.clone();
+    // The mock cluster's first group join takes ~3 s; keep the session above it.
+    config
+        .kafka
+        .properties
+        .insert("session.timeout.ms".into(), "6000".into());
+    config.api.addr = options.addr.clone();
+
+    let engine = Engine::new(&config);
+    let status = Arc::new(LiveStatus::default());
+    let listener = tokio::net::TcpListener::bind(&config.api.addr)
+        .await
+        .map_err(IoError::Http)?;
+    let addr = listener.local_addr().map_err(IoError::Http)?;
+    println!(
+        "vigil demo: {} simulated enterprises, event time x{}",
+        options.enterprises, options.speed
+    );
+    println!("  status:  http://{addr}/api/status");
+    println!("  metrics: http://{addr}/metrics");
+    println!("  Ctrl-C to stop");
+    let router = api::router(
+        Arc::clone(&engine.metrics),
+        Arc::clone(&engine.store),
+        Arc::clone(&status),
+    );
+    let server = tokio::spawn(api::serve(listener, router, shutdown.clone()));
+    let producer = tokio::spawn(produce(
+        config.kafka.brokers.clone(),
+        options.enterprises,
+        options.seed,
+        options.speed,
+        shutdown.clone(),
+    ));
+    let reporter = tokio::spawn(report(
+        Arc::clone(&engine.metrics),
+        Arc::clone(&engine.store),
+        Arc::clone(&status),
+        shutdown.clone(),
+    ));
+    let pipeline = engine.pipeline(&config);
+    let result = kafka::run(
+        &config,
+        pipeline,
+        Arc::clone(&engine.metrics),
+        status,
+        shutdown.clone(),
+    )
+    .await;
+    shutdown.cancel();
+    let _ = tokio::join!(server, producer, reporter);
+    drop(cluster);
+    result
+}
+
+/// Produces the province's registry, then its readings paced at `speed`, with one bad record
+/// from the corruption catalogue every few seconds.
+async fn produce(
+    brokers: String,
+    enterprises: usize,
+    seed: u64,
+    speed: f64,
+    shutdown: CancellationToken,
+) {
+    let producer: FutureProducer = match ClientConfig::new()
+        .set("bootstrap.servers", &brokers)
+        .set("linger.ms", "5")
+        .create()
+    {
+        Ok(p) => p,
+        Err(error) => return tracing::error!(%error, "demo producer"),
+    };
+    let province = Province::generate(seed, enterprises, 1);
+    for record in province.registry_records() {
+        send(
+            &producer,
+            &record.topic,
+            Some(&record.key),
+            record.value.to_string().as_bytes(),
+        )
+        .await;
+    }
+    let start_wall = Instant::now();
+    let start_event = EventTime::from_millis(chrono::Utc::now().timestamp_millis());
+    let mut readings = ReadingStream::new(&province, seed, start_event);
+    let mut bad_cases = bad_records(&province, start_event).into_iter().cycle();
+    let mut next_bad = start_event.saturating_add_ms(5_000);
+    while !shutdown.is_cancelled() {
+        let Some(due) = readings.peek_time() else {
+            break;
+        };
+        let wall_due = start_wall
+            + Duration::from_secs_f64(
+                (due.millis() - start_event.millis()) as f64 / 1000.0 / speed,
+            );
+        if let Some(wait) = wall_due.checked_duration_since(Instant::now()) {
+            tokio::select! { _ = shutdown.cancelled() => break, _ = tokio::time::sleep(wait) => {} }
+        }
+        let Some(reading) = readings.next() else {
+            break;
+        };
+        send_sim(&producer, &reading).await;
+        if due >= next_bad {
+            next_bad = due.saturating_add_ms(5_000);
+            if let Some(RawRecord::Record { topic, key, value }) = bad_cases.next() {
+                send(&producer, &topic, key.as_deref(), &value).await;
+            }
+        }
+    }
+}
+
+fn bad_records(province: &Province, at: EventTime) -> Vec<RawRecord> {
+    let first = &province.enterprises[0];
+    let other = province.enterprises.get(1).unwrap_or(first);
+    let ctx = CaseContext {
+        enterprise_id: first.enterprise_id.clone(),
+        other_enterprise_id: other.enterprise_id.clone(),
+        level_target: first.indicators[0].target_code.clone(),
+        o2_target: first
+            .indicators
+            .last()
+            .map(|i| i.target_code.clone())
+            .unwrap_or_default(),
+        at,
+    };
+    corrupt::catalogue(&ctx)
+        .into_iter()
+        .filter(|case| case.setup.is_empty() && case.reason.is_some())
+        .map(|case| case.bad)
+        .filter(|bad| matches!(bad, RawRecord::Record { .. }))
+        .collect()
+}
+
+async fn send_sim(producer: &FutureProducer, record: &SimRecord) {
+    send(
+        producer,
+        record.topic,
+        Some(&record.key),
+        record.value.to_string().as_bytes(),
+    )
+    .await;
+}
+
+async fn send(producer: &FutureProducer, topic: &str, key: Option<&str>, payload: &[u8]) {
+    let mut record = FutureRecord::to(topic).payload(payload);
+    if let Some(key) = key {
+        record = record.key(key);
+    }
+    if let Err((error, _)) = producer.send(record, Duration::from_secs(5)).await {
+        tracing::warn!(%error, topic, "demo producer could not deliver");
+    }
+}
+
+/// Prints the engine's status every five seconds.
+async fn report(
+    metrics: Arc<Metrics>,
+    store: Arc<StateStore>,
+    status: Arc<LiveStatus>,
+    shutdown: CancellationToken,
+) {
+    let mut ticks = tokio::time::interval(Duration::from_secs(5));
+    ticks.tick().await;
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = ticks.tick() => {
+                let report = StatusReport::collect(&metrics, &store, &status);
+                println!("{}", serde_json::to_string(&report).unwrap_or_default());
+            }
+        }
+    }
+}

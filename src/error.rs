@@ -1,0 +1,43 @@
+//! Errors of the vigil library. One enum per concern, each variant says when it happens.
+
+use std::path::PathBuf;
+
+/// Errors loading the configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The config file could not be read.
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The TOML does not parse, or names a key vigil does not know.
+    #[error("config: {0}")]
+    Toml(#[from] toml::de::Error),
+    /// The values parse but contradict each other.
+    #[error("config: {0}")]
+    Invalid(String),
+}
+
+/// Errors of a source or sink that stop a run (bad records never do: they are dead-lettered).
+#[derive(Debug, thiserror::Error)]
+pub enum IoError {
+    /// An input file could not be opened or read.
+    #[error("{path}: {source}")]
+    File {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// An output could not be written.
+    #[error("writing {what}: {source}")]
+    Write {
+        what: String,
+        source: std::io::Error,
+    },
+    /// Kafka client creation, subscription or delivery failed.
+    #[error("kafka: {0}")]
+    Kafka(#[from] rdkafka::error::KafkaError),
+    /// The HTTP listener could not start.
+    #[error("http: {0}")]
+    Http(std::io::Error),
+}

@@ -1,0 +1,21 @@
+//! Ingest: records from a source (Kafka or a replay file) become typed events applied to
+//! state; bad records become dead letters with a stable reason code, late ones go to the
+//! late output. `pipeline` is shared by every source.
+
+pub mod dead_letter;
+pub mod decode;
+pub mod dedup;
+pub mod kafka;
+pub mod offsets;
+pub mod pending;
+pub mod pipeline;
+pub mod reason;
+pub mod record;
+pub mod replay;
+pub mod validate;
+pub mod watermark;
+
+pub use dead_letter::DeadLetter;
+pub use pipeline::{Disposition, Outcome, Pipeline};
+pub use reason::{ReasonCode, Rejection};
+pub use record::{Origin, OwnedRecord, Position, RecordRef};

@@ -1,0 +1,495 @@
+//! The ingest pipeline, shared by every source (Kafka, replay): decode → validate → check
+//! time against the partition's watermark → drop duplicates → apply to state. Each record
+//! ends in exactly one disposition: applied, held (waiting for its registry entry, resolved
+//! later), dead-lettered with a reason, or late. Nothing is dropped silently.
+
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+
+use crate::config::IngestConfig;
+use crate::metrics::Metrics;
+use crate::model::*;
+use crate::state::{EnterpriseState, PartitionState, StateRejection, StateStore};
+
+use super::dead_letter::DeadLetter;
+use super::decode;
+use super::dedup::{self, DedupFilter};
+use super::pending::{PendingBuffer, PendingRecord};
+use super::reason::{ReasonCode, Rejection};
+use super::record::{Origin, RecordRef};
+use super::validate;
+use super::watermark::Watermarks;
+
+/// Events before this instant (2000-01-01T00:00:00Z) are refused as too old.
+const EPOCH_2000_MS: i64 = 946_684_800_000;
+
+/// What became of a record.
+#[derive(Debug, PartialEq)]
+pub enum Outcome {
+    Applied,
+    /// Waiting for a registry entry; a later disposition of the same origin resolves it.
+    Held,
+    Dead(Box<DeadLetter>),
+    Late(Box<DeadLetter>),
+}
+
+#[derive(Debug, PartialEq)]
+pub struct Disposition {
+    pub origin: Origin,
+    pub outcome: Outcome,
+}
+
+struct PartitionIngest {
+    state: Arc<PartitionState>,
+    dedup: DedupFilter,
+}
+
+/// Whether a record is new input or a held record now released.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Admission {
+    New,
+    Released,
+}
+
+pub struct Pipeline {
+    state: Arc<StateStore>,
+    config: IngestConfig,
+    metrics: Arc<Metrics>,
+    partitions: FxHashMap<i32, PartitionIngest>,
+    watermarks: Watermarks,
+    pending: PendingBuffer,
+    /// Held records released by a registry entry, processed after the record that freed them.
+    released: Vec<PendingRecord>,
+    /// Dispositions of other records produced while handling one (pending overflow).
+    extra: Vec<Disposition>,
+}
+
+impl Pipeline {
+    pub fn new(state: Arc<StateStore>, config: IngestConfig, metrics: Arc<Metrics>) -> Self {
+        let watermarks = Watermarks::new(
+            config.allowed_lateness.as_millis() as i64,
+            config.idle_timeout.as_millis() as i64,
+        );
+        let pending = PendingBuffer::new(
+            config.pending_capacity,
+            config.pending_timeout.as_millis() as i64,
+        );
+        Pipeline {
+            state,
+            config,
+            metrics,
+            partitions: FxHashMap::default(),
+            watermarks,
+            pending,
+            released: Vec::new(),
+            extra: Vec::new(),
+        }
+    }
+
+    /// Handles one record. `wall_ms` is the wall clock for live sources (`None` in replay,
+    /// which is then purely event-time and deterministic). Dispositions are appended to `out`:
+    /// the record's own first, then any held records it resolved.
+    pub fn process(
+        &mut self,
+        record: RecordRef<'_>,
+        wall_ms: Option<i64>,
+        out: &mut Vec<Disposition>,
+    ) {
+        let topic = Topic::from_name(record.topic);
+        let counters = self.metrics.topic(topic);
+        counters.records.inc();
+        counters.bytes.inc_by(record.payload.len() as u64);
+        self.watermarks
+            .touch(record.partition, wall_ms.unwrap_or(0));
+        let outcome = self.admit(topic, &record, wall_ms, Admission::New);
+        out.push(Disposition {
+            origin: origin(topic, &record),
+            outcome,
+        });
+        self.settle(record.partition, out);
+    }
+
+    /// A record its source could not even frame (a replay line that is no envelope).
+    pub fn reject_unreadable(
+        &mut self,
+        record: &RecordRef<'_>,
+        rejection: Rejection,
+        out: &mut Vec<Disposition>,
+    ) {
+        let counters = self.metrics.topic(None);
+        counters.records.inc();
+        counters.bytes.inc_by(record.payload.len() as u64);
+        self.metrics.reject(None, rejection.code);
+        out.push(Disposition {
+            origin: origin(None, record),
+            outcome: Outcome::Dead(Box::new(DeadLetter::rejected(record, rejection))),
+        });
+    }
+
+    /// End of input (replay): every record still held is dead-lettered `unknown_indicator`.
+    pub fn finish(&mut self, out: &mut Vec<Disposition>) {
+        for held in self.pending.drain(None) {
+            out.push(self.never_registered(held, "input ended before its registry entry arrived"));
+        }
+        self.metrics.pending.set(0);
+    }
+
+    /// A partition was revoked: forget its state. Held records are not dead-lettered: their
+    /// offsets were never committed, so the next owner reads them again.
+    pub fn revoke(&mut self, partition: i32) {
+        self.partitions.remove(&partition);
+        self.watermarks.forget(partition);
+        self.state.remove_partition(partition);
+        drop(self.pending.drain(Some(partition)));
+        self.metrics.pending.set(self.pending.len() as i64);
+    }
+
+    /// The engine's event-time clock (see `Watermarks::global`).
+    pub fn watermark(&self, wall_ms: i64) -> Option<EventTime> {
+        self.watermarks.global(wall_ms)
+    }
+
+    pub fn partition_watermark(&self, partition: i32) -> Option<EventTime> {
+        self.watermarks.of(partition)
+    }
+
+    /// The partitions this pipeline has seen records from.
+    pub fn partitions(&self) -> Vec<i32> {
+        self.partitions.keys().copied().collect()
+    }
+
+    pub fn pending_len(&self) -> usize {
+        self.pending.len()
+    }
+
+    fn admit(
+        &mut self,
+        topic: Option<Topic>,
+        record: &RecordRef<'_>,
+        wall_ms: Option<i64>,
+        admission: Admission,
+    ) -> Outcome {
+        match self.handle(topic, record, wall_ms, admission) {
+            Ok(outcome) => {
+                self.count(topic, &outcome);
+                outcome
+            }
+            Err(rejection) => {
+                self.metrics.reject(topic, rejection.code);
+                Outcome::Dead(Box::new(DeadLetter::rejected(record, rejection)))
+            }
+        }
+    }
+
+    fn count(&self, topic: Option<Topic>, outcome: &Outcome) {
+        let counters = self.metrics.topic(topic);
+        match outcome {
+            Outcome::Applied => counters.applied.inc(),
+            Outcome::Late(_) => counters.late.inc(),
+            Outcome::Held | Outcome::Dead(_) => {}
+        }
+    }
+
+    fn handle(
+        &mut self,
+        topic: Option<Topic>,
+        record: &RecordRef<'_>,
+        wall_ms: Option<i64>,
+        admission: Admission,
+    ) -> Result<Outcome, Rejection> {
+        let topic = topic.ok_or_else(|| {
+            Rejection::new(
+                ReasonCode::UnknownTopic,
+                format!("topic {:?} is not an input of vigil", record.topic),
+            )
+        })?;
+        if record.payload.len() > self.config.max_message_bytes {
+            return Err(oversized(
+                record.payload.len(),
+                self.config.max_message_bytes,
+            ));
+        }
+        let event = decode::decode(topic, record.payload)?;
+        validate::check_key(&event, record.key)?;
+        validate::check_fields(&event)?;
+        let ts = event.event_time();
+        if let (Some(ts), Admission::New) = (ts, admission) {
+            self.check_time(record.partition, ts, wall_ms)?;
+            if let Some(mark) = self
+                .watermarks
+                .of(record.partition)
+                .filter(|mark| ts < *mark)
+            {
+                return Ok(Outcome::Late(Box::new(DeadLetter::late(record, ts, mark))));
+            }
+        }
+        let fingerprint = dedup::fingerprint(topic, &event);
+        let partition = self.partition(record.partition);
+        if fingerprint.is_some_and(|fp| partition.dedup.contains(fp)) {
+            return Err(Rejection::new(
+                ReasonCode::Duplicate,
+                "an event with the same identity and time was already applied",
+            ));
+        }
+        let state = Arc::clone(&partition.state);
+        let outcome = self.apply(&state, record, &event)?;
+        if let Some(ts) = ts {
+            self.watermarks
+                .observe(record.partition, ts, wall_ms.unwrap_or(0));
+        }
+        if let (Outcome::Applied, Some(fp), Some(ts)) = (&outcome, fingerprint, ts) {
+            let mark = self.watermarks.of(record.partition);
+            let partition = self.partition(record.partition);
+            partition.dedup.insert(fp, ts, mark);
+            let evicted = std::mem::take(&mut partition.dedup.evicted);
+            self.metrics.dedup_evicted.inc_by(evicted);
+        }
+        Ok(outcome)
+    }
+
+    fn check_time(
+        &self,
+        partition: i32,
+        ts: EventTime,
+        wall_ms: Option<i64>,
+    ) -> Result<(), Rejection> {
+        if ts.millis() < EPOCH_2000_MS {
+            return Err(Rejection::new(
+                ReasonCode::TimestampTooOld,
+                format!("event time {ts} is before 2000"),
+            ));
+        }
+        let ahead = self.config.max_ahead_of_watermark.as_millis() as i64;
+        if let Some(newest) = self.watermarks.max_event(partition) {
+            if ts.millis() > newest.millis().saturating_add(ahead) {
+                return Err(Rejection::new(ReasonCode::TimestampInFuture, format!("event time {ts} is more than {ahead} ms ahead of the partition's newest {newest}")));
+            }
+        }
+        let skew = self.config.max_ahead_of_wall_clock.as_millis() as i64;
+        if let Some(wall) = wall_ms.filter(|w| ts.millis() > w.saturating_add(skew)) {
+            return Err(Rejection::new(
+                ReasonCode::TimestampInFuture,
+                format!(
+                    "event time {ts} is more than {skew} ms ahead of the wall clock {}",
+                    EventTime::from_millis(wall)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn partition(&mut self, id: i32) -> &mut PartitionIngest {
+        let (state, capacity) = (&self.state, self.config.dedup_capacity);
+        self.partitions
+            .entry(id)
+            .or_insert_with(|| PartitionIngest {
+                state: state.partition(id),
+                dedup: DedupFilter::new(capacity),
+            })
+    }
+
+    fn apply(
+        &mut self,
+        partition: &PartitionState,
+        record: &RecordRef<'_>,
+        event: &Event<'_>,
+    ) -> Result<Outcome, Rejection> {
+        let limits = &self.state.limits;
+        match event {
+            Event::RegionEpidemic(r) => {
+                self.state
+                    .regions
+                    .apply(r, limits.max_regions)
+                    .map_err(|_| capacity("region table"))?;
+            }
+            Event::Registry(change) => self.apply_registry(partition, record, change)?,
+            Event::SensorReading(r) => {
+                let applied = partition
+                    .enterprises
+                    .get_mut(r.enterprise_id.as_ref())
+                    .map(|mut ent| ent.apply_reading(r, limits));
+                match applied {
+                    Some(Ok(())) => {}
+                    None | Some(Err(StateRejection::UnknownIndicator(_))) => {
+                        return Ok(self.hold(record, r.ts, &r.enterprise_id, &r.target_code))
+                    }
+                    Some(Err(other)) => return Err(from_state(other)),
+                }
+            }
+            Event::SensorStatus(s)
+                if s.target_code
+                    .as_deref()
+                    .is_some_and(|code| !indicator_known(partition, &s.enterprise_id, code)) =>
+            {
+                return Ok(self.hold(
+                    record,
+                    s.ts,
+                    &s.enterprise_id,
+                    s.target_code.as_deref().unwrap_or_default(),
+                ));
+            }
+            other => {
+                let id = other.key_id().unwrap_or_default();
+                enterprise_mut(partition, id, limits)?
+                    .apply(other, limits)
+                    .map_err(from_state)?;
+            }
+        }
+        Ok(Outcome::Applied)
+    }
+
+    fn apply_registry(
+        &mut self,
+        partition: &PartitionState,
+        record: &RecordRef<'_>,
+        change: &RegistryChange,
+    ) -> Result<(), Rejection> {
+        let key = record
+            .key
+            .and_then(|k| std::str::from_utf8(k).ok())
+            .unwrap_or_default();
+        let enterprise_id = decode::registry_enterprise(change).unwrap_or(key);
+        if let RegistryChange::Deleted {
+            entity: EntityKind::Enterprise,
+            ..
+        } = change
+        {
+            partition.enterprises.remove(enterprise_id);
+            return Ok(());
+        }
+        let limits = &self.state.limits;
+        enterprise_mut(partition, enterprise_id, limits)?
+            .apply_registry(change, limits)
+            .map_err(from_state)?;
+        if let RegistryChange::Indicator(indicator) = change {
+            let released = self.pending.release(enterprise_id, &indicator.target_code);
+            self.released.extend(released);
+        }
+        Ok(())
+    }
+
+    fn hold(
+        &mut self,
+        record: &RecordRef<'_>,
+        ts: EventTime,
+        enterprise_id: &str,
+        target_code: &str,
+    ) -> Outcome {
+        let evicted = self.pending.hold(PendingRecord {
+            record: record.to_owned(),
+            ts,
+            enterprise_id: enterprise_id.into(),
+            target_code: target_code.into(),
+        });
+        if let Some(evicted) = evicted {
+            let rejection = Rejection::new(
+                ReasonCode::PendingOverflow,
+                format!(
+                    "the pending buffer ({} records) is full",
+                    self.config.pending_capacity
+                ),
+            );
+            let disposition = self.dead_letter_held(evicted, rejection);
+            self.extra.push(disposition);
+        }
+        Outcome::Held
+    }
+
+    /// Resolves what handling a record left behind: overflowed, released and expired holds.
+    fn settle(&mut self, partition: i32, out: &mut Vec<Disposition>) {
+        out.append(&mut self.extra);
+        for held in std::mem::take(&mut self.released) {
+            let record = held.record.as_ref();
+            let topic = Topic::from_name(record.topic);
+            let outcome = self.admit(topic, &record, None, Admission::Released);
+            out.push(Disposition {
+                origin: origin(topic, &record),
+                outcome,
+            });
+            out.append(&mut self.extra);
+        }
+        if !self.pending.is_empty() {
+            if let Some(mark) = self.watermarks.of(partition) {
+                for held in self.pending.expire(partition, mark) {
+                    out.push(self.never_registered(
+                        held,
+                        "no registry entry arrived within ingest.pending_timeout",
+                    ));
+                }
+            }
+        }
+        self.metrics.pending.set(self.pending.len() as i64);
+    }
+
+    fn never_registered(&self, held: PendingRecord, why: &str) -> Disposition {
+        let detail = format!(
+            "indicator {} of enterprise {} is not in the registry: {why}",
+            held.target_code, held.enterprise_id
+        );
+        self.dead_letter_held(held, Rejection::new(ReasonCode::UnknownIndicator, detail))
+    }
+
+    fn dead_letter_held(&self, held: PendingRecord, rejection: Rejection) -> Disposition {
+        let record = held.record.as_ref();
+        let topic = Topic::from_name(record.topic);
+        self.metrics.reject(topic, rejection.code);
+        Disposition {
+            origin: origin(topic, &record),
+            outcome: Outcome::Dead(Box::new(DeadLetter::rejected(&record, rejection))),
+        }
+    }
+}
+
+fn origin(topic: Option<Topic>, record: &RecordRef<'_>) -> Origin {
+    Origin {
+        topic,
+        partition: record.partition,
+        position: record.position,
+    }
+}
+
+fn indicator_known(partition: &PartitionState, enterprise_id: &str, target_code: &str) -> bool {
+    partition
+        .enterprises
+        .get(enterprise_id)
+        .is_some_and(|ent| ent.has_indicator(target_code))
+}
+
+fn enterprise_mut<'a>(
+    partition: &'a PartitionState,
+    id: &str,
+    limits: &crate::state::StateLimits,
+) -> Result<dashmap::mapref::one::RefMut<'a, Box<str>, EnterpriseState>, Rejection> {
+    if let Some(ent) = partition.enterprises.get_mut(id) {
+        return Ok(ent);
+    }
+    if partition.enterprises.len() >= limits.max_enterprises_per_partition {
+        return Err(capacity("enterprise table"));
+    }
+    Ok(partition
+        .enterprises
+        .entry(id.into())
+        .or_insert_with(|| EnterpriseState::new(id, limits)))
+}
+
+pub(crate) fn oversized(len: usize, limit: usize) -> Rejection {
+    Rejection::new(
+        ReasonCode::Oversized,
+        format!("{len} bytes exceed the limit of {limit}"),
+    )
+}
+
+fn capacity(what: &str) -> Rejection {
+    Rejection::new(ReasonCode::CapacityExceeded, format!("{what} is full"))
+}
+
+fn from_state(rejection: StateRejection) -> Rejection {
+    let code = match &rejection {
+        StateRejection::UnknownIndicator(_) => ReasonCode::UnknownIndicator,
+        StateRejection::ImpossibleTransition { .. } => ReasonCode::ImpossibleTransition,
+        StateRejection::CapacityExceeded(_) => ReasonCode::CapacityExceeded,
+        StateRejection::NotPhysical(_) => ReasonCode::NotPhysical,
+    };
+    Rejection::new(code, rejection.to_string())
+}

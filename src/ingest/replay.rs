@@ -1,0 +1,326 @@
+//! File ingest for `vigil replay`: recorded input as NDJSON envelopes
+//! (`{"topic", "key", "value"}`), read line by line into the same pipeline as Kafka, on
+//! partition 0, with line numbers continuing across the input files in the order given.
+//! Fully event-time, so the same input always gives the same output.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use crate::error::IoError;
+use crate::model::EventTime;
+
+use super::pipeline::{oversized, Disposition, Outcome, Pipeline};
+use super::reason::{ReasonCode, Rejection};
+use super::record::{Position, RecordRef};
+
+/// Replay reads every file as partition 0.
+pub const REPLAY_PARTITION: i32 = 0;
+
+/// Bytes an envelope may add around its `value` before a line counts as oversized.
+const ENVELOPE_SLACK: usize = 64 * 1024;
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow)]
+    topic: Cow<'a, str>,
+    #[serde(default, borrow)]
+    key: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    value: &'a RawValue,
+}
+
+/// How fast to replay: as fast as possible, or paced at a multiple of event time.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Speed {
+    Max,
+    Factor(f64),
+}
+
+impl std::str::FromStr for Speed {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == "max" {
+            return Ok(Speed::Max);
+        }
+        match s.parse::<f64>() {
+            Ok(f) if f > 0.0 && f.is_finite() => Ok(Speed::Factor(f)),
+            _ => Err(format!(
+                "speed must be `max` or a positive factor, not {s:?}"
+            )),
+        }
+    }
+}
+
+/// The end-of-run account: `read = applied + sum(dead) + late`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Summary {
+    pub read: u64,
+    pub applied: u64,
+    pub dead: BTreeMap<String, u64>,
+    pub late: u64,
+    pub warnings: BTreeMap<String, u64>,
+}
+
+impl Summary {
+    pub fn dead_total(&self) -> u64 {
+        self.dead.values().sum()
+    }
+
+    fn count(&mut self, outcome: &Outcome) {
+        match outcome {
+            Outcome::Applied => self.applied += 1,
+            Outcome::Held => {}
+            Outcome::Dead(letter) => {
+                *self.dead.entry(letter.reason_code.to_owned()).or_default() += 1
+            }
+            Outcome::Late(_) => self.late += 1,
+        }
+    }
+}
+
+/// Where replay writes what it did not apply.
+#[derive(Default)]
+pub struct ReplaySinks {
+    pub dlq: Option<BufWriter<File>>,
+    pub late: Option<BufWriter<File>>,
+}
+
+impl ReplaySinks {
+    pub fn create(dlq: Option<&Path>, late: Option<&Path>) -> Result<Self, IoError> {
+        Ok(ReplaySinks {
+            dlq: dlq.map(create).transpose()?,
+            late: late.map(create).transpose()?,
+        })
+    }
+
+    fn write(&mut self, outcome: &Outcome) -> Result<(), IoError> {
+        let (sink, letter, what) = match outcome {
+            Outcome::Dead(letter) => (&mut self.dlq, letter, "dead letters"),
+            Outcome::Late(letter) => (&mut self.late, letter, "late records"),
+            Outcome::Applied | Outcome::Held => return Ok(()),
+        };
+        if let Some(sink) = sink {
+            writeln!(sink, "{}", letter.to_json()).map_err(|source| IoError::Write {
+                what: what.into(),
+                source,
+            })?;
+        }
+        Ok(())
+    }
+
+    pub fn flush(&mut self) -> Result<(), IoError> {
+        for sink in [&mut self.dlq, &mut self.late].into_iter().flatten() {
+            sink.flush().map_err(|source| IoError::Write {
+                what: "replay outputs".into(),
+                source,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+fn create(path: &Path) -> Result<BufWriter<File>, IoError> {
+    File::create(path)
+        .map(BufWriter::new)
+        .map_err(|source| IoError::File {
+            path: path.to_owned(),
+            source,
+        })
+}
+
+/// Replays `inputs` through `pipeline`. `on_bytes` is told how many bytes were consumed
+/// (for a progress bar).
+pub struct Replay<'p> {
+    pipeline: &'p mut Pipeline,
+    sinks: ReplaySinks,
+    speed: Speed,
+    summary: Summary,
+    line: u64,
+    max_line_bytes: usize,
+    pacing: Option<(Instant, EventTime)>,
+    out: Vec<Disposition>,
+}
+
+impl<'p> Replay<'p> {
+    pub fn new(
+        pipeline: &'p mut Pipeline,
+        sinks: ReplaySinks,
+        speed: Speed,
+        max_message_bytes: usize,
+    ) -> Self {
+        Replay {
+            pipeline,
+            sinks,
+            speed,
+            summary: Summary::default(),
+            line: 0,
+            max_line_bytes: max_message_bytes + ENVELOPE_SLACK,
+            pacing: None,
+            out: Vec::new(),
+        }
+    }
+
+    pub fn run(
+        mut self,
+        inputs: &[PathBuf],
+        mut on_bytes: impl FnMut(u64),
+    ) -> Result<Summary, IoError> {
+        for path in inputs {
+            let file = File::open(path).map_err(|source| IoError::File {
+                path: path.clone(),
+                source,
+            })?;
+            self.read_file(BufReader::with_capacity(1 << 20, file), path, &mut on_bytes)?;
+        }
+        self.pipeline.finish(&mut self.out);
+        self.drain_out()?;
+        self.sinks.flush()?;
+        Ok(self.summary)
+    }
+
+    fn read_file(
+        &mut self,
+        mut reader: impl BufRead,
+        path: &Path,
+        on_bytes: &mut impl FnMut(u64),
+    ) -> Result<(), IoError> {
+        let mut buf = Vec::with_capacity(4096);
+        loop {
+            buf.clear();
+            let limit = self.max_line_bytes as u64 + 1;
+            let n = (&mut reader)
+                .take(limit)
+                .read_until(b'\n', &mut buf)
+                .map_err(|source| IoError::File {
+                    path: path.to_owned(),
+                    source,
+                })?;
+            if n == 0 {
+                return Ok(());
+            }
+            on_bytes(n as u64);
+            self.line += 1;
+            let complete = buf.last() == Some(&b'\n') || n < limit as usize;
+            if !complete {
+                let skipped = skip_line(&mut reader).map_err(|source| IoError::File {
+                    path: path.to_owned(),
+                    source,
+                })?;
+                on_bytes(skipped);
+                self.reject_line(&buf, oversized(n + skipped as usize, self.max_line_bytes))?;
+                continue;
+            }
+            let line = trim_newline(&buf);
+            self.process_line(line)?;
+        }
+    }
+
+    fn process_line(&mut self, line: &[u8]) -> Result<(), IoError> {
+        let envelope = match parse_envelope(line) {
+            Ok(envelope) => envelope,
+            Err(rejection) => return self.reject_line(line, rejection),
+        };
+        let record = RecordRef {
+            topic: &envelope.topic,
+            partition: REPLAY_PARTITION,
+            position: Position::Line(self.line),
+            key: envelope.key.as_deref().map(str::as_bytes),
+            payload: envelope.value.get().as_bytes(),
+        };
+        self.summary.read += 1;
+        self.pipeline.process(record, None, &mut self.out);
+        self.drain_out()?;
+        self.pace();
+        Ok(())
+    }
+
+    /// A line that is not a usable envelope: read, and dead-lettered at once.
+    fn reject_line(&mut self, line: &[u8], rejection: Rejection) -> Result<(), IoError> {
+        self.summary.read += 1;
+        let record = RecordRef {
+            topic: "",
+            partition: REPLAY_PARTITION,
+            position: Position::Line(self.line),
+            key: None,
+            payload: line,
+        };
+        self.pipeline
+            .reject_unreadable(&record, rejection, &mut self.out);
+        self.drain_out()
+    }
+
+    fn drain_out(&mut self) -> Result<(), IoError> {
+        for disposition in std::mem::take(&mut self.out) {
+            self.summary.count(&disposition.outcome);
+            self.sinks.write(&disposition.outcome)?;
+        }
+        Ok(())
+    }
+
+    /// Sleeps so that event time advances `factor` times faster than wall time.
+    fn pace(&mut self) {
+        let Speed::Factor(factor) = self.speed else {
+            return;
+        };
+        let Some(now_event) = self.pipeline.partition_watermark(REPLAY_PARTITION) else {
+            return;
+        };
+        let (start_wall, start_event) = *self.pacing.get_or_insert((Instant::now(), now_event));
+        let event_elapsed_ms = (now_event.millis() - start_event.millis()).max(0) as f64;
+        let due = start_wall + Duration::from_secs_f64(event_elapsed_ms / 1000.0 / factor);
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+    }
+}
+
+fn parse_envelope(line: &[u8]) -> Result<Envelope<'_>, Rejection> {
+    serde_json::from_slice::<Envelope<'_>>(line).map_err(|e| {
+        let rejection = super::decode::classify(&e, line);
+        match rejection.code {
+            ReasonCode::NotJson | ReasonCode::NotUtf8 | ReasonCode::NonFiniteNumber => rejection,
+            _ if !line.trim_ascii_start().starts_with(b"{") => {
+                Rejection::new(ReasonCode::NotObject, "the line is not a JSON object")
+            }
+            _ => Rejection::new(
+                ReasonCode::BadEnvelope,
+                format!("not a {{\"topic\", \"key\", \"value\"}} envelope: {e}"),
+            ),
+        }
+    })
+}
+
+fn trim_newline(buf: &[u8]) -> &[u8] {
+    let buf = buf.strip_suffix(b"\n").unwrap_or(buf);
+    buf.strip_suffix(b"\r").unwrap_or(buf)
+}
+
+/// Consumes the rest of an over-long line without keeping it.
+fn skip_line(reader: &mut impl BufRead) -> std::io::Result<u64> {
+    let mut skipped = 0u64;
+    loop {
+        let chunk = reader.fill_buf()?;
+        if chunk.is_empty() {
+            return Ok(skipped);
+        }
+        match chunk.iter().position(|b| *b == b'\n') {
+            Some(i) => {
+                reader.consume(i + 1);
+                return Ok(skipped + i as u64 + 1);
+            }
+            None => {
+                let n = chunk.len();
+                reader.consume(n);
+                skipped += n as u64;
+            }
+        }
+    }
+}

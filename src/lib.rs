@@ -1,0 +1,15 @@
+//! vigil: a stream-processing risk engine for hazardous-chemical production safety.
+//!
+//! Data flow (DESIGN.md): `ingest` (Kafka or replay → decode, validate, dead-letter) →
+//! `state` (per-enterprise, event-time windows) → rules → warnings → risk → enforcement.
+
+pub mod api;
+pub mod app;
+pub mod config;
+pub mod error;
+pub mod ingest;
+pub mod logging;
+pub mod metrics;
+pub mod model;
+pub mod sim;
+pub mod state;

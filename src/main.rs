@@ -1,0 +1,172 @@
+//! The `vigil` binary: flags (every one also a `VIGIL_...` environment variable), config, and
+//! a call into the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use vigil::app;
+use vigil::config::{Config, LogFormat, DEFAULT_TOML};
+use vigil::ingest::replay::Speed;
+
+#[derive(Parser)]
+#[command(
+    name = "vigil",
+    version,
+    about = "Stream-processing risk engine for hazardous-chemical production safety"
+)]
+struct Cli {
+    /// Config file (TOML) over the compiled-in defaults.
+    #[arg(long, global = true, env = "VIGIL_CONFIG")]
+    config: Option<PathBuf>,
+    /// Log format.
+    #[arg(long, global = true, env = "VIGIL_LOG_FORMAT")]
+    log_format: Option<LogFormat>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Embedded Kafka, a simulated province and the engine, in one process. Runs until Ctrl-C.
+    Demo {
+        /// Address of the HTTP API.
+        #[arg(long, env = "VIGIL_ADDR", default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// Simulated enterprises.
+        #[arg(long, env = "VIGIL_ENTERPRISES", default_value_t = 300)]
+        enterprises: usize,
+        /// Seed of the simulation.
+        #[arg(long, env = "VIGIL_SEED", default_value_t = 42)]
+        seed: u64,
+        /// Event time runs this many times faster than wall time.
+        #[arg(long, env = "VIGIL_SPEED", default_value_t = 1.0)]
+        speed: f64,
+        /// Partitions of every topic of the embedded cluster.
+        #[arg(long, env = "VIGIL_PARTITIONS", default_value_t = 4)]
+        partitions: i32,
+    },
+    /// The production service against real brokers (`[kafka]` in the config).
+    Run,
+    /// The same pipeline over recorded NDJSON input instead of Kafka; deterministic.
+    Replay {
+        /// Input file(s) of `{"topic", "key", "value"}` lines, read in order.
+        #[arg(
+            long = "input",
+            env = "VIGIL_INPUT",
+            required = true,
+            value_delimiter = ','
+        )]
+        inputs: Vec<PathBuf>,
+        /// `max`, or a factor by which event time runs faster than wall time.
+        #[arg(long, env = "VIGIL_SPEED", default_value = "max")]
+        speed: Speed,
+        /// Dead letters, as NDJSON.
+        #[arg(long, env = "VIGIL_DLQ_OUT")]
+        dlq_out: Option<PathBuf>,
+        /// Late records, as NDJSON.
+        #[arg(long, env = "VIGIL_LATE_OUT")]
+        late_out: Option<PathBuf>,
+        /// The end-of-run summary, as JSON.
+        #[arg(long, env = "VIGIL_SUMMARY_OUT")]
+        summary_out: Option<PathBuf>,
+    },
+    /// Configuration helpers.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Prints the compiled-in default config, every setting documented.
+    Default,
+    /// Loads the config (defaults + --config) and prints the result.
+    Show,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("vigil: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Config {
+        command: ConfigCommand::Default,
+    } = cli.command
+    {
+        print!("{DEFAULT_TOML}");
+        return Ok(());
+    }
+    let config = Config::load(cli.config.as_deref()).context("loading the config")?;
+    vigil::logging::init(cli.log_format.unwrap_or(config.log.format));
+    match cli.command {
+        Command::Demo {
+            addr,
+            enterprises,
+            seed,
+            speed,
+            partitions,
+        } => {
+            let options = app::demo::DemoOptions {
+                addr,
+                enterprises: enterprises.max(1),
+                seed,
+                speed,
+                partitions,
+            };
+            tokio_main(|shutdown| app::demo::run(config, options, shutdown))
+        }
+        Command::Run => {
+            tokio_main(|shutdown| async move { app::run::run(&config, shutdown).await })
+        }
+        Command::Replay {
+            inputs,
+            speed,
+            dlq_out,
+            late_out,
+            summary_out,
+        } => {
+            let options = app::replay::ReplayOptions {
+                inputs,
+                speed,
+                dlq_out,
+                late_out,
+                summary_out,
+            };
+            let summary = app::replay::run(&config, &options)?;
+            print!("{}", app::replay::describe(&summary));
+            Ok(())
+        }
+        Command::Config {
+            command: ConfigCommand::Show,
+        } => {
+            print!("{}", toml::to_string_pretty(&config)?);
+            Ok(())
+        }
+        Command::Config {
+            command: ConfigCommand::Default,
+        } => unreachable!("handled above"),
+    }
+}
+
+fn tokio_main<F, Fut>(body: F) -> anyhow::Result<()>
+where
+    F: FnOnce(tokio_util::sync::CancellationToken) -> Fut,
+    Fut: std::future::Future<Output = Result<(), vigil::error::IoError>>,
+{
+    let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
+    runtime.block_on(async {
+        let shutdown = app::shutdown::on_signal();
+        body(shutdown).await.map_err(anyhow::Error::from)
+    })
+}

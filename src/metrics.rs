@@ -1,0 +1,235 @@
+//! Every metric vigil exports, in one place. Labels are bounded: topic names (input topics
+//! plus `unknown`), reason codes, partitions, outputs, stages. Never an enterprise id.
+
+use prometheus::{
+    Encoder, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
+};
+
+use crate::ingest::ReasonCode;
+use crate::model::Topic;
+use crate::state::StateSize;
+
+/// Label value for records of a topic vigil does not consume.
+pub const UNKNOWN_TOPIC: &str = "unknown";
+
+pub struct Metrics {
+    pub registry: Registry,
+    /// Per topic, resolved once so the hot path only does an atomic add.
+    pub by_topic: Vec<TopicCounters>,
+    pub rejected: IntCounterVec,
+    pub pending: IntGauge,
+    pub watermark: IntGaugeVec,
+    pub watermark_delay: prometheus::Gauge,
+    pub state_enterprises: IntGauge,
+    pub state_indicators: IntGauge,
+    pub state_buckets: IntGauge,
+    pub state_permits: IntGauge,
+    pub state_bytes: IntGauge,
+    pub outputs_produced: IntCounterVec,
+    pub output_errors: IntCounterVec,
+    pub channel_depth: IntGaugeVec,
+    pub offsets_committed: IntCounter,
+    pub commit_errors: IntCounter,
+    pub dedup_evicted: IntCounter,
+}
+
+/// The counters of one topic label.
+pub struct TopicCounters {
+    pub records: IntCounter,
+    pub bytes: IntCounter,
+    pub applied: IntCounter,
+    pub late: IntCounter,
+}
+
+fn counter_vec(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    let vec = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
+    registry
+        .register(Box::new(vec.clone()))
+        .expect("metric registered once");
+    vec
+}
+
+fn counter(registry: &Registry, name: &str, help: &str) -> IntCounter {
+    let counter = IntCounter::new(name, help).expect("valid metric");
+    registry
+        .register(Box::new(counter.clone()))
+        .expect("metric registered once");
+    counter
+}
+
+fn gauge(registry: &Registry, name: &str, help: &str) -> IntGauge {
+    let gauge = IntGauge::new(name, help).expect("valid metric");
+    registry
+        .register(Box::new(gauge.clone()))
+        .expect("metric registered once");
+    gauge
+}
+
+fn gauge_vec(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
+    let vec = IntGaugeVec::new(Opts::new(name, help), labels).expect("valid metric");
+    registry
+        .register(Box::new(vec.clone()))
+        .expect("metric registered once");
+    vec
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let r = Registry::new();
+        #[cfg(target_os = "linux")]
+        r.register(Box::new(
+            prometheus::process_collector::ProcessCollector::for_self(),
+        ))
+        .expect("process collector registered once");
+        let records = counter_vec(
+            &r,
+            "vigil_ingest_records_total",
+            "Records read, per input topic.",
+            &["topic"],
+        );
+        let bytes = counter_vec(
+            &r,
+            "vigil_ingest_bytes_total",
+            "Payload bytes read, per input topic.",
+            &["topic"],
+        );
+        let applied = counter_vec(
+            &r,
+            "vigil_ingest_applied_total",
+            "Records applied to state, per input topic.",
+            &["topic"],
+        );
+        let late = counter_vec(
+            &r,
+            "vigil_ingest_late_total",
+            "Records older than their partition's watermark, routed to the late output.",
+            &["topic"],
+        );
+        let by_topic = topic_labels()
+            .map(|t| TopicCounters {
+                records: records.with_label_values(&[t]),
+                bytes: bytes.with_label_values(&[t]),
+                applied: applied.with_label_values(&[t]),
+                late: late.with_label_values(&[t]),
+            })
+            .collect();
+        let watermark_delay = prometheus::Gauge::new(
+            "vigil_watermark_delay_seconds",
+            "Wall clock minus the engine's event-time watermark.",
+        )
+        .expect("valid metric");
+        r.register(Box::new(watermark_delay.clone()))
+            .expect("metric registered once");
+        Metrics {
+            by_topic,
+            rejected: counter_vec(
+                &r,
+                "vigil_ingest_rejected_total",
+                "Records dead-lettered, per input topic and reason code.",
+                &["topic", "reason"],
+            ),
+            pending: gauge(
+                &r,
+                "vigil_ingest_pending_records",
+                "Records waiting for their indicator's registry entry.",
+            ),
+            watermark: gauge_vec(
+                &r,
+                "vigil_watermark_timestamp_seconds",
+                "Event-time watermark per input partition, as Unix seconds.",
+                &["partition"],
+            ),
+            watermark_delay,
+            state_enterprises: gauge(&r, "vigil_state_enterprises", "Enterprises held in state."),
+            state_indicators: gauge(&r, "vigil_state_indicators", "Indicators held in state."),
+            state_buckets: gauge(
+                &r,
+                "vigil_state_buckets",
+                "One-minute buckets held in state.",
+            ),
+            state_permits: gauge(&r, "vigil_state_permits", "Permits held in state."),
+            state_bytes: gauge(
+                &r,
+                "vigil_state_estimated_bytes",
+                "Estimated heap bytes of the state.",
+            ),
+            outputs_produced: counter_vec(
+                &r,
+                "vigil_output_records_total",
+                "Records delivered to an output (dlq, late).",
+                &["output"],
+            ),
+            output_errors: counter_vec(
+                &r,
+                "vigil_output_errors_total",
+                "Failed deliveries to an output, each retried.",
+                &["output"],
+            ),
+            channel_depth: gauge_vec(
+                &r,
+                "vigil_channel_depth",
+                "Items queued between two stages.",
+                &["stage"],
+            ),
+            offsets_committed: counter(
+                &r,
+                "vigil_offset_commits_total",
+                "Offset commits sent to Kafka.",
+            ),
+            commit_errors: counter(
+                &r,
+                "vigil_offset_commit_errors_total",
+                "Offset commits that failed (retried at the next interval).",
+            ),
+            dedup_evicted: counter(
+                &r,
+                "vigil_dedup_evicted_total",
+                "Event identities forgotten early because the duplicate filter was full.",
+            ),
+            registry: r,
+        }
+    }
+
+    /// The counters of a topic (`None`: not a topic vigil consumes).
+    pub fn topic(&self, topic: Option<Topic>) -> &TopicCounters {
+        let index = topic.map_or(Topic::ALL.len(), |t| t as usize);
+        &self.by_topic[index]
+    }
+
+    pub fn reject(&self, topic: Option<Topic>, reason: ReasonCode) {
+        let label = topic.map_or(UNKNOWN_TOPIC, Topic::name);
+        self.rejected
+            .with_label_values(&[label, reason.as_str()])
+            .inc();
+    }
+
+    pub fn set_state_size(&self, size: &StateSize) {
+        let set = |g: &IntGauge, v: usize| g.set(i64::try_from(v).unwrap_or(i64::MAX));
+        set(&self.state_enterprises, size.enterprises);
+        set(&self.state_indicators, size.indicators);
+        set(&self.state_buckets, size.buckets);
+        set(&self.state_permits, size.permits);
+        set(&self.state_bytes, size.estimated_bytes);
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn render(&self) -> String {
+        let mut buffer = Vec::new();
+        let encoder = TextEncoder::new();
+        if let Err(e) = encoder.encode(&self.registry.gather(), &mut buffer) {
+            tracing::error!(error = %e, "cannot encode metrics");
+        }
+        String::from_utf8_lossy(&buffer).into_owned()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Topic labels in `Topic as usize` order, then `unknown`.
+fn topic_labels() -> impl Iterator<Item = &'static str> {
+    Topic::ALL.iter().map(|t| t.name()).chain([UNKNOWN_TOPIC])
+}

@@ -1,0 +1,15 @@
+//! The wire model: reference data from the `registry` topic and the typed events of every
+//! input stream (DOMAIN.md (b)). Pure data and serde; validation lives in `ingest`.
+
+pub mod enums;
+pub mod events;
+pub mod physical;
+pub mod registry;
+pub mod time;
+pub mod topic;
+
+pub use enums::*;
+pub use events::*;
+pub use registry::*;
+pub use time::{EventDate, EventTime};
+pub use topic::Topic;

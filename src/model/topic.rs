@@ -1,0 +1,71 @@
+//! The input topics vigil consumes, by their wire names.
+
+/// An input topic, by the fixed names of DESIGN.md §1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Topic {
+    Registry,
+    SensorReading,
+    SensorStatus,
+    AlarmLifecycle,
+    PermitEvent,
+    GasAnalysis,
+    EnterpriseState,
+    EnterpriseOps,
+    InventoryLevel,
+    StaffingSnapshot,
+    TrainingRecord,
+    CommitmentDaily,
+    RegionEpidemic,
+    InspectionResult,
+    WarningFeedback,
+}
+
+impl Topic {
+    pub const ALL: [Topic; 15] = [
+        Topic::Registry,
+        Topic::SensorReading,
+        Topic::SensorStatus,
+        Topic::AlarmLifecycle,
+        Topic::PermitEvent,
+        Topic::GasAnalysis,
+        Topic::EnterpriseState,
+        Topic::EnterpriseOps,
+        Topic::InventoryLevel,
+        Topic::StaffingSnapshot,
+        Topic::TrainingRecord,
+        Topic::CommitmentDaily,
+        Topic::RegionEpidemic,
+        Topic::InspectionResult,
+        Topic::WarningFeedback,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Topic::Registry => "registry",
+            Topic::SensorReading => "sensor.reading",
+            Topic::SensorStatus => "sensor.status",
+            Topic::AlarmLifecycle => "alarm.lifecycle",
+            Topic::PermitEvent => "permit.event",
+            Topic::GasAnalysis => "gas.analysis",
+            Topic::EnterpriseState => "enterprise.state",
+            Topic::EnterpriseOps => "enterprise.ops",
+            Topic::InventoryLevel => "inventory.level",
+            Topic::StaffingSnapshot => "staffing.snapshot",
+            Topic::TrainingRecord => "training.record",
+            Topic::CommitmentDaily => "commitment.daily",
+            Topic::RegionEpidemic => "region.epidemic",
+            Topic::InspectionResult => "inspection.result",
+            Topic::WarningFeedback => "warning.feedback",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Topic> {
+        Topic::ALL.into_iter().find(|t| t.name() == name)
+    }
+}
+
+impl std::fmt::Display for Topic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}

@@ -1,0 +1,226 @@
+//! Event-time tumbling one-minute buckets of one indicator, kept for a bounded horizon, from
+//! which the 1-, 5-, 15- and 60-minute windows are served.
+//!
+//! A bucket is 56 bytes: the minute as `i32` (minutes since the epoch last until year 6053),
+//! the first/last offsets inside the minute as `u16` milliseconds, and five `f64`. With the
+//! default 60-minute horizon an indicator holds at most 60 buckets, 3.4 KiB.
+
+use std::collections::VecDeque;
+
+use crate::model::EventTime;
+
+const MINUTE_MS: i64 = 60_000;
+
+/// Aggregate of the readings of one UTC minute.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Bucket {
+    minute: i32,
+    pub count: u32,
+    first_offset_ms: u16,
+    last_offset_ms: u16,
+    pub min: f64,
+    pub max: f64,
+    pub sum: f64,
+    /// Value of the earliest reading (ties: the first to arrive).
+    pub first: f64,
+    /// Value of the latest reading (ties: the last to arrive).
+    pub last: f64,
+}
+
+impl Bucket {
+    fn new(minute: i32, offset_ms: u16, value: f64) -> Self {
+        Bucket {
+            minute,
+            count: 1,
+            first_offset_ms: offset_ms,
+            last_offset_ms: offset_ms,
+            min: value,
+            max: value,
+            sum: value,
+            first: value,
+            last: value,
+        }
+    }
+
+    fn add(&mut self, offset_ms: u16, value: f64) {
+        self.count += 1;
+        self.min = self.min.min(value);
+        self.max = self.max.max(value);
+        self.sum += value;
+        if offset_ms < self.first_offset_ms {
+            self.first_offset_ms = offset_ms;
+            self.first = value;
+        }
+        if offset_ms >= self.last_offset_ms {
+            self.last_offset_ms = offset_ms;
+            self.last = value;
+        }
+    }
+
+    pub fn start(&self) -> EventTime {
+        EventTime::from_millis(i64::from(self.minute) * MINUTE_MS)
+    }
+
+    pub fn first_ts(&self) -> EventTime {
+        self.start()
+            .saturating_add_ms(i64::from(self.first_offset_ms))
+    }
+
+    pub fn last_ts(&self) -> EventTime {
+        self.start()
+            .saturating_add_ms(i64::from(self.last_offset_ms))
+    }
+}
+
+/// Aggregate over a window of whole minutes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct WindowAgg {
+    pub count: u64,
+    pub min: f64,
+    pub max: f64,
+    pub sum: f64,
+    pub first: f64,
+    pub last: f64,
+    pub first_ts: EventTime,
+    pub last_ts: EventTime,
+}
+
+impl WindowAgg {
+    pub fn mean(&self) -> f64 {
+        self.sum / self.count as f64
+    }
+
+    fn from_bucket(b: &Bucket) -> Self {
+        WindowAgg {
+            count: u64::from(b.count),
+            min: b.min,
+            max: b.max,
+            sum: b.sum,
+            first: b.first,
+            last: b.last,
+            first_ts: b.first_ts(),
+            last_ts: b.last_ts(),
+        }
+    }
+
+    /// Folds in a bucket of a later minute.
+    fn then(mut self, b: &Bucket) -> Self {
+        self.count += u64::from(b.count);
+        self.min = self.min.min(b.min);
+        self.max = self.max.max(b.max);
+        self.sum += b.sum;
+        self.last = b.last;
+        self.last_ts = b.last_ts();
+        self
+    }
+}
+
+/// The buckets of one indicator, ascending by minute, at most `horizon_min` minutes back from
+/// the newest reading.
+#[derive(Clone, Debug, Default)]
+pub struct BucketRing {
+    buckets: VecDeque<Bucket>,
+}
+
+impl BucketRing {
+    /// Adds a reading. Readings older than `horizon_min` minutes before the newest bucket are
+    /// ignored (ingest has already routed them to the late output).
+    pub fn insert(&mut self, ts: EventTime, value: f64, horizon_min: u32) {
+        let minute = minute_of(ts);
+        let offset = ts.millis().rem_euclid(MINUTE_MS) as u16;
+        match self.buckets.back_mut() {
+            Some(last) if last.minute == minute => last.add(offset, value),
+            Some(last) if last.minute > minute => self.insert_earlier(minute, offset, value),
+            _ => self.buckets.push_back(Bucket::new(minute, offset, value)),
+        }
+        self.evict(horizon_min);
+    }
+
+    fn insert_earlier(&mut self, minute: i32, offset: u16, value: f64) {
+        match self.buckets.binary_search_by_key(&minute, |b| b.minute) {
+            Ok(i) => self.buckets[i].add(offset, value),
+            Err(i) => self.buckets.insert(i, Bucket::new(minute, offset, value)),
+        }
+    }
+
+    fn evict(&mut self, horizon_min: u32) {
+        let Some(newest) = self.buckets.back().map(|b| b.minute) else {
+            return;
+        };
+        let oldest_kept = newest.saturating_sub(horizon_min as i32 - 1);
+        while self.buckets.front().is_some_and(|b| b.minute < oldest_kept) {
+            self.buckets.pop_front();
+        }
+    }
+
+    /// The aggregate of the `minutes` whole minutes ending with the minute that holds `now`.
+    pub fn window(&self, now: EventTime, minutes: u32) -> Option<WindowAgg> {
+        let end = minute_of(now);
+        let start = end.saturating_sub(minutes as i32 - 1);
+        let from = self.buckets.partition_point(|b| b.minute < start);
+        let mut inside = self.buckets.range(from..).take_while(|b| b.minute <= end);
+        let first = WindowAgg::from_bucket(inside.next()?);
+        Some(inside.fold(first, WindowAgg::then))
+    }
+
+    pub fn len(&self) -> usize {
+        self.buckets.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.buckets.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Bucket> {
+        self.buckets.iter()
+    }
+
+    pub fn allocated_bytes(&self) -> usize {
+        self.buckets.capacity() * std::mem::size_of::<Bucket>()
+    }
+}
+
+fn minute_of(ts: EventTime) -> i32 {
+    ts.millis()
+        .div_euclid(MINUTE_MS)
+        .clamp(i32::MIN as i64, i32::MAX as i64) as i32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(min: i64, ms: i64) -> EventTime {
+        EventTime::from_millis(1_600_000_020_000 / MINUTE_MS * MINUTE_MS + min * MINUTE_MS + ms)
+    }
+
+    #[test]
+    fn bucket_is_56_bytes() {
+        assert_eq!(std::mem::size_of::<Bucket>(), 56);
+    }
+
+    #[test]
+    fn out_of_order_reading_updates_first_of_its_minute() {
+        let mut ring = BucketRing::default();
+        ring.insert(t(0, 30_000), 2.0, 60);
+        ring.insert(t(1, 0), 5.0, 60);
+        ring.insert(t(0, 10_000), 1.0, 60);
+        let w = ring.window(t(1, 0), 5).unwrap();
+        assert_eq!(
+            (w.count, w.first, w.last, w.min, w.max),
+            (3, 1.0, 5.0, 1.0, 5.0)
+        );
+        assert_eq!(w.first_ts, t(0, 10_000));
+    }
+
+    #[test]
+    fn horizon_bounds_the_ring() {
+        let mut ring = BucketRing::default();
+        for m in 0..200 {
+            ring.insert(t(m, 0), m as f64, 60);
+        }
+        assert_eq!(ring.len(), 60);
+        assert!(ring.window(t(199, 0), 1).is_some());
+        assert!(ring.window(t(100, 0), 1).is_none());
+    }
+}

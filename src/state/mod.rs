@@ -1,0 +1,21 @@
+//! Per-enterprise risk state in memory. Grouped by input partition, so that one partition's
+//! state can be snapshotted and handed to another instance on its own; within a partition,
+//! `DashMap<EnterpriseId, EnterpriseState>`. Every collection has a bound (see `limits`).
+//!
+//! `state` knows nothing of Kafka, rules or warnings: `ingest` writes it, the rule tables read it.
+
+pub mod buckets;
+pub mod enterprise;
+pub mod indicator;
+pub mod limits;
+pub mod log;
+pub mod permit;
+pub mod region;
+pub mod store;
+
+pub use buckets::{Bucket, BucketRing, WindowAgg};
+pub use enterprise::{EnterpriseState, StateRejection};
+pub use indicator::IndicatorState;
+pub use limits::StateLimits;
+pub use permit::{PermitPhase, PermitState};
+pub use store::{PartitionState, StateSize, StateStore};

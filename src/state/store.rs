@@ -1,0 +1,111 @@
+//! The state store: one `DashMap<EnterpriseId, EnterpriseState>` per input partition, plus the
+//! region table every partition shares.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+use dashmap::DashMap;
+use rustc_hash::FxBuildHasher;
+
+use super::enterprise::EnterpriseState;
+use super::limits::StateLimits;
+use super::region::RegionTable;
+
+/// The state of the enterprises whose events arrive on one input partition. Every input
+/// topic (and `registry`) is keyed by enterprise and has the same partition count, so an
+/// enterprise lives in exactly one partition.
+#[derive(Debug)]
+pub struct PartitionState {
+    pub id: i32,
+    pub enterprises: DashMap<Box<str>, EnterpriseState, FxBuildHasher>,
+}
+
+impl PartitionState {
+    fn new(id: i32) -> Self {
+        PartitionState {
+            id,
+            enterprises: DashMap::with_hasher(FxBuildHasher),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct StateStore {
+    partitions: RwLock<BTreeMap<i32, Arc<PartitionState>>>,
+    pub regions: RegionTable,
+    pub limits: StateLimits,
+}
+
+/// Counts for the state-size metrics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct StateSize {
+    pub partitions: usize,
+    pub enterprises: usize,
+    pub indicators: usize,
+    pub buckets: usize,
+    pub permits: usize,
+    pub regions: usize,
+    pub estimated_bytes: usize,
+}
+
+impl StateStore {
+    pub fn new(limits: StateLimits) -> Self {
+        StateStore {
+            partitions: RwLock::new(BTreeMap::new()),
+            regions: RegionTable::default(),
+            limits,
+        }
+    }
+
+    /// The state of partition `id`, created empty on first use.
+    pub fn partition(&self, id: i32) -> Arc<PartitionState> {
+        if let Some(p) = self.read().get(&id) {
+            return Arc::clone(p);
+        }
+        let mut partitions = self.partitions.write().unwrap_or_else(|e| e.into_inner());
+        Arc::clone(
+            partitions
+                .entry(id)
+                .or_insert_with(|| Arc::new(PartitionState::new(id))),
+        )
+    }
+
+    /// Removes a partition (after it was revoked and checkpointed) and hands its state back.
+    pub fn remove_partition(&self, id: i32) -> Option<Arc<PartitionState>> {
+        self.partitions
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&id)
+    }
+
+    pub fn partitions(&self) -> Vec<Arc<PartitionState>> {
+        self.read().values().cloned().collect()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<i32, Arc<PartitionState>>> {
+        self.partitions.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Walks the whole state; call it from a periodic task, not per record.
+    pub fn size(&self) -> StateSize {
+        let mut size = StateSize {
+            regions: self.regions.len(),
+            ..StateSize::default()
+        };
+        for partition in self.partitions() {
+            size.partitions += 1;
+            for ent in partition.enterprises.iter() {
+                size.enterprises += 1;
+                size.indicators += ent.indicators.len();
+                size.buckets += ent
+                    .indicators
+                    .values()
+                    .map(|i| i.buckets.len())
+                    .sum::<usize>();
+                size.permits += ent.permits.len();
+                size.estimated_bytes += ent.estimated_bytes();
+            }
+        }
+        size
+    }
+}
