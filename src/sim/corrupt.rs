@@ -118,7 +118,7 @@ pub fn catalogue(ctx: &CaseContext) -> Vec<Case> {
         case("malformed enterprise id", ReasonCode::BadIdentifier, RawRecord::record("sensor.reading", "ABC", text(&format!(r#"{{"ts":"{}","enterprise_id":"ABC","target_code":"{level}","value":1}}"#, at.to_rfc3339())))),
         case("unparseable time", ReasonCode::BadTimestamp, rec(text(&format!(r#"{{"ts":"yesterday","enterprise_id":"{e}","target_code":"{level}","value":1}}"#)))),
         case("time before 2000", ReasonCode::TimestampTooOld, rec(reading(ctx, EventTime::from_millis(915_148_800_000), level, "1.0"))),
-        case("time two days ahead", ReasonCode::TimestampInFuture, rec(reading(ctx, at.saturating_add_ms(2 * 86_400_000), level, "1.0"))),
+        Case { name: "time two days ahead", reason: Some(ReasonCode::TimestampInFuture), setup: vec![rec(good(12))], bad: rec(reading(ctx, at.saturating_add_ms(2 * 86_400_000), level, "1.0")) },
         Case { name: "same reading twice", reason: Some(ReasonCode::Duplicate), setup: vec![rec(good(7))], bad: rec(good(7)) },
         Case {
             name: "started after closed",

@@ -342,7 +342,8 @@ impl EnterpriseState {
             return Err(StateRejection::CapacityExceeded("indicator table"));
         }
         let state = IndicatorState::new(def.clone());
-        self.indicators.insert(def.target_code.as_str().into(), state);
+        self.indicators
+            .insert(def.target_code.as_str().into(), state);
         Ok(())
     }
 

@@ -1,0 +1,111 @@
+//! Helpers shared by the integration tests: a small simulated province, replay runs over
+//! in-memory lines, and the corruption catalogue's context.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::Value;
+use vigil::app::Engine;
+use vigil::config::Config;
+use vigil::ingest::replay::{Replay, ReplaySinks, Speed, Summary};
+use vigil::model::EventTime;
+use vigil::sim::corrupt::CaseContext;
+use vigil::sim::Province;
+use vigil::state::StateStore;
+
+/// 2020-03-01T00:00:00Z, the start of simulated time in tests.
+pub const T0: EventTime = EventTime::from_millis(1_583_020_800_000);
+
+pub fn province() -> Province {
+    Province::generate(7, 3, 1)
+}
+
+pub fn registry_lines(province: &Province) -> Vec<Vec<u8>> {
+    province
+        .registry_records()
+        .iter()
+        .map(|r| r.to_ndjson().into_bytes())
+        .collect()
+}
+
+pub fn case_context(province: &Province, at: EventTime) -> CaseContext {
+    let first = &province.enterprises[0];
+    let target = |code: &str| {
+        first
+            .indicators
+            .iter()
+            .find(|i| i.target_code.contains(code))
+            .map(|i| i.target_code.clone())
+            .expect("the province has this kind of indicator")
+    };
+    CaseContext {
+        enterprise_id: first.enterprise_id.clone(),
+        other_enterprise_id: province.enterprises[1].enterprise_id.clone(),
+        level_target: target("-LT"),
+        o2_target: target("-OX"),
+        at,
+    }
+}
+
+/// What one replay produced.
+pub struct ReplayRun {
+    pub summary: Summary,
+    pub dead: Vec<Value>,
+    pub late: Vec<Value>,
+    pub dlq_bytes: Vec<u8>,
+    pub late_bytes: Vec<u8>,
+    pub store: Arc<StateStore>,
+}
+
+impl ReplayRun {
+    /// The dead letter of input line `line` (1-based).
+    pub fn dead_at(&self, line: usize) -> Option<&Value> {
+        self.dead.iter().find(|d| d["line"] == line)
+    }
+}
+
+pub fn replay_lines(lines: &[Vec<u8>], config: &Config) -> ReplayRun {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let input = dir.path().join("input.ndjson");
+    let mut bytes = Vec::new();
+    for line in lines {
+        bytes.extend_from_slice(line);
+        bytes.push(b'\n');
+    }
+    std::fs::write(&input, bytes).expect("write input");
+    replay_files(&[input], dir.path(), config)
+}
+
+pub fn replay_files(inputs: &[std::path::PathBuf], out: &Path, config: &Config) -> ReplayRun {
+    let (dlq, late) = (out.join("dlq.ndjson"), out.join("late.ndjson"));
+    let engine = Engine::new(config);
+    let mut pipeline = engine.pipeline(config);
+    let sinks = ReplaySinks::create(Some(&dlq), Some(&late)).expect("sinks");
+    let summary = Replay::new(
+        &mut pipeline,
+        sinks,
+        Speed::Max,
+        config.ingest.max_message_bytes,
+    )
+    .run(inputs, |_| {})
+    .expect("replay runs");
+    let dlq_bytes = std::fs::read(&dlq).expect("dlq output");
+    let late_bytes = std::fs::read(&late).expect("late output");
+    ReplayRun {
+        summary,
+        dead: parse_ndjson(&dlq_bytes),
+        late: parse_ndjson(&late_bytes),
+        dlq_bytes,
+        late_bytes,
+        store: Arc::clone(&engine.store),
+    }
+}
+
+pub fn parse_ndjson(bytes: &[u8]) -> Vec<Value> {
+    bytes
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).expect("outputs are JSON lines"))
+        .collect()
+}

@@ -1,0 +1,386 @@
+//! End to end through Kafka: a mixed stream with bad records goes through the real consumer
+//! path; every good record is reflected in state, every bad one is on `vigil.dlq` with its
+//! reason, and the committed offsets cover exactly what was handled. Run twice: against
+//! librdkafka's in-process mock cluster, and against a real Kafka-protocol broker (Tansu,
+//! started on 127.0.0.1 by `.ci/tansu`).
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Message;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+use vigil::api::{LiveStatus, StatusReport};
+use vigil::app::mock_cluster::MockKafka;
+use vigil::app::Engine;
+use vigil::config::Config;
+use vigil::ingest::{kafka, ReasonCode};
+use vigil::sim::corrupt::{self, RawRecord};
+use vigil::sim::{Province, ReadingStream};
+
+const PARTITIONS: i32 = 2;
+
+/// Where a produced record landed.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Placed {
+    topic: String,
+    partition: i32,
+    offset: i64,
+}
+
+struct Producer {
+    inner: FutureProducer,
+    end: BTreeMap<(String, i32), i64>,
+    sent: usize,
+}
+
+impl Producer {
+    fn new(brokers: &str) -> Self {
+        let inner = ClientConfig::new()
+            .set("bootstrap.servers", brokers)
+            .create()
+            .expect("producer");
+        Producer {
+            inner,
+            end: BTreeMap::new(),
+            sent: 0,
+        }
+    }
+
+    async fn send(&mut self, record: &RawRecord) -> Placed {
+        let RawRecord::Record { topic, key, value } = record else {
+            panic!("only framed records go to Kafka");
+        };
+        let mut message = FutureRecord::to(topic).payload(value);
+        if let Some(key) = key {
+            message = message.key(key);
+        }
+        let delivery = self
+            .inner
+            .send(message, Duration::from_secs(10))
+            .await
+            .expect("delivered");
+        self.sent += 1;
+        let end = self
+            .end
+            .entry((topic.clone(), delivery.partition))
+            .or_default();
+        *end = (*end).max(delivery.offset + 1);
+        Placed {
+            topic: topic.clone(),
+            partition: delivery.partition,
+            offset: delivery.offset,
+        }
+    }
+}
+
+fn input_topics() -> Vec<String> {
+    Config::default().kafka.topics
+}
+
+fn all_topics() -> Vec<String> {
+    let config = Config::default();
+    let mut topics = config.kafka.topics.clone();
+    topics.extend([config.kafka.dlq_topic, config.kafka.late_topic]);
+    topics
+}
+
+fn engine_config(brokers: &str, group: &str) -> Config {
+    let mut config = Config::default();
+    config.kafka.brokers = brokers.to_owned();
+    config.kafka.group_id = group.to_owned();
+    config.kafka.commit_interval = Duration::from_millis(200);
+    for (key, value) in [
+        ("session.timeout.ms", "6000"),
+        ("heartbeat.interval.ms", "2000"),
+    ] {
+        config.kafka.properties.insert(key.into(), value.into());
+    }
+    config
+}
+
+/// Waits until the engine has handled `expected` records (applied, dead, late or held).
+async fn wait_handled(report: impl Fn() -> StatusReport, expected: u64) -> StatusReport {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let r = report();
+        let handled =
+            r.records_applied + r.records_rejected + r.records_late + r.records_pending as u64;
+        if handled >= expected || Instant::now() > deadline {
+            return r;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn read_topic(brokers: &str, topic: &str, expected: usize) -> Vec<Value> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", format!("reader-{topic}-{}", std::process::id()))
+        .set("auto.offset.reset", "earliest")
+        .set("session.timeout.ms", "6000")
+        .create()
+        .expect("reader");
+    consumer.subscribe(&[topic]).expect("subscribe");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut values = Vec::new();
+    while values.len() < expected && Instant::now() < deadline {
+        if let Some(Ok(message)) = consumer.poll(Duration::from_millis(200)) {
+            values
+                .push(serde_json::from_slice(message.payload().unwrap_or_default()).expect("JSON"));
+        }
+    }
+    values
+}
+
+fn committed(
+    brokers: &str,
+    group: &str,
+    ends: &BTreeMap<(String, i32), i64>,
+) -> BTreeMap<(String, i32), i64> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", group)
+        .create()
+        .expect("offset reader");
+    let mut list = TopicPartitionList::new();
+    for (topic, partition) in ends.keys() {
+        list.add_partition(topic, *partition);
+    }
+    let list = consumer
+        .committed_offsets(list, Duration::from_secs(10))
+        .expect("committed offsets");
+    list.elements()
+        .iter()
+        .filter_map(|e| match e.offset() {
+            Offset::Offset(o) => Some(((e.topic().to_owned(), e.partition()), o)),
+            _ => None,
+        })
+        .collect()
+}
+
+async fn mixed_stream_through(brokers: &str) {
+    let group = format!("vigil-test-{}", std::process::id());
+    let config = engine_config(brokers, &group);
+    let engine = Engine::new(&config);
+    let status = Arc::new(LiveStatus::default());
+    let shutdown = CancellationToken::new();
+    let pipeline = engine.pipeline(&config);
+    let run = {
+        let (config, metrics, status, shutdown) = (
+            config.clone(),
+            Arc::clone(&engine.metrics),
+            Arc::clone(&status),
+            shutdown.clone(),
+        );
+        tokio::spawn(async move { kafka::run(&config, pipeline, metrics, status, shutdown).await })
+    };
+    let report = || StatusReport::collect(&engine.metrics, &engine.store, &status);
+    let mut producer = Producer::new(brokers);
+
+    // Phase 1: reference data and readings (one timed topic, so no cross-topic skew).
+    let province = Province::generate(11, 4, 1);
+    for record in province.registry_records() {
+        producer
+            .send(&RawRecord::Record {
+                topic: record.topic.into(),
+                key: Some(record.key),
+                value: record.value.to_string().into_bytes(),
+            })
+            .await;
+    }
+    let readings: Vec<_> = ReadingStream::new(&province, 11, common::T0)
+        .take(600)
+        .collect();
+    for r in &readings {
+        producer
+            .send(&RawRecord::Record {
+                topic: r.topic.into(),
+                key: Some(r.key.clone()),
+                value: r.value.to_string().into_bytes(),
+            })
+            .await;
+    }
+    wait_handled(report, producer.sent as u64).await;
+
+    // Phase 2: every kind of bad record a Kafka topic can carry; phase 3: a late one.
+    let cases = corrupt::catalogue(&common::case_context(
+        &province,
+        common::T0.saturating_add_ms(15 * 60_000),
+    ));
+    let kafka_cases = cases.iter().filter(|c| {
+        matches!(c.bad, RawRecord::Record { .. })
+            && !matches!(
+                c.reason,
+                Some(ReasonCode::UnknownTopic | ReasonCode::Oversized)
+            )
+    });
+    let (timely, late): (Vec<_>, Vec<_>) = kafka_cases.partition(|c| c.reason.is_some());
+    let mut expected_dead = Vec::new();
+    let mut held = None;
+    for case in timely.iter().chain(late.iter()) {
+        if case.reason.is_none() {
+            wait_handled(report, producer.sent as u64).await;
+        }
+        for setup in &case.setup {
+            producer.send(setup).await;
+        }
+        let placed = producer.send(&case.bad).await;
+        match case.reason {
+            Some(ReasonCode::UnknownIndicator) => held = Some(placed),
+            Some(reason) => expected_dead.push((placed, reason)),
+            None => {}
+        }
+    }
+    let final_report = wait_handled(report, producer.sent as u64).await;
+    assert_eq!(
+        final_report.records_read, producer.sent as u64,
+        "{final_report:?}"
+    );
+    assert_eq!(
+        final_report.records_pending, 1,
+        "the reading of an unregistered indicator waits"
+    );
+    assert_eq!(final_report.records_late, 1);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    shutdown.cancel();
+    run.await.expect("engine task").expect("engine ran");
+
+    // Every good reading is in state.
+    for ent in &province.enterprises {
+        let partition = engine
+            .store
+            .partitions()
+            .into_iter()
+            .find(|p| p.enterprises.contains_key(ent.enterprise_id.as_str()))
+            .expect("enterprise in state");
+        let state = partition
+            .enterprises
+            .get(ent.enterprise_id.as_str())
+            .unwrap();
+        for indicator in &ent.indicators {
+            let sent: Vec<f64> = readings
+                .iter()
+                .filter(|r| r.value["target_code"] == indicator.target_code.as_str())
+                .map(|r| r.value["value"].as_f64().unwrap())
+                .collect();
+            let live = &state.indicators[indicator.target_code.as_str()];
+            let counted: u32 = live.buckets.iter().map(|b| b.count).sum();
+            assert_eq!(counted as usize, sent.len(), "{}", indicator.target_code);
+        }
+    }
+
+    // Every bad record is on the dead-letter topic, with its reason and position.
+    let dead = read_topic(brokers, "vigil.dlq", expected_dead.len());
+    assert_eq!(dead.len(), expected_dead.len(), "{dead:?}");
+    for (placed, reason) in &expected_dead {
+        let found = dead.iter().find(|d| {
+            d["topic"] == placed.topic.as_str()
+                && d["partition"] == placed.partition
+                && d["offset"] == placed.offset
+        });
+        let found =
+            found.unwrap_or_else(|| panic!("{placed:?} ({reason}) not dead-lettered: {dead:?}"));
+        assert_eq!(found["reason_code"], reason.as_str());
+    }
+    assert_eq!(read_topic(brokers, "vigil.late", 1).len(), 1);
+
+    // Committed offsets: everything handled, except the held record's partition, which
+    // stops at the held record so a restart reads it again.
+    let held = held.expect("the unknown-indicator case ran");
+    let committed = committed(brokers, &group, &producer.end);
+    for ((topic, partition), end) in &producer.end {
+        let expected = if (topic, *partition) == (&held.topic, held.partition) {
+            held.offset
+        } else {
+            *end
+        };
+        assert_eq!(
+            committed.get(&(topic.clone(), *partition)),
+            Some(&expected),
+            "{topic}/{partition}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mixed_stream_through_the_mock_cluster() {
+    let cluster = MockKafka::start(&all_topics(), PARTITIONS).expect("mock cluster");
+    mixed_stream_through(&cluster.bootstrap_servers).await;
+}
+
+/// A Tansu broker on a free loopback port, stopped on drop.
+struct Tansu {
+    pid: u32,
+    brokers: String,
+}
+
+impl Tansu {
+    fn start() -> Tansu {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/tansu");
+        let output = Command::new("bash")
+            .arg(script)
+            .arg("start")
+            .arg(port.to_string())
+            .output()
+            .expect("run .ci/tansu");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let pid = String::from_utf8_lossy(&output.stdout)
+            .trim()
+            .parse()
+            .expect("a pid");
+        let brokers = format!("127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(&brokers).is_err() {
+            assert!(Instant::now() < deadline, "tansu did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Tansu { pid, brokers }
+    }
+}
+
+impl Drop for Tansu {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg(self.pid.to_string()).status();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mixed_stream_through_a_real_broker() {
+    let tansu = Tansu::start();
+    let admin: AdminClient<_> = ClientConfig::new()
+        .set("bootstrap.servers", &tansu.brokers)
+        .create()
+        .expect("admin");
+    let topics: Vec<NewTopic> = all_topics()
+        .iter()
+        .map(|t| NewTopic::new(t, PARTITIONS, TopicReplication::Fixed(1)))
+        .collect();
+    for result in admin
+        .create_topics(&topics, &AdminOptions::new())
+        .await
+        .expect("create topics")
+    {
+        result.expect("topic created");
+    }
+    assert_eq!(input_topics().len(), 15);
+    mixed_stream_through(&tansu.brokers).await;
+}
