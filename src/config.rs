@@ -39,6 +39,8 @@ pub struct IngestConfig {
     #[serde(with = "humantime_serde")]
     pub pending_timeout: Duration,
     pub dedup_capacity: usize,
+    #[serde(with = "humantime_serde")]
+    pub dedup_retention: Duration,
     pub channel_capacity: usize,
 }
 

@@ -1,8 +1,9 @@
 //! Duplicate detection. An event's identity is its topic, its subject (target, permit, alarm,
 //! storage unit, ...) and its event time; a second event with the same identity is a
-//! duplicate. Identities are remembered while their event time is not older than the
-//! partition's watermark: anything older would be late anyway, which bounds the set by the
-//! events of one lateness window (plus a hard cap).
+//! duplicate. An identity is remembered until the watermark passes its event time plus a
+//! retention: zero for windowed topics (anything older would be late anyway, which bounds the
+//! set by one lateness window of readings), `ingest.dedup_retention` for business records,
+//! which are applied even behind the watermark. A hard cap bounds the whole set.
 
 use std::hash::{Hash, Hasher};
 
@@ -12,6 +13,7 @@ use crate::model::*;
 
 #[derive(Debug)]
 pub struct DedupFilter {
+    /// Identity → the watermark after which it may be forgotten.
     seen: FxHashMap<u64, EventTime>,
     prune_at: usize,
     capacity: usize,
@@ -35,16 +37,22 @@ impl DedupFilter {
         self.seen.contains_key(&fingerprint)
     }
 
-    pub fn insert(&mut self, fingerprint: u64, ts: EventTime, watermark: Option<EventTime>) {
+    /// Remembers an identity until the watermark passes `forget_after`.
+    pub fn insert(
+        &mut self,
+        fingerprint: u64,
+        forget_after: EventTime,
+        watermark: Option<EventTime>,
+    ) {
         if self.seen.len() >= self.prune_at {
             self.prune(watermark);
         }
-        self.seen.insert(fingerprint, ts);
+        self.seen.insert(fingerprint, forget_after);
     }
 
     fn prune(&mut self, watermark: Option<EventTime>) {
         if let Some(mark) = watermark {
-            self.seen.retain(|_, ts| *ts >= mark);
+            self.seen.retain(|_, forget_after| *forget_after >= mark);
         }
         if self.seen.len() >= self.capacity {
             self.evicted += self.seen.len() as u64;

@@ -214,13 +214,14 @@ impl Pipeline {
         validate::check_key(&event, record.key)?;
         validate::check_fields(&event)?;
         let ts = event.event_time();
+        let policy = topic.time_policy();
         if let (Some(ts), Admission::New) = (ts, admission) {
-            self.check_time(record.partition, ts, wall_ms)?;
-            if let Some(mark) = self
+            self.check_time(record.partition, ts, wall_ms, policy)?;
+            let late = self
                 .watermarks
                 .of(record.partition)
-                .filter(|mark| ts < *mark)
-            {
+                .filter(|mark| ts < *mark);
+            if let (Some(mark), TimePolicy::Windowed) = (late, policy) {
                 return Ok(Outcome::Late(Box::new(DeadLetter::late(record, ts, mark))));
             }
         }
@@ -234,18 +235,29 @@ impl Pipeline {
         }
         let state = Arc::clone(&partition.state);
         let outcome = self.apply(&state, record, &event)?;
-        if let Some(ts) = ts {
+        if let (Some(ts), false) = (ts, policy == TimePolicy::Dated) {
             self.watermarks
                 .observe(record.partition, ts, wall_ms.unwrap_or(0));
         }
         if let (Outcome::Applied, Some(fp), Some(ts)) = (&outcome, fingerprint, ts) {
-            let mark = self.watermarks.of(record.partition);
-            let partition = self.partition(record.partition);
-            partition.dedup.insert(fp, ts, mark);
-            let evicted = std::mem::take(&mut partition.dedup.evicted);
-            self.metrics.dedup_evicted.inc_by(evicted);
+            self.remember(record.partition, fp, ts, policy);
         }
         Ok(outcome)
+    }
+
+    fn remember(&mut self, partition: i32, fingerprint: u64, ts: EventTime, policy: TimePolicy) {
+        let retention = match policy {
+            TimePolicy::Windowed => 0,
+            TimePolicy::Recorded | TimePolicy::Dated => {
+                self.config.dedup_retention.as_millis() as i64
+            }
+        };
+        let mark = self.watermarks.of(partition);
+        let forget_after = ts.max(mark.unwrap_or(ts)).saturating_add_ms(retention);
+        let partition = self.partition(partition);
+        partition.dedup.insert(fingerprint, forget_after, mark);
+        let evicted = std::mem::take(&mut partition.dedup.evicted);
+        self.metrics.dedup_evicted.inc_by(evicted);
     }
 
     fn check_time(
@@ -253,12 +265,16 @@ impl Pipeline {
         partition: i32,
         ts: EventTime,
         wall_ms: Option<i64>,
+        policy: TimePolicy,
     ) -> Result<(), Rejection> {
         if ts.millis() < EPOCH_2000_MS {
             return Err(Rejection::new(
                 ReasonCode::TimestampTooOld,
                 format!("event time {ts} is before 2000"),
             ));
+        }
+        if policy == TimePolicy::Dated {
+            return Ok(());
         }
         let ahead = self.config.max_ahead_of_watermark.as_millis() as i64;
         if let Some(newest) = self.watermarks.max_event(partition) {

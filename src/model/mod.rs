@@ -12,4 +12,4 @@ pub use enums::*;
 pub use events::*;
 pub use registry::*;
 pub use time::{EventDate, EventTime};
-pub use topic::Topic;
+pub use topic::{TimePolicy, Topic};

@@ -64,6 +64,34 @@ impl Topic {
     }
 }
 
+/// How a topic's event time relates to the watermark.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimePolicy {
+    /// Machine-generated measurements aggregated in event-time windows: they drive the
+    /// watermark, and one behind it is late (routed to the late output, not applied).
+    Windowed,
+    /// Business records (permits, analyses, status, ...) kept as time-ordered state. They drive
+    /// the watermark, but one behind it is still applied in its place: manual entry and lab
+    /// results routinely arrive minutes or hours after the fact, and dropping them would blind
+    /// the rules.
+    Recorded,
+    /// Validity dates (a staffing snapshot's day, an epidemic level's start) that may lie days
+    /// in the past or future: they neither drive the watermark nor can be late.
+    Dated,
+}
+
+impl Topic {
+    pub fn time_policy(self) -> TimePolicy {
+        match self {
+            Topic::SensorReading | Topic::SensorStatus | Topic::AlarmLifecycle => {
+                TimePolicy::Windowed
+            }
+            Topic::StaffingSnapshot | Topic::RegionEpidemic => TimePolicy::Dated,
+            _ => TimePolicy::Recorded,
+        }
+    }
+}
+
 impl std::fmt::Display for Topic {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
