@@ -263,3 +263,85 @@ fn every_good_reading_is_reflected_in_state() {
         }
     }
 }
+
+fn line(topic: &str, key: &str, value: &str) -> Vec<u8> {
+    format!(r#"{{"topic":"{topic}","key":"{key}","value":{value}}}"#).into_bytes()
+}
+
+#[test]
+fn a_gas_analysis_behind_the_watermark_is_still_applied() {
+    let province = province();
+    let ent = &province.enterprises[0];
+    let e = ent.enterprise_id.as_str();
+    let mut lines = registry_lines(&province);
+    lines.push(reading_line(e, &ent.indicators[0].target_code, 3_600, 50.0));
+    let sampled = T0.to_rfc3339();
+    lines.push(line("gas.analysis", e, &format!(r#"{{"ts_sample":"{sampled}","enterprise_id":"{e}","permit_id":"HW-1","point_id":"P1","method":"lab","gas_lel_vol_pct":5.0,"conc_vol_pct":0.1}}"#)));
+    let run = replay_lines(&lines, &Config::default());
+    assert_eq!(
+        run.summary.applied,
+        lines.len() as u64,
+        "{:?} {:?}",
+        run.dead,
+        run.late
+    );
+    let partition = run.store.partition(0);
+    assert_eq!(
+        partition.enterprises.get(e).unwrap().analyses["HW-1"].len(),
+        1
+    );
+}
+
+#[test]
+fn a_staffing_date_neither_moves_the_watermark_nor_is_late() {
+    let province = province();
+    let ent = &province.enterprises[0];
+    let e = ent.enterprise_id.as_str();
+    let staffing = |date: &str| {
+        line(
+            "staffing.snapshot",
+            e,
+            &format!(
+                r#"{{"date":"{date}","enterprise_id":"{e}","key_posts_required":10,"key_posts_filled":9,"new_or_transferred_n":1,"on_post_untrained_n":0,"special_ops_uncertified_n":0,"headcount_vs_normal_pct":90}}"#
+            ),
+        )
+    };
+    let target = &ent.indicators[0].target_code;
+    let mut lines = registry_lines(&province);
+    lines.push(reading_line(e, target, 0, 50.0));
+    lines.push(staffing("2020-03-06"));
+    lines.push(staffing("2020-02-01"));
+    lines.push(reading_line(e, target, 1, 50.0));
+    let run = replay_lines(&lines, &Config::default());
+    assert_eq!(
+        run.summary.applied,
+        lines.len() as u64,
+        "{:?} {:?}",
+        run.dead,
+        run.late
+    );
+}
+
+#[test]
+fn a_duplicate_business_record_is_caught_behind_the_watermark() {
+    let province = province();
+    let ent = &province.enterprises[0];
+    let e = ent.enterprise_id.as_str();
+    let permit = line(
+        "permit.event",
+        e,
+        &format!(
+            r#"{{"ts":"{}","permit_id":"HW-2","enterprise_id":"{e}","type":"hot","hot_grade":"l2","transition":"issued"}}"#,
+            T0.to_rfc3339()
+        ),
+    );
+    let mut lines = registry_lines(&province);
+    lines.push(permit.clone());
+    lines.push(reading_line(e, &ent.indicators[0].target_code, 3_600, 50.0));
+    lines.push(permit);
+    let run = replay_lines(&lines, &Config::default());
+    assert_eq!(
+        run.dead_at(lines.len()).unwrap()["reason_code"],
+        "duplicate"
+    );
+}
