@@ -55,8 +55,15 @@ pub struct KafkaConfig {
     #[serde(with = "humantime_serde")]
     pub commit_interval: Duration,
     pub queued_max_messages_kbytes: u32,
+    /// Passed through to librdkafka for the consumer and the producer.
     #[serde(default)]
     pub properties: BTreeMap<String, String>,
+    /// Passed through to the consumer only (`session.timeout.ms`, `fetch.*`, ...).
+    #[serde(default)]
+    pub consumer_properties: BTreeMap<String, String>,
+    /// Passed through to the producer of the outputs only (`linger.ms`, `compression.type`, ...).
+    #[serde(default)]
+    pub producer_properties: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

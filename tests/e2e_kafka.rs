@@ -103,7 +103,10 @@ fn engine_config(brokers: &str, group: &str) -> Config {
         ("session.timeout.ms", "6000"),
         ("heartbeat.interval.ms", "2000"),
     ] {
-        config.kafka.properties.insert(key.into(), value.into());
+        config
+            .kafka
+            .consumer_properties
+            .insert(key.into(), value.into());
     }
     config
 }

@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 use crate::api::{self, LiveStatus, StatusReport};
 use crate::config::Config;
 use crate::error::IoError;
-use crate::ingest::kafka;
+use crate::ingest::{kafka, ReasonCode};
 use crate::metrics::Metrics;
 use crate::model::EventTime;
 use crate::sim::corrupt::{self, CaseContext, RawRecord};
@@ -46,7 +46,7 @@ pub async fn run(
     // The mock cluster's first group join takes ~3 s; keep the session above it.
     config
         .kafka
-        .properties
+        .consumer_properties
         .insert("session.timeout.ms".into(), "6000".into());
     config.api.addr = options.addr.clone();
 
@@ -127,7 +127,7 @@ async fn produce(
     let start_wall = Instant::now();
     let start_event = EventTime::from_millis(chrono::Utc::now().timestamp_millis());
     let mut readings = ReadingStream::new(&province, seed, start_event);
-    let mut bad_cases = bad_records(&province, start_event).into_iter().cycle();
+    let mut bad_sent = 0usize;
     let mut next_bad = start_event.saturating_add_ms(5_000);
     while !shutdown.is_cancelled() {
         let Some(due) = readings.peek_time() else {
@@ -146,14 +146,19 @@ async fn produce(
         send_sim(&producer, &reading).await;
         if due >= next_bad {
             next_bad = due.saturating_add_ms(5_000);
-            if let Some(RawRecord::Record { topic, key, value }) = bad_cases.next() {
+            if let Some(RawRecord::Record { topic, key, value }) =
+                bad_record(&province, due, bad_sent)
+            {
                 send(&producer, &topic, key.as_deref(), &value).await;
             }
+            bad_sent += 1;
         }
     }
 }
 
-fn bad_records(province: &Province, at: EventTime) -> Vec<RawRecord> {
+/// The `n`-th bad record of the catalogue's rotation, stamped at event time `at` so that it
+/// shows its own reason rather than arriving late.
+fn bad_record(province: &Province, at: EventTime, n: usize) -> Option<RawRecord> {
     let first = &province.enterprises[0];
     let other = province.enterprises.get(1).unwrap_or(first);
     let ctx = CaseContext {
@@ -167,12 +172,17 @@ fn bad_records(province: &Province, at: EventTime) -> Vec<RawRecord> {
             .unwrap_or_default(),
         at,
     };
-    corrupt::catalogue(&ctx)
+    let usable: Vec<RawRecord> = corrupt::catalogue(&ctx)
         .into_iter()
-        .filter(|case| case.setup.is_empty() && case.reason.is_some())
+        // Framed, standalone, and small enough for the broker to accept.
+        .filter(|case| {
+            case.setup.is_empty() && case.reason.is_some_and(|r| r != ReasonCode::Oversized)
+        })
         .map(|case| case.bad)
         .filter(|bad| matches!(bad, RawRecord::Record { .. }))
-        .collect()
+        .collect();
+    let count = usable.len().max(1);
+    usable.into_iter().nth(n % count)
 }
 
 async fn send_sim(producer: &FutureProducer, record: &SimRecord) {

@@ -3,6 +3,7 @@
 //! are produced to `vigil.dlq` / `vigil.late` by an idempotent producer behind a bounded
 //! channel, and retried until delivered, never dropped.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -87,9 +88,7 @@ struct OutputItem {
 fn client_config(kafka: &KafkaConfig) -> ClientConfig {
     let mut config = ClientConfig::new();
     config.set("bootstrap.servers", &kafka.brokers);
-    for (key, value) in &kafka.properties {
-        config.set(key, value);
-    }
+    overlay_map(&mut config, &kafka.properties);
     config
 }
 
@@ -107,9 +106,8 @@ fn consumer_config(kafka: &KafkaConfig) -> ClientConfig {
             kafka.queued_max_messages_kbytes.to_string(),
         )
         .set("fetch.queue.backoff.ms", "10");
-    for (key, value) in client_config(kafka).config_map() {
-        config.set(key, value);
-    }
+    overlay(&mut config, client_config(kafka));
+    overlay_map(&mut config, &kafka.consumer_properties);
     config
 }
 
@@ -118,10 +116,21 @@ fn producer_config(kafka: &KafkaConfig) -> ClientConfig {
     config
         .set("enable.idempotence", "true")
         .set("linger.ms", "5");
-    for (key, value) in client_config(kafka).config_map() {
+    overlay(&mut config, client_config(kafka));
+    overlay_map(&mut config, &kafka.producer_properties);
+    config
+}
+
+fn overlay(config: &mut ClientConfig, other: ClientConfig) {
+    for (key, value) in other.config_map() {
         config.set(key, value);
     }
-    config
+}
+
+fn overlay_map(config: &mut ClientConfig, properties: &BTreeMap<String, String>) {
+    for (key, value) in properties {
+        config.set(key, value);
+    }
 }
 
 /// Consumes until `shutdown`, then delivers what is in flight and commits.
