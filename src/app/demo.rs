@@ -118,7 +118,7 @@ async fn produce(
     for record in province.registry_records() {
         send(
             &producer,
-            &record.topic,
+            record.topic,
             Some(&record.key),
             record.value.to_string().as_bytes(),
         )

@@ -97,7 +97,7 @@ impl PermitState {
             self.transitions.remove(1);
         }
         self.transitions.push((event.transition, event.ts));
-        self.latest = Box::new(event);
+        *self.latest = event;
     }
 
     /// Time of the most recent occurrence of `transition`.
