@@ -91,3 +91,18 @@ impl IndicatorState {
         std::mem::size_of::<Self>() + self.buckets.allocated_bytes()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// README states the footprint of an indicator; keep it true.
+    #[test]
+    fn an_indicator_is_about_3_8_kib_at_the_default_horizon() {
+        let fixed = std::mem::size_of::<IndicatorState>();
+        let full = fixed + 60 * std::mem::size_of::<crate::state::Bucket>();
+        println!("IndicatorState {fixed} bytes, with 60 buckets {full} bytes");
+        assert!(fixed <= 400, "{fixed}");
+        assert!((3_500..=3_900).contains(&(full + 96)), "{full} + strings");
+    }
+}
