@@ -366,13 +366,21 @@ impl Pipeline {
             .and_then(|k| std::str::from_utf8(k).ok())
             .unwrap_or_default();
         let enterprise_id = decode::registry_enterprise(change).unwrap_or(key);
-        if let RegistryChange::Deleted {
-            entity: EntityKind::Enterprise,
-            ..
-        } = change
-        {
-            partition.enterprises.remove(enterprise_id);
-            return Ok(());
+        match change {
+            RegistryChange::Deleted {
+                entity: EntityKind::Enterprise,
+                ..
+            } => {
+                partition.enterprises.remove(enterprise_id);
+                return Ok(());
+            }
+            // Deleting from an enterprise vigil never saw changes nothing.
+            RegistryChange::Deleted { .. }
+                if !partition.enterprises.contains_key(enterprise_id) =>
+            {
+                return Ok(());
+            }
+            _ => {}
         }
         let limits = &self.state.limits;
         enterprise_mut(partition, enterprise_id, limits)?
