@@ -7,8 +7,6 @@ use std::process::Command;
 
 use common::*;
 use serde_json::Value;
-use vigil::sim::corrupt;
-use vigil::sim::ReadingStream;
 
 fn vigil() -> Command {
     Command::new(env!("CARGO_BIN_EXE_vigil"))
@@ -17,20 +15,7 @@ fn vigil() -> Command {
 #[test]
 fn replay_accounts_for_every_line_and_writes_its_outputs() {
     let dir = tempfile::tempdir().unwrap();
-    let province = province();
-    let mut lines = registry_lines(&province);
-    let mut stream = ReadingStream::new(&province, 9, T0);
-    lines.extend(
-        stream
-            .by_ref()
-            .take(1_000)
-            .map(|r| r.to_ndjson().into_bytes()),
-    );
-    let after = stream.peek_time().unwrap();
-    for case in corrupt::catalogue(&case_context(&province, after)) {
-        lines.extend(case.setup.iter().map(|r| r.to_line()));
-        lines.push(case.bad.to_line());
-    }
+    let lines = mixed_input(&province(), 9, 1_000);
     let input = dir.path().join("input.ndjson");
     std::fs::write(&input, lines.join(&b'\n')).unwrap();
     let (dlq, late, summary) = (

@@ -19,7 +19,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
-use vigil::api::{LiveStatus, StatusReport};
+use vigil::api::StatusReport;
 use vigil::app::mock_cluster::MockKafka;
 use vigil::app::Engine;
 use vigil::config::Config;
@@ -175,7 +175,7 @@ async fn mixed_stream_through(brokers: &str) {
     let group = format!("vigil-test-{}", std::process::id());
     let config = engine_config(brokers, &group);
     let engine = Engine::new(&config);
-    let status = Arc::new(LiveStatus::default());
+    let status = Arc::clone(&engine.status);
     let shutdown = CancellationToken::new();
     let pipeline = engine.pipeline(&config);
     let run = {
@@ -258,31 +258,20 @@ async fn mixed_stream_through(brokers: &str) {
     shutdown.cancel();
     run.await.expect("engine task").expect("engine ran");
 
-    // Every good reading is in state.
+    // Every good reading is in state (the corruption cases add valid readings of their own
+    // to the first enterprise).
     for ent in &province.enterprises {
-        let partition = engine
-            .store
-            .partitions()
-            .into_iter()
-            .find(|p| p.enterprises.contains_key(ent.enterprise_id.as_str()))
-            .expect("enterprise in state");
-        let state = partition
-            .enterprises
-            .get(ent.enterprise_id.as_str())
-            .unwrap();
         for indicator in &ent.indicators {
-            let sent: Vec<f64> = readings
-                .iter()
-                .filter(|r| r.value["target_code"] == indicator.target_code.as_str())
-                .map(|r| r.value["value"].as_f64().unwrap())
-                .collect();
-            let live = &state.indicators[indicator.target_code.as_str()];
-            let counted: u32 = live.buckets.iter().map(|b| b.count).sum();
-            // The corruption cases add valid readings of their own to the first enterprise.
+            let sent = common::sent_values(&readings, &indicator.target_code).len();
+            let (counted, _) = common::indicator_readings(
+                &engine.store,
+                &ent.enterprise_id,
+                &indicator.target_code,
+            );
             if ent.enterprise_id == province.enterprises[0].enterprise_id {
-                assert!(counted as usize >= sent.len(), "{}", indicator.target_code);
+                assert!(counted >= sent, "{}", indicator.target_code);
             } else {
-                assert_eq!(counted as usize, sent.len(), "{}", indicator.target_code);
+                assert_eq!(counted, sent, "{}", indicator.target_code);
             }
         }
     }

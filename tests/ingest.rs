@@ -182,22 +182,7 @@ fn enterprise_table_bound_is_enforced() {
 
 /// A realistic stream with every kind of corruption mixed in.
 fn mixed_input() -> Vec<Vec<u8>> {
-    let province = province();
-    let mut lines = registry_lines(&province);
-    let mut stream = ReadingStream::new(&province, 3, T0);
-    lines.extend(
-        stream
-            .by_ref()
-            .take(3_000)
-            .map(|r| r.to_ndjson().into_bytes()),
-    );
-    let after = stream.peek_time().expect("an endless stream");
-    let cases = corrupt::catalogue(&case_context(&province, after));
-    for case in &cases {
-        lines.extend(case.setup.iter().map(|r| r.to_line()));
-        lines.push(case.bad.to_line());
-    }
-    lines
+    common::mixed_input(&province(), 3, 3_000)
 }
 
 #[test]
@@ -243,23 +228,14 @@ fn every_good_reading_is_reflected_in_state() {
     let readings: Vec<_> = ReadingStream::new(&province, 5, T0).take(2_000).collect();
     lines.extend(readings.iter().map(|r| r.to_ndjson().into_bytes()));
     let run = replay_lines(&lines, &Config::default());
-    assert_eq!(run.summary.applied, lines.len() as u64);
-    let partition = run.store.partition(0);
+    run.assert_all_applied(lines.len());
     for ent in &province.enterprises {
-        let state = partition
-            .enterprises
-            .get(ent.enterprise_id.as_str())
-            .unwrap();
         for indicator in &ent.indicators {
-            let sent: Vec<f64> = readings
-                .iter()
-                .filter(|r| r.value["target_code"] == indicator.target_code.as_str())
-                .map(|r| r.value["value"].as_f64().unwrap())
-                .collect();
-            let live = &state.indicators[indicator.target_code.as_str()];
-            let counted: u32 = live.buckets.iter().map(|b| b.count).sum();
-            assert_eq!(counted as usize, sent.len(), "{}", indicator.target_code);
-            assert_eq!(live.last.as_ref().map(|l| l.value), sent.last().copied());
+            let sent = sent_values(&readings, &indicator.target_code);
+            let (counted, last) =
+                indicator_readings(&run.store, &ent.enterprise_id, &indicator.target_code);
+            assert_eq!(counted, sent.len(), "{}", indicator.target_code);
+            assert_eq!(last, sent.last().copied());
         }
     }
 }
@@ -278,13 +254,7 @@ fn a_gas_analysis_behind_the_watermark_is_still_applied() {
     let sampled = T0.to_rfc3339();
     lines.push(line("gas.analysis", e, &format!(r#"{{"ts_sample":"{sampled}","enterprise_id":"{e}","permit_id":"HW-1","point_id":"P1","method":"lab","gas_lel_vol_pct":5.0,"conc_vol_pct":0.1}}"#)));
     let run = replay_lines(&lines, &Config::default());
-    assert_eq!(
-        run.summary.applied,
-        lines.len() as u64,
-        "{:?} {:?}",
-        run.dead,
-        run.late
-    );
+    run.assert_all_applied(lines.len());
     let partition = run.store.partition(0);
     assert_eq!(
         partition.enterprises.get(e).unwrap().analyses["HW-1"].len(),
@@ -313,13 +283,7 @@ fn a_staffing_date_neither_moves_the_watermark_nor_is_late() {
     lines.push(staffing("2020-02-01"));
     lines.push(reading_line(e, target, 1, 50.0));
     let run = replay_lines(&lines, &Config::default());
-    assert_eq!(
-        run.summary.applied,
-        lines.len() as u64,
-        "{:?} {:?}",
-        run.dead,
-        run.late
-    );
+    run.assert_all_applied(lines.len());
 }
 
 #[test]

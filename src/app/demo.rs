@@ -8,10 +8,10 @@ use rdkafka::config::ClientConfig;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use tokio_util::sync::CancellationToken;
 
-use crate::api::{self, LiveStatus, StatusReport};
+use crate::api::{LiveStatus, StatusReport};
 use crate::config::Config;
 use crate::error::IoError;
-use crate::ingest::{kafka, ReasonCode};
+use crate::ingest::ReasonCode;
 use crate::metrics::Metrics;
 use crate::model::EventTime;
 use crate::sim::corrupt::{self, CaseContext, RawRecord};
@@ -48,14 +48,9 @@ pub async fn run(
         .kafka
         .consumer_properties
         .insert("session.timeout.ms".into(), "6000".into());
-    config.api.addr = options.addr.clone();
 
     let engine = Engine::new(&config);
-    let status = Arc::new(LiveStatus::default());
-    let listener = tokio::net::TcpListener::bind(&config.api.addr)
-        .await
-        .map_err(IoError::Http)?;
-    let addr = listener.local_addr().map_err(IoError::Http)?;
+    let (addr, server) = engine.spawn_api(&options.addr, shutdown.clone()).await?;
     println!(
         "vigil demo: {} simulated enterprises, event time x{}",
         options.enterprises, options.speed
@@ -63,12 +58,6 @@ pub async fn run(
     println!("  status:  http://{addr}/api/status");
     println!("  metrics: http://{addr}/metrics");
     println!("  Ctrl-C to stop");
-    let router = api::router(
-        Arc::clone(&engine.metrics),
-        Arc::clone(&engine.store),
-        Arc::clone(&status),
-    );
-    let server = tokio::spawn(api::serve(listener, router, shutdown.clone()));
     let producer = tokio::spawn(produce(
         config.kafka.brokers.clone(),
         options.enterprises,
@@ -79,18 +68,10 @@ pub async fn run(
     let reporter = tokio::spawn(report(
         Arc::clone(&engine.metrics),
         Arc::clone(&engine.store),
-        Arc::clone(&status),
+        Arc::clone(&engine.status),
         shutdown.clone(),
     ));
-    let pipeline = engine.pipeline(&config);
-    let result = kafka::run(
-        &config,
-        pipeline,
-        Arc::clone(&engine.metrics),
-        status,
-        shutdown.clone(),
-    )
-    .await;
+    let result = engine.consume(&config, shutdown.clone()).await;
     shutdown.cancel();
     let _ = tokio::join!(server, producer, reporter);
     drop(cluster);

@@ -7,10 +7,16 @@ pub mod replay;
 pub mod run;
 pub mod shutdown;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::api::{self, LiveStatus};
 use crate::config::Config;
-use crate::ingest::Pipeline;
+use crate::error::IoError;
+use crate::ingest::{kafka, Pipeline};
 use crate::metrics::Metrics;
 use crate::state::StateStore;
 
@@ -18,6 +24,7 @@ use crate::state::StateStore;
 pub struct Engine {
     pub store: Arc<StateStore>,
     pub metrics: Arc<Metrics>,
+    pub status: Arc<LiveStatus>,
 }
 
 impl Engine {
@@ -25,7 +32,45 @@ impl Engine {
         Engine {
             store: Arc::new(StateStore::new(config.state.clone())),
             metrics: Arc::new(Metrics::new()),
+            status: Arc::new(LiveStatus::default()),
         }
+    }
+
+    /// Starts the HTTP API on `addr` until `shutdown`; returns the bound address.
+    pub async fn spawn_api(
+        &self,
+        addr: &str,
+        shutdown: CancellationToken,
+    ) -> Result<(SocketAddr, JoinHandle<Result<(), IoError>>), IoError> {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(IoError::Http)?;
+        let bound = listener.local_addr().map_err(IoError::Http)?;
+        tracing::info!(addr = %bound, "HTTP API listening");
+        let router = api::router(
+            Arc::clone(&self.metrics),
+            Arc::clone(&self.store),
+            Arc::clone(&self.status),
+        );
+        Ok((bound, tokio::spawn(api::serve(listener, router, shutdown))))
+    }
+
+    /// Consumes from Kafka until `shutdown` (see `ingest::kafka::run`).
+    pub async fn consume(
+        &self,
+        config: &Config,
+        shutdown: CancellationToken,
+    ) -> Result<(), IoError> {
+        let pipeline = self.pipeline(config);
+        let metrics = Arc::clone(&self.metrics);
+        kafka::run(
+            config,
+            pipeline,
+            metrics,
+            Arc::clone(&self.status),
+            shutdown,
+        )
+        .await
     }
 
     pub fn pipeline(&self, config: &Config) -> Pipeline {

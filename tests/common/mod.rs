@@ -59,6 +59,15 @@ pub struct ReplayRun {
 }
 
 impl ReplayRun {
+    /// Every one of `lines` was applied: nothing dead, late or held.
+    pub fn assert_all_applied(&self, lines: usize) {
+        assert_eq!(
+            self.summary.applied, lines as u64,
+            "dead {:?} late {:?}",
+            self.dead, self.late
+        );
+    }
+
     /// The dead letter of input line `line` (1-based).
     pub fn dead_at(&self, line: usize) -> Option<&Value> {
         self.dead.iter().find(|d| d["line"] == line)
@@ -108,4 +117,43 @@ pub fn parse_ndjson(bytes: &[u8]) -> Vec<Value> {
         .filter(|l| !l.is_empty())
         .map(|l| serde_json::from_slice(l).expect("outputs are JSON lines"))
         .collect()
+}
+
+/// Readings of one indicator counted in its buckets, and its last value.
+pub fn indicator_readings(
+    store: &StateStore,
+    enterprise_id: &str,
+    target_code: &str,
+) -> (usize, Option<f64>) {
+    let partition = store
+        .partitions()
+        .into_iter()
+        .find(|p| p.enterprises.contains_key(enterprise_id))
+        .expect("enterprise in state");
+    let state = partition.enterprises.get(enterprise_id).unwrap();
+    let live = &state.indicators[target_code];
+    let counted: u32 = live.buckets.iter().map(|b| b.count).sum();
+    (counted as usize, live.last.as_ref().map(|l| l.value))
+}
+
+/// The values sent for one indicator, in order.
+pub fn sent_values(readings: &[vigil::sim::SimRecord], target_code: &str) -> Vec<f64> {
+    readings
+        .iter()
+        .filter(|r| r.value["target_code"] == target_code)
+        .map(|r| r.value["value"].as_f64().expect("a number"))
+        .collect()
+}
+
+/// The registry, `n` readings, then every case of the corruption catalogue.
+pub fn mixed_input(province: &Province, seed: u64, n: usize) -> Vec<Vec<u8>> {
+    let mut lines = registry_lines(province);
+    let mut stream = vigil::sim::ReadingStream::new(province, seed, T0);
+    lines.extend(stream.by_ref().take(n).map(|r| r.to_ndjson().into_bytes()));
+    let after = stream.peek_time().expect("an endless stream");
+    for case in vigil::sim::corrupt::catalogue(&case_context(province, after)) {
+        lines.extend(case.setup.iter().map(|r| r.to_line()));
+        lines.push(case.bad.to_line());
+    }
+    lines
 }
