@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use vigil::app::Engine;
 use vigil::config::Config;
-use vigil::ingest::{Outcome, Pipeline, Position, RecordRef};
+use vigil::ingest::{Disposition, Outcome, Pipeline, Position, RecordRef};
 use vigil::model::{EventTime, SensorReading};
 use vigil::sim::{Province, ReadingStream, SimRecord};
 
@@ -17,8 +17,14 @@ const ENTERPRISES: usize = 1_000;
 /// 2020-03-01T00:00:00Z.
 const T0: EventTime = EventTime::from_millis(1_583_020_800_000);
 
-fn feed(pipeline: &mut Pipeline, topic: &str, key: &[u8], payload: &[u8], offset: i64) -> Outcome {
-    let mut out = Vec::with_capacity(1);
+fn feed(
+    pipeline: &mut Pipeline,
+    out: &mut Vec<Disposition>,
+    topic: &str,
+    key: &[u8],
+    payload: &[u8],
+    offset: i64,
+) -> Outcome {
     let record = RecordRef {
         topic,
         partition: 0,
@@ -26,7 +32,7 @@ fn feed(pipeline: &mut Pipeline, topic: &str, key: &[u8], payload: &[u8], offset
         key: Some(key),
         payload,
     };
-    pipeline.process(record, None, &mut out);
+    pipeline.process(record, None, out);
     out.pop().map_or(Outcome::Held, |d| d.outcome)
 }
 
@@ -42,10 +48,13 @@ fn ingest(c: &mut Criterion) {
     let config = Config::default();
     let engine = Engine::new(&config);
     let mut pipeline = engine.pipeline(&config);
+    // Reused like the Kafka loop reuses its own.
+    let mut out = Vec::with_capacity(4);
     for (i, record) in province.registry_records().iter().enumerate() {
         let payload = record.value.to_string();
         let outcome = feed(
             &mut pipeline,
+            &mut out,
             "registry",
             record.key.as_bytes(),
             payload.as_bytes(),
@@ -90,6 +99,7 @@ fn ingest(c: &mut Criterion) {
                     offset += 1;
                     let outcome = feed(
                         &mut pipeline,
+                        &mut out,
                         "sensor.reading",
                         key.as_bytes(),
                         payload,

@@ -484,7 +484,7 @@ fn enterprise_mut<'a>(
     partition: &'a PartitionState,
     id: &str,
     limits: &crate::state::StateLimits,
-) -> Result<dashmap::mapref::one::RefMut<'a, Box<str>, EnterpriseState>, Rejection> {
+) -> Result<dashmap::mapref::one::RefMut<'a, crate::state::Key, EnterpriseState>, Rejection> {
     if let Some(ent) = partition.enterprises.get_mut(id) {
         return Ok(ent);
     }

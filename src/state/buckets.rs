@@ -3,7 +3,8 @@
 //!
 //! A bucket is 56 bytes: the minute as `i32` (minutes since the epoch last until year 6053),
 //! the first/last offsets inside the minute as `u16` milliseconds, and five `f64`. With the
-//! default 60-minute horizon an indicator holds at most 60 buckets, 3.4 KiB.
+//! default 60-minute horizon an indicator holds at most 60 buckets, 3.4 KiB (59 in the ring,
+//! the newest inline).
 
 use std::collections::VecDeque;
 
@@ -116,10 +117,13 @@ impl WindowAgg {
 }
 
 /// The buckets of one indicator, ascending by minute, at most `horizon_min` minutes back from
-/// the newest reading.
+/// the newest reading. The newest minute's bucket lives inline (`open`), so a reading in the
+/// current minute — most of them — touches no memory but the indicator's own: the ring is
+/// written once a minute.
 #[derive(Clone, Debug, Default)]
 pub struct BucketRing {
-    buckets: VecDeque<Bucket>,
+    open: Option<Bucket>,
+    closed: VecDeque<Bucket>,
 }
 
 impl BucketRing {
@@ -128,28 +132,28 @@ impl BucketRing {
     pub fn insert(&mut self, ts: EventTime, value: f64, horizon_min: u32) {
         let minute = minute_of(ts);
         let offset = ts.millis().rem_euclid(MINUTE_MS) as u16;
-        match self.buckets.back_mut() {
-            Some(last) if last.minute == minute => last.add(offset, value),
-            Some(last) if last.minute > minute => self.insert_earlier(minute, offset, value),
-            _ => self.buckets.push_back(Bucket::new(minute, offset, value)),
+        match &mut self.open {
+            Some(open) if open.minute == minute => open.add(offset, value),
+            Some(open) if open.minute > minute => self.insert_earlier(minute, offset, value),
+            open => {
+                let previous = open.replace(Bucket::new(minute, offset, value));
+                self.closed.extend(previous);
+                self.evict(minute, horizon_min);
+            }
         }
-        self.evict(horizon_min);
     }
 
     fn insert_earlier(&mut self, minute: i32, offset: u16, value: f64) {
-        match self.buckets.binary_search_by_key(&minute, |b| b.minute) {
-            Ok(i) => self.buckets[i].add(offset, value),
-            Err(i) => self.buckets.insert(i, Bucket::new(minute, offset, value)),
+        match self.closed.binary_search_by_key(&minute, |b| b.minute) {
+            Ok(i) => self.closed[i].add(offset, value),
+            Err(i) => self.closed.insert(i, Bucket::new(minute, offset, value)),
         }
     }
 
-    fn evict(&mut self, horizon_min: u32) {
-        let Some(newest) = self.buckets.back().map(|b| b.minute) else {
-            return;
-        };
+    fn evict(&mut self, newest: i32, horizon_min: u32) {
         let oldest_kept = newest.saturating_sub(horizon_min as i32 - 1);
-        while self.buckets.front().is_some_and(|b| b.minute < oldest_kept) {
-            self.buckets.pop_front();
+        while self.closed.front().is_some_and(|b| b.minute < oldest_kept) {
+            self.closed.pop_front();
         }
     }
 
@@ -157,26 +161,32 @@ impl BucketRing {
     pub fn window(&self, now: EventTime, minutes: u32) -> Option<WindowAgg> {
         let end = minute_of(now);
         let start = end.saturating_sub(minutes as i32 - 1);
-        let from = self.buckets.partition_point(|b| b.minute < start);
-        let mut inside = self.buckets.range(from..).take_while(|b| b.minute <= end);
+        let from = self.closed.partition_point(|b| b.minute < start);
+        let mut inside = self
+            .closed
+            .range(from..)
+            .chain(self.open.iter())
+            .skip_while(|b| b.minute < start)
+            .take_while(|b| b.minute <= end);
         let first = WindowAgg::from_bucket(inside.next()?);
         Some(inside.fold(first, WindowAgg::then))
     }
 
     pub fn len(&self) -> usize {
-        self.buckets.len()
+        self.closed.len() + usize::from(self.open.is_some())
     }
 
     pub fn is_empty(&self) -> bool {
-        self.buckets.is_empty()
+        self.open.is_none()
     }
 
+    /// Every bucket, oldest first.
     pub fn iter(&self) -> impl Iterator<Item = &Bucket> {
-        self.buckets.iter()
+        self.closed.iter().chain(self.open.iter())
     }
 
     pub fn allocated_bytes(&self) -> usize {
-        self.buckets.capacity() * std::mem::size_of::<Bucket>()
+        self.closed.capacity() * std::mem::size_of::<Bucket>()
     }
 }
 

@@ -11,6 +11,7 @@ use super::indicator::{IndicatorState, LastReading, PointStatus};
 use super::limits::StateLimits;
 use super::log::TimedLog;
 use super::permit::{self, PermitState};
+use super::Key;
 
 /// Why the state refused an event it could decode.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -41,12 +42,12 @@ pub struct AlarmState {
 
 #[derive(Clone, Debug)]
 pub struct EnterpriseState {
-    pub enterprise_id: Box<str>,
+    pub enterprise_id: Key,
     pub profile: Option<Enterprise>,
     pub hazard_units: HashMap<String, HazardUnit>,
     pub equipment: HashMap<String, Equipment>,
     pub areas: HashMap<String, Area>,
-    pub indicators: FxHashMap<Box<str>, IndicatorState>,
+    pub indicators: FxHashMap<Key, IndicatorState>,
     pub gateways: HashMap<String, PointStatus>,
     pub alarms: HashMap<String, AlarmState>,
     pub permits: HashMap<String, PermitState>,

@@ -100,9 +100,10 @@ mod tests {
     #[test]
     fn an_indicator_is_about_3_8_kib_at_the_default_horizon() {
         let fixed = std::mem::size_of::<IndicatorState>();
-        let full = fixed + 60 * std::mem::size_of::<crate::state::Bucket>();
+        // The newest bucket is inline; 59 more live in the ring.
+        let full = fixed + 59 * std::mem::size_of::<crate::state::Bucket>();
         println!("IndicatorState {fixed} bytes, with 60 buckets {full} bytes");
-        assert!(fixed <= 400, "{fixed}");
+        assert!(fixed <= 448, "{fixed}");
         assert!((3_500..=3_900).contains(&(full + 96)), "{full} + strings");
     }
 }

@@ -13,6 +13,11 @@ pub mod permit;
 pub mod region;
 pub mod store;
 
+/// Ids used as keys of the hot maps (enterprise ids, target codes). Inline up to 24 bytes, so
+/// comparing a key does not chase a pointer: on the ingest hot path that miss was a tenth of
+/// the time per reading.
+pub type Key = compact_str::CompactString;
+
 pub use buckets::{Bucket, BucketRing, WindowAgg};
 pub use enterprise::{EnterpriseState, StateRejection};
 pub use indicator::IndicatorState;

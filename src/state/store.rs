@@ -10,6 +10,7 @@ use rustc_hash::FxBuildHasher;
 use super::enterprise::EnterpriseState;
 use super::limits::StateLimits;
 use super::region::RegionTable;
+use super::Key;
 
 /// The state of the enterprises whose events arrive on one input partition. Every input
 /// topic (and `registry`) is keyed by enterprise and has the same partition count, so an
@@ -17,7 +18,7 @@ use super::region::RegionTable;
 #[derive(Debug)]
 pub struct PartitionState {
     pub id: i32,
-    pub enterprises: DashMap<Box<str>, EnterpriseState, FxBuildHasher>,
+    pub enterprises: DashMap<Key, EnterpriseState, FxBuildHasher>,
 }
 
 impl PartitionState {
