@@ -1,5 +1,7 @@
 //! Configuration: one TOML file over compiled-in defaults (`deploy/vigil.toml`, printed by
-//! `vigil config default`). Unknown keys are an error that names the key.
+//! `vigil config default`), then environment overrides `VIGIL__SECTION__KEY=value` (a value
+//! that parses as TOML is taken as such, otherwise as a string). Unknown keys are an error that
+//! names the key.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -95,26 +97,32 @@ impl Default for Config {
 impl Config {
     /// Parses a complete or partial TOML document over the defaults.
     pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        Config::layered(text, std::iter::empty())
+    }
+
+    /// The defaults, then `text`, then the `VIGIL__SECTION__KEY` variables among `env`.
+    pub fn layered(
+        text: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
         let mut merged: toml::Table = toml::from_str(DEFAULT_TOML)?;
-        let overrides: toml::Table = toml::from_str(text)?;
-        merge(&mut merged, overrides);
+        merge(&mut merged, toml::from_str(text)?);
+        merge(&mut merged, env_overrides(env));
         let config: Config = merged.try_into()?;
         config.check()?;
         Ok(config)
     }
 
-    /// Reads a config file, or the defaults when `path` is `None`.
+    /// Reads a config file (or none) over the defaults, then the process environment.
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
-        match path {
-            None => Config::from_toml(""),
-            Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-                    path: path.to_owned(),
-                    source,
-                })?;
-                Config::from_toml(&text)
-            }
-        }
+        let text = match path {
+            None => String::new(),
+            Some(path) => std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.to_owned(),
+                source,
+            })?,
+        };
+        Config::layered(&text, std::env::vars())
     }
 
     fn check(&self) -> Result<(), ConfigError> {
@@ -126,6 +134,43 @@ impl Config {
             return invalid("ingest.channel_capacity and ingest.pending_capacity must be positive");
         }
         Ok(())
+    }
+}
+
+/// Prefix of the environment variables that override config keys.
+pub const ENV_PREFIX: &str = "VIGIL__";
+
+/// `VIGIL__INGEST__ALLOWED_LATENESS=20s` → `[ingest] allowed_lateness = "20s"`.
+fn env_overrides(env: impl IntoIterator<Item = (String, String)>) -> toml::Table {
+    let mut table = toml::Table::new();
+    for (name, raw) in env {
+        let Some(path) = name.strip_prefix(ENV_PREFIX) else {
+            continue;
+        };
+        let keys: Vec<String> = path.split("__").map(str::to_lowercase).collect();
+        let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .unwrap_or(toml::Value::String(raw));
+        insert_path(&mut table, &keys, value);
+    }
+    table
+}
+
+fn insert_path(table: &mut toml::Table, keys: &[String], value: toml::Value) {
+    match keys {
+        [] => {}
+        [last] => {
+            table.insert(last.clone(), value);
+        }
+        [first, rest @ ..] => {
+            let entry = table
+                .entry(first.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            if let toml::Value::Table(inner) = entry {
+                insert_path(inner, rest, value);
+            }
+        }
     }
 }
 
@@ -158,6 +203,29 @@ mod tests {
     fn unknown_key_is_named() {
         let err = Config::from_toml("[ingest]\nallowed_latenes = \"5s\"\n").unwrap_err();
         assert!(err.to_string().contains("allowed_latenes"), "{err}");
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let env = [
+            ("VIGIL__INGEST__ALLOWED_LATENESS".to_owned(), "20s".to_owned()),
+            ("VIGIL__INGEST__PENDING_CAPACITY".to_owned(), "5".to_owned()),
+            ("VIGIL__KAFKA__BROKERS".to_owned(), "kafka-1:9092,kafka-2:9092".to_owned()),
+            ("VIGIL__KAFKA__PROPERTIES__SECURITY.PROTOCOL".to_owned(), "ssl".to_owned()),
+            ("VIGIL_ADDR".to_owned(), "ignored: a flag, not a key".to_owned()),
+        ];
+        let config = Config::layered("[ingest]\nallowed_lateness = \"5s\"\n", env).unwrap();
+        assert_eq!(config.ingest.allowed_lateness, Duration::from_secs(20));
+        assert_eq!(config.ingest.pending_capacity, 5);
+        assert_eq!(config.kafka.brokers, "kafka-1:9092,kafka-2:9092");
+        assert_eq!(config.kafka.properties["security.protocol"], "ssl");
+    }
+
+    #[test]
+    fn an_unknown_environment_key_is_named() {
+        let env = [("VIGIL__INGEST__LATENESS".to_owned(), "5s".to_owned())];
+        let err = Config::layered("", env).unwrap_err();
+        assert!(err.to_string().contains("lateness"), "{err}");
     }
 
     #[test]

@@ -97,9 +97,7 @@ impl Pipeline {
         out: &mut Vec<Disposition>,
     ) {
         let topic = Topic::from_name(record.topic);
-        let counters = self.metrics.topic(topic);
-        counters.records.inc();
-        counters.bytes.inc_by(record.payload.len() as u64);
+        self.count_read(topic, &record);
         self.watermarks
             .touch(record.partition, wall_ms.unwrap_or(0));
         let outcome = self.admit(topic, &record, wall_ms, Admission::New);
@@ -117,9 +115,7 @@ impl Pipeline {
         rejection: Rejection,
         out: &mut Vec<Disposition>,
     ) {
-        let counters = self.metrics.topic(None);
-        counters.records.inc();
-        counters.bytes.inc_by(record.payload.len() as u64);
+        self.count_read(None, record);
         self.metrics.reject(None, rejection.code);
         out.push(Disposition {
             origin: origin(None, record),
@@ -180,6 +176,12 @@ impl Pipeline {
                 Outcome::Dead(Box::new(DeadLetter::rejected(record, rejection)))
             }
         }
+    }
+
+    fn count_read(&self, topic: Option<Topic>, record: &RecordRef<'_>) {
+        let counters = self.metrics.topic(topic);
+        counters.records.inc();
+        counters.bytes.inc_by(record.payload.len() as u64);
     }
 
     fn count(&self, topic: Option<Topic>, outcome: &Outcome) {
