@@ -208,11 +208,23 @@ mod tests {
     #[test]
     fn environment_overrides_the_file() {
         let env = [
-            ("VIGIL__INGEST__ALLOWED_LATENESS".to_owned(), "20s".to_owned()),
+            (
+                "VIGIL__INGEST__ALLOWED_LATENESS".to_owned(),
+                "20s".to_owned(),
+            ),
             ("VIGIL__INGEST__PENDING_CAPACITY".to_owned(), "5".to_owned()),
-            ("VIGIL__KAFKA__BROKERS".to_owned(), "kafka-1:9092,kafka-2:9092".to_owned()),
-            ("VIGIL__KAFKA__PROPERTIES__SECURITY.PROTOCOL".to_owned(), "ssl".to_owned()),
-            ("VIGIL_ADDR".to_owned(), "ignored: a flag, not a key".to_owned()),
+            (
+                "VIGIL__KAFKA__BROKERS".to_owned(),
+                "kafka-1:9092,kafka-2:9092".to_owned(),
+            ),
+            (
+                "VIGIL__KAFKA__PROPERTIES__SECURITY.PROTOCOL".to_owned(),
+                "ssl".to_owned(),
+            ),
+            (
+                "VIGIL_ADDR".to_owned(),
+                "ignored: a flag, not a key".to_owned(),
+            ),
         ];
         let config = Config::layered("[ingest]\nallowed_lateness = \"5s\"\n", env).unwrap();
         assert_eq!(config.ingest.allowed_lateness, Duration::from_secs(20));

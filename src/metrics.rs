@@ -31,6 +31,8 @@ pub struct Metrics {
     pub offsets_committed: IntCounter,
     pub commit_errors: IntCounter,
     pub dedup_evicted: IntCounter,
+    pub consumer_lag: IntGaugeVec,
+    pub event_lag: prometheus::Histogram,
 }
 
 /// The counters of one topic label.
@@ -181,6 +183,23 @@ impl Metrics {
                 "vigil_offset_commit_errors_total",
                 "Offset commits that failed (retried at the next interval).",
             ),
+            consumer_lag: gauge_vec(
+                &r,
+                "vigil_kafka_consumer_lag",
+                "Messages behind the partition's high watermark (librdkafka statistics).",
+                &["topic", "partition"],
+            ),
+            event_lag: {
+                let opts = prometheus::HistogramOpts::new(
+                    "vigil_ingest_event_lag_seconds",
+                    "Wall clock minus event time of readings, point statuses and alarms when applied (live sources only).",
+                )
+                .buckets(vec![0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0]);
+                let histogram = prometheus::Histogram::with_opts(opts).expect("valid metric");
+                r.register(Box::new(histogram.clone()))
+                    .expect("metric registered once");
+                histogram
+            },
             dedup_evicted: counter(
                 &r,
                 "vigil_dedup_evicted_total",

@@ -14,6 +14,7 @@ use rdkafka::consumer::{
 };
 use rdkafka::message::Message;
 use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::statistics::Statistics;
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use rdkafka::ClientContext;
 use tokio::sync::mpsc;
@@ -49,7 +50,26 @@ struct IngestContext {
     metrics: Arc<Metrics>,
 }
 
-impl ClientContext for IngestContext {}
+impl ClientContext for IngestContext {
+    /// Publishes consumer lag per partition of the input topics (labels stay bounded: topics
+    /// vigil knows, and their partitions).
+    fn stats(&self, statistics: Statistics) {
+        for (name, topic) in &statistics.topics {
+            let Some(known) = Topic::from_name(name) else {
+                continue;
+            };
+            for (partition, stats) in &topic.partitions {
+                if *partition < 0 || stats.consumer_lag < 0 {
+                    continue;
+                }
+                self.metrics
+                    .consumer_lag
+                    .with_label_values(&[known.name(), &partition.to_string()])
+                    .set(stats.consumer_lag);
+            }
+        }
+    }
+}
 
 impl ConsumerContext for IngestContext {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
@@ -105,7 +125,8 @@ fn consumer_config(kafka: &KafkaConfig) -> ClientConfig {
             "queued.max.messages.kbytes",
             kafka.queued_max_messages_kbytes.to_string(),
         )
-        .set("fetch.queue.backoff.ms", "10");
+        .set("fetch.queue.backoff.ms", "10")
+        .set("statistics.interval.ms", "5000");
     overlay(&mut config, client_config(kafka));
     overlay_map(&mut config, &kafka.consumer_properties);
     config

@@ -244,6 +244,10 @@ impl Pipeline {
         if let (Outcome::Applied, Some(fp), Some(ts)) = (&outcome, fingerprint, ts) {
             self.remember(record.partition, fp, ts, policy);
         }
+        if let (Some(wall), Some(ts), TimePolicy::Windowed) = (wall_ms, ts, policy) {
+            let lag_ms = wall.saturating_sub(ts.millis()).max(0);
+            self.metrics.event_lag.observe(lag_ms as f64 / 1000.0);
+        }
         Ok(outcome)
     }
 
