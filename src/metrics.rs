@@ -207,6 +207,18 @@ impl Metrics {
             ),
             registry: r,
         }
+        .with_known_labels()
+    }
+
+    /// Exports the known label values at zero, so dashboards and `rate()` see the series
+    /// before the first event.
+    fn with_known_labels(self) -> Self {
+        for output in ["dlq", "late"] {
+            self.outputs_produced.with_label_values(&[output]);
+            self.output_errors.with_label_values(&[output]);
+        }
+        self.channel_depth.with_label_values(&["outputs"]);
+        self
     }
 
     /// The counters of a topic (`None`: not a topic vigil consumes).

@@ -171,7 +171,7 @@ fn committed(
         .collect()
 }
 
-async fn mixed_stream_through(brokers: &str) {
+async fn mixed_stream_through(brokers: &str) -> String {
     let group = format!("vigil-test-{}", std::process::id());
     let config = engine_config(brokers, &group);
     let engine = Engine::new(&config);
@@ -307,12 +307,16 @@ async fn mixed_stream_through(brokers: &str) {
             "{topic}/{partition}"
         );
     }
+    engine.metrics.set_state_size(&engine.store.size());
+    engine.metrics.render()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mixed_stream_through_the_mock_cluster() {
     let cluster = MockKafka::start(&all_topics(), PARTITIONS).expect("mock cluster");
-    mixed_stream_through(&cluster.bootstrap_servers).await;
+    let exposition = mixed_stream_through(&cluster.bootstrap_servers).await;
+    // The dashboard and the alert rules in deploy/ only query metrics a live vigil exposes.
+    common::assert_deployed_metrics_exposed(&exposition);
 }
 
 /// A Tansu broker on a free loopback port, stopped on drop.

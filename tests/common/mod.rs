@@ -157,3 +157,57 @@ pub fn mixed_input(province: &Province, seed: u64, n: usize) -> Vec<Vec<u8>> {
     }
     lines
 }
+
+/// Names of the metrics that `deploy/` queries: the Grafana dashboard and the alert rules.
+pub fn deployed_metric_names() -> std::collections::BTreeSet<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy");
+    let dashboard: Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("grafana/dashboards/vigil.json")).unwrap(),
+    )
+    .unwrap();
+    let mut texts: Vec<String> = dashboard["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| {
+            p["targets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["expr"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    texts.push(std::fs::read_to_string(root.join("prometheus/alerts.yml")).unwrap());
+    let mut names = std::collections::BTreeSet::new();
+    for text in &texts {
+        for prefix in ["vigil_", "process_"] {
+            for (at, _) in text.match_indices(prefix) {
+                let name: String = text[at..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                names.insert(name);
+            }
+        }
+    }
+    names
+}
+
+/// Panics unless every metric `deploy/` queries is in `exposition`.
+pub fn assert_deployed_metrics_exposed(exposition: &str) {
+    let exposed: std::collections::BTreeSet<&str> = exposition
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split(['{', ' ']).next())
+        .collect();
+    let names = deployed_metric_names();
+    assert!(names.len() >= 15, "{names:?}");
+    let missing: Vec<&String> = names
+        .iter()
+        .filter(|n| !exposed.contains(n.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "queried by deploy/ but not exposed: {missing:?}"
+    );
+}
