@@ -72,6 +72,7 @@ pub struct KafkaConfig {
 #[serde(deny_unknown_fields)]
 pub struct ApiConfig {
     pub addr: String,
+    pub ready_max_lag: i64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

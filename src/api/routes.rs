@@ -56,10 +56,9 @@ async fn metrics_text(State(app): State<AppState>) -> impl IntoResponse {
 }
 
 async fn ready(State(app): State<AppState>) -> impl IntoResponse {
-    if app.status.is_started() {
-        (StatusCode::OK, "ready")
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "starting")
+    match app.status.readiness() {
+        Ok(()) => (StatusCode::OK, "ready".to_owned()),
+        Err(why) => (StatusCode::SERVICE_UNAVAILABLE, why),
     }
 }
 

@@ -16,18 +16,47 @@ use crate::state::{StateSize, StateStore};
 pub struct LiveStatus {
     started: AtomicBool,
     watermark_ms: AtomicI64,
+    /// Total consumer lag over the input partitions; negative until librdkafka first reports.
+    consumer_lag: AtomicI64,
+    ready_max_lag: i64,
 }
 
 impl Default for LiveStatus {
     fn default() -> Self {
-        LiveStatus {
-            started: AtomicBool::new(false),
-            watermark_ms: AtomicI64::new(i64::MIN),
-        }
+        LiveStatus::new(i64::MAX)
     }
 }
 
 impl LiveStatus {
+    /// `ready_max_lag`: the consumer lag up to which the instance counts as caught up.
+    pub fn new(ready_max_lag: i64) -> Self {
+        LiveStatus {
+            started: AtomicBool::new(false),
+            watermark_ms: AtomicI64::new(i64::MIN),
+            consumer_lag: AtomicI64::new(-1),
+            ready_max_lag,
+        }
+    }
+
+    pub fn set_consumer_lag(&self, lag: i64) {
+        self.consumer_lag.store(lag.max(0), Ordering::Relaxed);
+    }
+
+    /// Ready: subscribed, and caught up to within `ready_max_lag` messages. Otherwise why not.
+    pub fn readiness(&self) -> Result<(), String> {
+        if !self.is_started() {
+            return Err("not subscribed yet".into());
+        }
+        match self.consumer_lag.load(Ordering::Relaxed) {
+            lag if lag < 0 => Err("consumer lag not reported yet".into()),
+            lag if lag > self.ready_max_lag => Err(format!(
+                "catching up: {lag} messages behind (ready at {})",
+                self.ready_max_lag
+            )),
+            _ => Ok(()),
+        }
+    }
+
     pub fn mark_started(&self) {
         self.started.store(true, Ordering::Relaxed);
     }
@@ -82,5 +111,25 @@ impl StatusReport {
             records_late: sum(|c| c.late.get()),
             records_pending: metrics.pending.get(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ready_once_subscribed_and_caught_up() {
+        let status = LiveStatus::new(100);
+        assert!(status.readiness().is_err());
+        status.mark_started();
+        assert!(status.readiness().unwrap_err().contains("not reported"));
+        status.set_consumer_lag(5_000);
+        assert!(status
+            .readiness()
+            .unwrap_err()
+            .contains("5000 messages behind"));
+        status.set_consumer_lag(40);
+        assert_eq!(status.readiness(), Ok(()));
     }
 }

@@ -32,7 +32,7 @@ impl Engine {
         Engine {
             store: Arc::new(StateStore::new(config.state.clone())),
             metrics: Arc::new(Metrics::new()),
-            status: Arc::new(LiveStatus::default()),
+            status: Arc::new(LiveStatus::new(config.api.ready_max_lag)),
         }
     }
 

@@ -46,6 +46,7 @@ fn lock(tracker: &Tracker) -> std::sync::MutexGuard<'_, OffsetTracker> {
 /// Commits on revocation, and tells the consumer loop which partitions it lost.
 struct IngestContext {
     tracker: Tracker,
+    status: Arc<LiveStatus>,
     revoked: Mutex<Vec<i32>>,
     metrics: Arc<Metrics>,
 }
@@ -54,6 +55,7 @@ impl ClientContext for IngestContext {
     /// Publishes consumer lag per partition of the input topics (labels stay bounded: topics
     /// vigil knows, and their partitions).
     fn stats(&self, statistics: Statistics) {
+        let mut total = 0;
         for (name, topic) in &statistics.topics {
             let Some(known) = Topic::from_name(name) else {
                 continue;
@@ -66,8 +68,10 @@ impl ClientContext for IngestContext {
                     .consumer_lag
                     .with_label_values(&[known.name(), &partition.to_string()])
                     .set(stats.consumer_lag);
+                total += stats.consumer_lag;
             }
         }
+        self.status.set_consumer_lag(total);
     }
 }
 
@@ -166,6 +170,7 @@ pub async fn run(
     let tracker: Tracker = Arc::default();
     let context = IngestContext {
         tracker: Arc::clone(&tracker),
+        status: Arc::clone(&status),
         revoked: Mutex::new(Vec::new()),
         metrics: Arc::clone(&metrics),
     };
