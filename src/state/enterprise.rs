@@ -68,6 +68,20 @@ pub struct EnterpriseState {
     pub version: u64,
 }
 
+/// The entry for `key`, created with `make` unless the map already holds `cap` others.
+fn bounded_entry<'m, V>(
+    map: &'m mut HashMap<String, V>,
+    key: &str,
+    cap: usize,
+    what: &'static str,
+    make: impl FnOnce() -> V,
+) -> Result<&'m mut V, StateRejection> {
+    if !map.contains_key(key) && map.len() >= cap {
+        return Err(StateRejection::CapacityExceeded(what));
+    }
+    Ok(map.entry(key.to_owned()).or_insert_with(make))
+}
+
 fn history<T>(limits: &StateLimits) -> TimedLog<T> {
     TimedLog::new(limits.history_len, limits.history_age_ms())
 }
@@ -170,12 +184,10 @@ impl EnterpriseState {
             indicator.set_status(PointStatus::from(s));
         }
         if let Some(gateway) = &s.gateway_code {
-            if !self.gateways.contains_key(gateway)
-                && self.gateways.len() >= limits.max_gateways_per_enterprise
-            {
-                return Err(StateRejection::CapacityExceeded("gateway table"));
-            }
-            self.gateways.insert(gateway.clone(), PointStatus::from(s));
+            let cap = limits.max_gateways_per_enterprise;
+            *bounded_entry(&mut self.gateways, gateway, cap, "gateway table", || {
+                PointStatus::from(s)
+            })? = PointStatus::from(s);
         }
         Ok(())
     }
@@ -263,16 +275,16 @@ impl EnterpriseState {
         g: &GasAnalysis,
         limits: &StateLimits,
     ) -> Result<(), StateRejection> {
-        if !self.analyses.contains_key(&g.permit_id)
-            && self.analyses.len() >= limits.max_permits_per_enterprise
-        {
-            return Err(StateRejection::CapacityExceeded("gas analysis table"));
-        }
         let retention_ms = limits.analysis_retention.as_millis() as i64;
-        self.analyses
-            .entry(g.permit_id.clone())
-            .or_insert_with(|| TimedLog::new(limits.max_analyses_per_permit, retention_ms))
-            .push(g.ts_sample, g.clone());
+        let cap = limits.max_permits_per_enterprise;
+        bounded_entry(
+            &mut self.analyses,
+            &g.permit_id,
+            cap,
+            "gas analysis table",
+            || TimedLog::new(limits.max_analyses_per_permit, retention_ms),
+        )?
+        .push(g.ts_sample, g.clone());
         Ok(())
     }
 
@@ -294,15 +306,15 @@ impl EnterpriseState {
         i: &InventoryLevel,
         limits: &StateLimits,
     ) -> Result<(), StateRejection> {
-        if !self.inventory.contains_key(&i.storage_unit_id)
-            && self.inventory.len() >= limits.max_storage_units_per_enterprise
-        {
-            return Err(StateRejection::CapacityExceeded("storage unit table"));
-        }
-        self.inventory
-            .entry(i.storage_unit_id.clone())
-            .or_insert_with(|| history(limits))
-            .push(i.ts, i.clone());
+        let cap = limits.max_storage_units_per_enterprise;
+        bounded_entry(
+            &mut self.inventory,
+            &i.storage_unit_id,
+            cap,
+            "storage unit table",
+            || history(limits),
+        )?
+        .push(i.ts, i.clone());
         Ok(())
     }
 
