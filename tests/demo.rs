@@ -2,6 +2,8 @@
 //! and the engine; ingest works (records applied, bad ones dead-lettered); its metrics pass
 //! `promtool check metrics`; SIGTERM stops it cleanly.
 
+mod common;
+
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -58,20 +60,7 @@ async fn the_demo_ingests_dead_letters_exposes_metrics_and_stops_on_sigterm() {
         .text()
         .await
         .unwrap();
-    let mut promtool = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("promtool");
-    std::io::Write::write_all(promtool.stdin.as_mut().unwrap(), exposition.as_bytes()).unwrap();
-    let checked = promtool.wait_with_output().unwrap();
-    assert!(
-        checked.status.success(),
-        "{}",
-        String::from_utf8_lossy(&checked.stdout)
-    );
+    common::assert_promtool_accepts(&exposition);
 
     let killed = Command::new("kill")
         .args(["-TERM", &demo.id().to_string()])

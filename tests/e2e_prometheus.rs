@@ -159,21 +159,7 @@ async fn a_real_prometheus_scrapes_vigil_and_sees_series_move() {
 
     // The exposition is valid for Prometheus.
     let exposition = scrape(&client, &addr).await;
-    let mut promtool = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("promtool");
-    std::io::Write::write_all(promtool.stdin.as_mut().unwrap(), exposition.as_bytes()).unwrap();
-    let checked = promtool.wait_with_output().unwrap();
-    assert!(
-        checked.status.success(),
-        "promtool: {}{}",
-        String::from_utf8_lossy(&checked.stdout),
-        String::from_utf8_lossy(&checked.stderr)
-    );
+    common::assert_promtool_accepts(&exposition);
 
     // A real server scrapes it, and the series move as records flow.
     let prometheus = Prometheus::start(&addr);

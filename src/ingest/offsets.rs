@@ -85,15 +85,6 @@ impl OffsetTracker {
             partitions.remove(&partition);
         }
     }
-
-    /// Records held back from commit (pending, or output in delivery).
-    pub fn held(&self) -> usize {
-        self.topics
-            .values()
-            .flat_map(|ps| ps.values())
-            .map(|p| p.holds.len())
-            .sum()
-    }
 }
 
 #[cfg(test)]

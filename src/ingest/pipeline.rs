@@ -155,10 +155,6 @@ impl Pipeline {
         self.partitions.keys().copied().collect()
     }
 
-    pub fn pending_len(&self) -> usize {
-        self.pending.len()
-    }
-
     fn admit(
         &mut self,
         topic: Option<Topic>,
