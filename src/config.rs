@@ -23,6 +23,28 @@ pub struct Config {
     pub kafka: KafkaConfig,
     pub api: ApiConfig,
     pub log: LogConfig,
+    pub rules: RulesConfig,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulesConfig {
+    /// Directory of rule files (`*.sql`, searched recursively); empty for none.
+    pub dir: std::path::PathBuf,
+    /// Evaluation tick, in event time.
+    #[serde(with = "humantime_serde")]
+    pub tick: Duration,
+    /// The sites' offset from UTC, for local-time rules.
+    pub utc_offset_minutes: i32,
+    /// Longest one rule may run in one tick; beyond it the evaluation is abandoned.
+    #[serde(with = "humantime_serde")]
+    pub rule_timeout: Duration,
+    /// Memory one rule's execution may use (DataFusion memory pool).
+    pub rule_memory_bytes: usize,
+    /// Shards per input partition for incremental table refresh.
+    pub table_shards: u32,
+    /// Reload changed rule files while running.
+    pub watch: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -130,6 +152,9 @@ impl Config {
         let invalid = |message: &str| Err(ConfigError::Invalid(message.to_owned()));
         if self.ingest.allowed_lateness >= self.state.bucket_horizon {
             return invalid("ingest.allowed_lateness must be shorter than state.bucket_horizon");
+        }
+        if self.rules.tick.is_zero() || self.rules.table_shards == 0 {
+            return invalid("rules.tick and rules.table_shards must be positive");
         }
         if self.ingest.channel_capacity == 0 || self.ingest.pending_capacity == 0 {
             return invalid("ingest.channel_capacity and ingest.pending_capacity must be positive");

@@ -41,3 +41,29 @@ pub enum IoError {
     #[error("http: {0}")]
     Http(std::io::Error),
 }
+
+/// Why a rule file cannot run, and on which line (1-based) of the file.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("line {line}: {message}")]
+pub struct RuleFileError {
+    pub line: usize,
+    pub message: String,
+}
+
+/// Errors that stop a replay.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    #[error(transparent)]
+    Io(#[from] IoError),
+    /// `--rules` names files that cannot run; one line per problem.
+    #[error("rules cannot run:\n{}", list(.0))]
+    Rules(Vec<crate::rules::RuleProblem>),
+}
+
+fn list(problems: &[crate::rules::RuleProblem]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("  {p}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

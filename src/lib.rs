@@ -11,5 +11,6 @@ pub mod ingest;
 pub mod logging;
 pub mod metrics;
 pub mod model;
+pub mod rules;
 pub mod sim;
 pub mod state;

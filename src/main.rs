@@ -72,12 +72,35 @@ enum Command {
         /// The end-of-run summary, as JSON.
         #[arg(long, env = "VIGIL_SUMMARY_OUT")]
         summary_out: Option<PathBuf>,
+        /// Run the rules in this directory and end with a per-rule report (a backtest).
+        #[arg(long, env = "VIGIL_RULES")]
+        rules: Option<PathBuf>,
+        /// Every rule hit, as NDJSON (`{"at", "rule_id", "enterprise_id", "subject", ...}`).
+        #[arg(long, env = "VIGIL_HITS_OUT", requires = "rules")]
+        hits_out: Option<PathBuf>,
+    },
+    /// Rule files: check them, list the tables they query.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
     },
     /// Configuration helpers.
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// Loads, plans and validates every rule file under DIR; non-zero exit on any problem,
+    /// each printed as `file:line: reason`.
+    Check {
+        #[arg(default_value = "queries")]
+        dir: PathBuf,
+    },
+    /// Prints the rule tables and their columns (Markdown).
+    Tables,
 }
 
 #[derive(Subcommand)]
@@ -135,16 +158,41 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             dlq_out,
             late_out,
             summary_out,
+            rules,
+            hits_out,
         } => {
             let options = app::replay::ReplayOptions {
                 inputs,
-                speed,
+                speed: Some(speed),
                 dlq_out,
                 late_out,
                 summary_out,
+                rules,
+                hits_out,
             };
-            let summary = app::replay::run(&config, &options)?;
-            print!("{}", app::replay::describe(&summary));
+            let result = app::replay::run(&config, &options)?;
+            print!("{}", app::replay::describe(&result.summary));
+            if let Some(backtest) = &result.backtest {
+                print!("{}", backtest.describe());
+            }
+            Ok(())
+        }
+        Command::Rules {
+            command: RulesCommand::Check { dir },
+        } => {
+            let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
+            let report = runtime.block_on(app::rules::check(&config, &dir));
+            print!("{}", report.text);
+            if report.ok {
+                Ok(())
+            } else {
+                anyhow::bail!("{} rule file(s) cannot run", report.problems)
+            }
+        }
+        Command::Rules {
+            command: RulesCommand::Tables,
+        } => {
+            print!("{}", vigil::rules::tables::markdown());
             Ok(())
         }
         Command::Config {

@@ -33,6 +33,83 @@ pub struct Metrics {
     pub dedup_evicted: IntCounter,
     pub consumer_lag: IntGaugeVec,
     pub event_lag: prometheus::Histogram,
+    pub rules: RuleMetrics,
+}
+
+/// The rules engine's metrics. The `rule` label is a rule id: bounded by the files in the
+/// rules directory, which operators control.
+pub struct RuleMetrics {
+    pub loaded: IntGauge,
+    pub plans_built: IntCounter,
+    pub reloads: IntCounter,
+    pub reload_failures: IntCounter,
+    pub ticks: IntCounter,
+    pub evaluations: IntCounterVec,
+    pub hits: IntCounterVec,
+    pub errors: IntCounterVec,
+    pub tick_seconds: prometheus::HistogramVec,
+    pub eval_seconds: prometheus::HistogramVec,
+}
+
+impl RuleMetrics {
+    fn new(r: &Registry) -> Self {
+        let histogram = |name: &str, help: &str, labels: &[&str]| {
+            let opts = prometheus::HistogramOpts::new(name, help).buckets(vec![
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+            ]);
+            let h = prometheus::HistogramVec::new(opts, labels).expect("valid metric");
+            r.register(Box::new(h.clone()))
+                .expect("metric registered once");
+            h
+        };
+        RuleMetrics {
+            loaded: gauge(r, "vigil_rules_loaded", "Rules currently running."),
+            plans_built: counter(
+                r,
+                "vigil_rules_plans_built_total",
+                "Query plans built: once per rule load or change, never per tick.",
+            ),
+            reloads: counter(
+                r,
+                "vigil_rules_reloads_total",
+                "Rule files (re)loaded successfully.",
+            ),
+            reload_failures: counter(
+                r,
+                "vigil_rules_reload_failures_total",
+                "Rule files rejected on (re)load; the previous version keeps running.",
+            ),
+            ticks: counter(r, "vigil_rules_ticks_total", "Evaluation ticks run."),
+            evaluations: counter_vec(
+                r,
+                "vigil_rule_evaluations_total",
+                "Evaluations per rule.",
+                &["rule"],
+            ),
+            hits: counter_vec(
+                r,
+                "vigil_rule_hits_total",
+                "Result rows (rule hits) per rule.",
+                &["rule"],
+            ),
+            errors: counter_vec(
+                r,
+                "vigil_rule_errors_total",
+                "Failed evaluations per rule and kind (timeout, execution, contract).",
+                &["rule", "kind"],
+            ),
+            tick_seconds: histogram(
+                "vigil_rules_tick_seconds",
+                "Time per tick, by phase (tables, execute).",
+                &["phase"],
+            ),
+            eval_seconds: histogram(
+                "vigil_rule_eval_seconds",
+                "Execution time per rule evaluation.",
+                &["rule"],
+            ),
+        }
+    }
 }
 
 /// The counters of one topic label.
@@ -205,6 +282,7 @@ impl Metrics {
                 "vigil_dedup_evicted_total",
                 "Event identities forgotten early because the duplicate filter was full.",
             ),
+            rules: RuleMetrics::new(&r),
             registry: r,
         }
         .with_known_labels()

@@ -4,6 +4,8 @@
 pub mod demo;
 pub mod mock_cluster;
 pub mod replay;
+pub mod rules;
+pub mod rules_clock;
 pub mod run;
 pub mod shutdown;
 

@@ -4,33 +4,66 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use crate::config::Config;
-use crate::error::IoError;
+use crate::error::{IoError, ReplayError};
 use crate::ingest::replay::{Replay, ReplaySinks, Speed, Summary};
+use crate::rules::backtest::Backtest;
 
+use super::rules_clock::RulesClock;
 use super::Engine;
 
+#[derive(Default)]
 pub struct ReplayOptions {
     pub inputs: Vec<PathBuf>,
-    pub speed: Speed,
+    pub speed: Option<Speed>,
     pub dlq_out: Option<PathBuf>,
     pub late_out: Option<PathBuf>,
     pub summary_out: Option<PathBuf>,
+    /// Run the rules of this directory and report per rule.
+    pub rules: Option<PathBuf>,
+    pub hits_out: Option<PathBuf>,
 }
 
-/// Replays the inputs; bad records are not an error (they go to the DLQ output).
-pub fn run(config: &Config, options: &ReplayOptions) -> Result<Summary, IoError> {
+/// What a replay produced.
+pub struct ReplayResult {
+    pub summary: Summary,
+    pub backtest: Option<Backtest>,
+}
+
+/// Replays the inputs; bad records are not an error (they go to the DLQ output), a rule file
+/// that cannot run is.
+pub fn run(config: &Config, options: &ReplayOptions) -> Result<ReplayResult, ReplayError> {
     let engine = Engine::new(config);
+    let mut rules = match &options.rules {
+        None => None,
+        Some(dir) => {
+            let store = std::sync::Arc::clone(&engine.store);
+            let metrics = std::sync::Arc::clone(&engine.metrics);
+            let mut clock = RulesClock::load(&config.rules, dir, store, metrics)
+                .map_err(ReplayError::Rules)?;
+            if let Some(path) = &options.hits_out {
+                clock.write_hits_to(path)?;
+            }
+            Some(clock)
+        }
+    };
     let mut pipeline = engine.pipeline(config);
     let sinks = ReplaySinks::create(options.dlq_out.as_deref(), options.late_out.as_deref())?;
     let progress = progress_bar(&options.inputs);
-    let replay = Replay::new(
+    let mut replay = Replay::new(
         &mut pipeline,
         sinks,
-        options.speed,
+        options.speed.unwrap_or(Speed::Max),
         config.ingest.max_message_bytes,
     );
-    let summary = replay.run(&options.inputs, |n| progress.inc(n))?;
+    if let Some(clock) = rules.as_mut() {
+        replay = replay.with_clock(clock);
+    }
+    let mut summary = replay.run(&options.inputs, |n| progress.inc(n))?;
     progress.finish_and_clear();
+    let backtest = rules.map(|r| r.backtest);
+    if let Some(backtest) = &backtest {
+        summary.warnings = backtest.warnings_by_color.clone();
+    }
     if let Some(path) = &options.summary_out {
         let json = serde_json::to_string_pretty(&summary).expect("a summary always serialises");
         std::fs::write(path, json + "\n").map_err(|source| IoError::Write {
@@ -38,7 +71,7 @@ pub fn run(config: &Config, options: &ReplayOptions) -> Result<Summary, IoError>
             source,
         })?;
     }
-    Ok(summary)
+    Ok(ReplayResult { summary, backtest })
 }
 
 fn progress_bar(inputs: &[PathBuf]) -> indicatif::ProgressBar {
@@ -72,8 +105,8 @@ pub fn describe(summary: &Summary) -> String {
     for (reason, n) in &summary.dead {
         text.push_str(&format!("  dead {reason:<24} {n}\n"));
     }
-    if summary.warnings.is_empty() {
-        text.push_str("warnings: none (no rules loaded)\n");
+    for (color, n) in &summary.warnings {
+        text.push_str(&format!("  warnings {color:<21} {n}\n"));
     }
     text
 }

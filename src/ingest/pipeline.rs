@@ -150,6 +150,11 @@ impl Pipeline {
         self.watermarks.of(partition)
     }
 
+    /// The newest event time seen on a partition.
+    pub fn partition_max_event(&self, partition: i32) -> Option<EventTime> {
+        self.watermarks.max_event(partition)
+    }
+
     /// The partitions this pipeline has seen records from.
     pub fn partitions(&self) -> Vec<i32> {
         self.partitions.keys().copied().collect()

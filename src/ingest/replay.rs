@@ -136,6 +136,14 @@ fn create(path: &Path) -> Result<BufWriter<File>, IoError> {
         })
 }
 
+/// Told how far event time has come, after every record and once at the end of the input
+/// (rules evaluate on it).
+pub trait EventClock {
+    fn advance(&mut self, now: EventTime) -> Result<(), IoError>;
+    /// The input is over: everything up to `end` (the newest event time) is in.
+    fn finish(&mut self, end: EventTime) -> Result<(), IoError>;
+}
+
 /// Replays `inputs` through `pipeline`. `on_bytes` is told how many bytes were consumed
 /// (for a progress bar).
 pub struct Replay<'p> {
@@ -147,6 +155,7 @@ pub struct Replay<'p> {
     max_line_bytes: usize,
     pacing: Option<(Instant, EventTime)>,
     out: Vec<Disposition>,
+    clock: Option<&'p mut dyn EventClock>,
 }
 
 impl<'p> Replay<'p> {
@@ -165,7 +174,14 @@ impl<'p> Replay<'p> {
             max_line_bytes: max_message_bytes + ENVELOPE_SLACK,
             pacing: None,
             out: Vec::new(),
+            clock: None,
         }
+    }
+
+    /// Tells `clock` how event time advances.
+    pub fn with_clock(mut self, clock: &'p mut dyn EventClock) -> Self {
+        self.clock = Some(clock);
+        self
     }
 
     pub fn run(
@@ -182,6 +198,10 @@ impl<'p> Replay<'p> {
         }
         self.pipeline.finish(&mut self.out);
         self.drain_out()?;
+        let end = self.pipeline.partition_max_event(REPLAY_PARTITION);
+        if let (Some(clock), Some(end)) = (self.clock.as_mut(), end) {
+            clock.finish(end)?;
+        }
         self.sinks.flush()?;
         Ok(self.summary)
     }
@@ -238,6 +258,10 @@ impl<'p> Replay<'p> {
         self.summary.read += 1;
         self.pipeline.process(record, None, &mut self.out);
         self.drain_out()?;
+        let now = self.pipeline.partition_watermark(REPLAY_PARTITION);
+        if let (Some(clock), Some(now)) = (self.clock.as_mut(), now) {
+            clock.advance(now)?;
+        }
         self.pace();
         Ok(())
     }

@@ -50,6 +50,8 @@ pub struct EnterpriseState {
     pub indicators: FxHashMap<Key, IndicatorState>,
     pub gateways: HashMap<String, PointStatus>,
     pub alarms: HashMap<String, AlarmState>,
+    /// Recent alarm transitions, for the alarm-hygiene rules (R6).
+    pub alarm_log: TimedLog<AlarmLifecycle>,
     pub permits: HashMap<String, PermitState>,
     pub analyses: HashMap<String, TimedLog<GasAnalysis>>,
     pub status: TimedLog<EnterpriseStatus>,
@@ -97,6 +99,7 @@ impl EnterpriseState {
             indicators: FxHashMap::default(),
             gateways: HashMap::new(),
             alarms: HashMap::new(),
+            alarm_log: history(limits),
             permits: HashMap::new(),
             analyses: HashMap::new(),
             status: history(limits),
@@ -207,6 +210,7 @@ impl EnterpriseState {
             Some(prev) if a.transition != AlarmTransition::Raise => prev.raised_at,
             _ => a.ts,
         };
+        self.alarm_log.push(a.ts, a.clone());
         self.alarms.insert(
             a.alarm_id.clone(),
             AlarmState {
@@ -380,6 +384,7 @@ impl EnterpriseState {
         let per_item = 256;
         let items = self.permits.len()
             + self.alarms.len()
+            + self.alarm_log.len()
             + self.analyses.values().map(TimedLog::len).sum::<usize>()
             + self.inventory.values().map(TimedLog::len).sum::<usize>()
             + self.status.len()

@@ -42,6 +42,8 @@ pub struct IndicatorState {
     /// Readings of `good` or `uncertain` quality; `bad` ones update `last` only.
     pub buckets: BucketRing,
     pub status: Option<PointStatus>,
+    /// Since when the latest value has not changed (R4 flat-line).
+    pub value_since: Option<EventTime>,
 }
 
 impl IndicatorState {
@@ -51,6 +53,7 @@ impl IndicatorState {
             last: None,
             buckets: BucketRing::default(),
             status: None,
+            value_since: None,
         }
     }
 
@@ -59,6 +62,10 @@ impl IndicatorState {
             self.buckets.insert(reading.ts, reading.value, horizon_min);
         }
         if self.last.as_ref().is_none_or(|last| reading.ts >= last.ts) {
+            let changed = self.last.as_ref().is_none_or(|l| l.value != reading.value);
+            if changed {
+                self.value_since = Some(reading.ts);
+            }
             self.last = Some(reading);
         }
     }

@@ -51,6 +51,12 @@ impl<T> TimedLog<T> {
         pos.checked_sub(1).map(|i| &self.items[i].1)
     }
 
+    /// The newest item at or before `at`, with its time.
+    pub fn entry_at(&self, at: EventTime) -> Option<&(EventTime, T)> {
+        let pos = self.items.partition_point(|(t, _)| *t <= at);
+        pos.checked_sub(1).map(|i| &self.items[i])
+    }
+
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &(EventTime, T)> {
         self.items.iter()
     }

@@ -40,6 +40,17 @@ impl RegionTable {
         self.levels.get(region).and_then(|log| log.at(at).copied())
     }
 
+    /// Every region with the level in force at `at` and since when: `(region, level, since)`.
+    pub fn levels_at(&self, at: EventTime) -> Vec<(String, EpidemicLevel, EventTime)> {
+        self.levels
+            .iter()
+            .filter_map(|entry| {
+                let (since, level) = entry.value().entry_at(at)?;
+                Some((entry.key().to_string(), *level, *since))
+            })
+            .collect()
+    }
+
     pub fn len(&self) -> usize {
         self.levels.len()
     }

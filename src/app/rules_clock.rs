@@ -1,0 +1,125 @@
+//! The rules engine on a replay's clock: ticks as event time advances, folds every tick into
+//! the backtest report and writes the hits (`--hits-out`).
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::config::RulesConfig;
+use crate::error::IoError;
+use crate::ingest::replay::EventClock;
+use crate::metrics::Metrics;
+use crate::model::EventTime;
+use crate::rules::backtest::Backtest;
+use crate::rules::{RuleDriver, RuleEngine, RuleHit, RuleProblem, TickReport};
+use crate::state::StateStore;
+
+/// A hit with the event time of the tick that found it.
+#[derive(Clone, Debug, Serialize)]
+pub struct TimedHit {
+    pub at: String,
+    #[serde(flatten)]
+    pub hit: RuleHit,
+}
+
+pub struct RulesClock {
+    runtime: tokio::runtime::Runtime,
+    driver: RuleDriver,
+    pub backtest: Backtest,
+    hits_out: Option<BufWriter<File>>,
+    /// Every hit, when asked for (tests); otherwise empty.
+    pub hits: Vec<TimedHit>,
+    keep_hits: bool,
+}
+
+impl RulesClock {
+    /// Loads the rules of `dir`; any rule file that cannot run is an error listing them all.
+    pub fn load(
+        config: &RulesConfig,
+        dir: &Path,
+        store: Arc<StateStore>,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, Vec<RuleProblem>> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_time()
+            .build()
+            .expect("a tokio runtime starts");
+        let mut engine = RuleEngine::new(config.clone(), metrics);
+        let report = runtime.block_on(engine.reload(dir));
+        if !report.problems.is_empty() {
+            return Err(report.problems);
+        }
+        Ok(RulesClock {
+            runtime,
+            driver: RuleDriver::new(engine, store, config.tick),
+            backtest: Backtest::default(),
+            hits_out: None,
+            hits: Vec::new(),
+            keep_hits: false,
+        })
+    }
+
+    pub fn write_hits_to(&mut self, path: &Path) -> Result<(), IoError> {
+        let file = File::create(path).map_err(|source| IoError::File {
+            path: path.to_owned(),
+            source,
+        })?;
+        self.hits_out = Some(BufWriter::new(file));
+        Ok(())
+    }
+
+    pub fn keep_hits(mut self) -> Self {
+        self.keep_hits = true;
+        self
+    }
+
+    pub fn engine(&self) -> &RuleEngine {
+        &self.driver.engine
+    }
+
+    fn absorb(&mut self, tick: Option<TickReport>) -> Result<(), IoError> {
+        let Some(tick) = tick else { return Ok(()) };
+        self.backtest.add(&tick);
+        let at = tick.now.to_rfc3339();
+        for hit in tick.hits {
+            let timed = TimedHit {
+                at: at.clone(),
+                hit,
+            };
+            if let Some(out) = &mut self.hits_out {
+                let line = serde_json::to_string(&timed).expect("a hit serialises");
+                writeln!(out, "{line}").map_err(|source| IoError::Write {
+                    what: "hits".into(),
+                    source,
+                })?;
+            }
+            if self.keep_hits {
+                self.hits.push(timed);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl EventClock for RulesClock {
+    fn advance(&mut self, now: EventTime) -> Result<(), IoError> {
+        let tick = self.runtime.block_on(self.driver.advance(now));
+        self.absorb(tick)
+    }
+
+    fn finish(&mut self, end: EventTime) -> Result<(), IoError> {
+        let tick = self.runtime.block_on(self.driver.finish(end));
+        self.absorb(tick)?;
+        if let Some(out) = &mut self.hits_out {
+            out.flush().map_err(|source| IoError::Write {
+                what: "hits".into(),
+                source,
+            })?;
+        }
+        Ok(())
+    }
+}

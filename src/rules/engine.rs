@@ -1,0 +1,353 @@
+//! The rules engine: one SessionContext with the rule tables registered once, the compiled
+//! rules, and the tick that refreshes the tables and re-executes every due rule's plan.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use datafusion::physical_plan::{collect, execution_plan::reset_plan_states};
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+use crate::config::RulesConfig;
+use crate::metrics::Metrics;
+use crate::model::EventTime;
+use crate::state::StateStore;
+
+use super::compile::{compile, content_version, CompiledRule};
+use super::episodes::{ActiveWarning, Episodes};
+use super::header::Mode;
+use super::hit::{hits_of, RuleHit};
+use super::loader::{read_all, RuleProblem};
+use super::tables::{RefreshStats, RuleTables, World};
+use super::RuleFileError;
+
+/// One rule's evaluation in a tick.
+#[derive(Clone, Debug)]
+pub struct RuleRun {
+    pub rule_id: String,
+    pub hits: usize,
+    pub elapsed: Duration,
+    pub error: Option<String>,
+}
+
+/// What a tick did.
+#[derive(Debug, Default)]
+pub struct TickReport {
+    pub now: EventTime,
+    /// Hits of `alert` rules, sorted by rule, enterprise, subject.
+    pub hits: Vec<RuleHit>,
+    /// Hits of `shadow` rules: counted, never warned.
+    pub shadow_hits: Vec<RuleHit>,
+    pub runs: Vec<RuleRun>,
+    /// Episodes this tick opened (a rule started hitting a subject).
+    pub opened: Vec<ActiveWarning>,
+    pub tables: RefreshStats,
+    pub execute: Duration,
+}
+
+/// What a (re)load changed.
+#[derive(Debug, Default)]
+pub struct ReloadReport {
+    pub loaded: Vec<String>,
+    pub unchanged: usize,
+    pub removed: Vec<String>,
+    pub problems: Vec<RuleProblem>,
+}
+
+pub struct RuleEngine {
+    ctx: SessionContext,
+    tables: RuleTables,
+    rules: BTreeMap<String, Arc<CompiledRule>>,
+    /// The id each file defines, and that file's content version.
+    files: BTreeMap<PathBuf, (String, String)>,
+    next_due: HashMap<String, EventTime>,
+    episodes: Episodes,
+    config: RulesConfig,
+    metrics: Arc<Metrics>,
+}
+
+impl RuleEngine {
+    pub fn new(config: RulesConfig, metrics: Arc<Metrics>) -> Self {
+        // One partition per scan: rules run side by side, one per core, rather than each
+        // spreading small tables over every core.
+        let session = SessionConfig::new()
+            .with_target_partitions(1)
+            .with_information_schema(false);
+        let ctx = SessionContext::new_with_config(session);
+        let tables = RuleTables::new(config.table_shards);
+        tables
+            .register(&ctx)
+            .expect("rule tables have distinct names");
+        RuleEngine {
+            ctx,
+            tables,
+            rules: BTreeMap::new(),
+            files: BTreeMap::new(),
+            next_due: HashMap::new(),
+            episodes: Episodes::default(),
+            config,
+            metrics,
+        }
+    }
+
+    pub fn rules(&self) -> impl Iterator<Item = &CompiledRule> {
+        self.rules.values().map(|r| r.as_ref())
+    }
+
+    pub fn rule(&self, id: &str) -> Option<&CompiledRule> {
+        self.rules.get(id).map(|r| r.as_ref())
+    }
+
+    /// Compiles one rule file's text (does not install it).
+    pub async fn compile(&self, path: &Path, text: &str) -> Result<CompiledRule, RuleFileError> {
+        let rule = compile(&self.ctx, path, text, self.config.rule_memory_bytes).await;
+        if rule.is_ok() {
+            self.metrics.rules.plans_built.inc();
+        }
+        rule
+    }
+
+    /// Brings the running rules in line with the files in `dir`: new and changed files are
+    /// compiled and swapped in; a file that fails keeps its previous version running;
+    /// rules whose file is gone stop, and their open episodes close.
+    pub async fn reload(&mut self, dir: &Path) -> ReloadReport {
+        let mut report = ReloadReport::default();
+        let files = match read_all(dir) {
+            Ok(files) => files,
+            Err(e) => {
+                report.problems.push(RuleProblem {
+                    path: dir.to_owned(),
+                    error: RuleFileError {
+                        line: 1,
+                        message: format!("cannot list rules: {e}"),
+                    },
+                });
+                self.metrics.rules.reload_failures.inc();
+                return report;
+            }
+        };
+        let present: Vec<PathBuf> = files.iter().map(|(p, _)| p.clone()).collect();
+        for (path, text) in files {
+            match text {
+                Ok(text) => self.load_file(&path, &text, &mut report).await,
+                Err(problem) => report.problems.push(problem),
+            }
+        }
+        let gone: Vec<PathBuf> = self
+            .files
+            .keys()
+            .filter(|p| !present.contains(p))
+            .cloned()
+            .collect();
+        for path in gone {
+            if let Some((id, _)) = self.files.remove(&path) {
+                self.remove_rule(&id);
+                report.removed.push(id);
+            }
+        }
+        self.metrics
+            .rules
+            .reload_failures
+            .inc_by(report.problems.len() as u64);
+        self.metrics.rules.reloads.inc_by(report.loaded.len() as u64);
+        self.metrics.rules.loaded.set(self.rules.len() as i64);
+        report
+    }
+
+    async fn load_file(&mut self, path: &Path, text: &str, report: &mut ReloadReport) {
+        let version = content_version(text);
+        if self.files.get(path).is_some_and(|(_, v)| *v == version) {
+            report.unchanged += 1;
+            return;
+        }
+        let problem = |error| RuleProblem {
+            path: path.to_owned(),
+            error,
+        };
+        let rule = match self.compile(path, text).await {
+            Ok(rule) => rule,
+            Err(error) => return report.problems.push(problem(error)),
+        };
+        let id = rule.header.id.clone();
+        if let Some(other) = self.rules.get(&id).filter(|r| r.path != path) {
+            let message = format!("id `{id}` is already defined by {}", other.path.display());
+            return report.problems.push(problem(RuleFileError { line: 1, message }));
+        }
+        // The file now defines another id: the old one stops.
+        if let Some((old, _)) = self.files.get(path).filter(|(old, _)| *old != id).cloned() {
+            self.remove_rule(&old);
+            report.removed.push(old);
+        }
+        self.files.insert(path.to_owned(), (id.clone(), version));
+        self.rules.insert(id.clone(), Arc::new(rule));
+        self.next_due.remove(&id);
+        report.loaded.push(id);
+    }
+
+    fn remove_rule(&mut self, id: &str) {
+        self.rules.remove(id);
+        self.next_due.remove(id);
+        self.episodes.close_rule(id);
+        self.metrics.rules.errors.remove_label_values(&[id, "timeout"]).ok();
+    }
+
+    /// Refreshes the tables to the state at event time `now` and runs every due rule.
+    pub async fn tick(&mut self, store: &StateStore, now: EventTime) -> TickReport {
+        let active = self.episodes.active();
+        let world = World {
+            store,
+            now,
+            utc_offset_minutes: self.config.utc_offset_minutes,
+            active_warnings: &active,
+        };
+        let tables = self.tables.refresh(&world, false);
+        let started = Instant::now();
+        let due: Vec<Arc<CompiledRule>> = self
+            .rules
+            .values()
+            .filter(|r| self.next_due.get(&r.header.id).is_none_or(|t| now >= *t))
+            .cloned()
+            .collect();
+        let results = self.execute_all(&due).await;
+        let mut report = TickReport {
+            now,
+            tables,
+            ..TickReport::default()
+        };
+        for (rule, result) in due.iter().zip(results) {
+            self.absorb(rule, now, result, &mut report);
+        }
+        report.execute = started.elapsed();
+        self.observe(&report);
+        report
+    }
+
+    /// Runs the rules side by side, each within its timeout.
+    async fn execute_all(
+        &self,
+        rules: &[Arc<CompiledRule>],
+    ) -> Vec<(Duration, Result<Vec<RuleHit>, (String, &'static str)>)> {
+        let timeout = self.config.rule_timeout;
+        let handles: Vec<_> = rules
+            .iter()
+            .map(|rule| tokio::spawn(execute(Arc::clone(rule), timeout)))
+            .collect();
+        let mut results = Vec::with_capacity(handles.len());
+        for handle in handles {
+            results.push(handle.await.unwrap_or_else(|e| {
+                (Duration::ZERO, Err((format!("evaluation panicked: {e}"), "execution")))
+            }));
+        }
+        results
+    }
+
+    fn absorb(
+        &mut self,
+        rule: &CompiledRule,
+        now: EventTime,
+        (elapsed, result): (Duration, Result<Vec<RuleHit>, (String, &'static str)>),
+        report: &mut TickReport,
+    ) {
+        let id = &rule.header.id;
+        if let Some(every) = rule.header.every {
+            self.next_due
+                .insert(id.clone(), now.saturating_add_ms(every.as_millis() as i64));
+        }
+        let m = &self.metrics.rules;
+        m.evaluations.with_label_values(&[id]).inc();
+        m.eval_seconds
+            .with_label_values(&[id])
+            .observe(elapsed.as_secs_f64());
+        let (hits, error) = match result {
+            Ok(hits) => (hits, None),
+            Err((message, kind)) => {
+                m.errors.with_label_values(&[id, kind]).inc();
+                tracing::warn!(rule = %id, kind, error = %message, "rule evaluation failed");
+                (Vec::new(), Some(message))
+            }
+        };
+        m.hits.with_label_values(&[id]).inc_by(hits.len() as u64);
+        // A failed evaluation says nothing about the condition: keep the episodes open.
+        if error.is_none() {
+            let changes = self.episodes.update(id, &hits, now);
+            if rule.header.mode == Mode::Alert {
+                report.opened.extend(changes.opened);
+            }
+        }
+        report.runs.push(RuleRun {
+            rule_id: id.clone(),
+            hits: hits.len(),
+            elapsed,
+            error,
+        });
+        match rule.header.mode {
+            Mode::Alert => report.hits.extend(hits),
+            Mode::Shadow => report.shadow_hits.extend(hits),
+        }
+    }
+
+    fn observe(&self, report: &TickReport) {
+        let m = &self.metrics.rules;
+        m.ticks.inc();
+        m.tick_seconds
+            .with_label_values(&["tables"])
+            .observe(report.tables.elapsed.as_secs_f64());
+        m.tick_seconds
+            .with_label_values(&["execute"])
+            .observe(report.execute.as_secs_f64());
+    }
+
+    /// The episodes open now, as `active_warnings` shows them.
+    pub fn active_warnings(&self) -> Vec<ActiveWarning> {
+        self.episodes.active()
+    }
+
+    /// The current contents of a rule table (for tests and inspection).
+    pub fn table(&self, name: &str) -> Option<Vec<datafusion::arrow::array::RecordBatch>> {
+        self.tables.contents(name)
+    }
+
+    /// Rebuilds every table from scratch at the next tick (benchmarks: the full cost).
+    pub fn invalidate_tables(&mut self) {
+        self.tables.invalidate();
+    }
+}
+
+type Execution = (Duration, Result<Vec<RuleHit>, (String, &'static str)>);
+
+async fn execute(rule: Arc<CompiledRule>, timeout: Duration) -> Execution {
+    let started = Instant::now();
+    let run = async {
+        let plan = reset_plan_states(Arc::clone(&rule.plan)).map_err(|e| e.to_string())?;
+        collect(plan, Arc::clone(&rule.task))
+            .await
+            .map_err(|e| e.to_string())
+    };
+    let batches = match tokio::time::timeout(timeout, run).await {
+        Err(_) => {
+            let message = format!("timed out after {timeout:?}");
+            return (started.elapsed(), Err((message, "timeout")));
+        }
+        Ok(Err(message)) => return (started.elapsed(), Err((message, "execution"))),
+        Ok(Ok(batches)) => batches,
+    };
+    let mut hits = Vec::new();
+    for batch in &batches {
+        let violations = hits_of(&rule.header.id, rule.header.severity, batch, &mut hits);
+        if let Some(v) = violations.first() {
+            let message = format!("{} rows break the result contract; first: {v}", violations.len());
+            return (started.elapsed(), Err((message, "contract")));
+        }
+    }
+    hits.sort_by(|a, b| (&a.enterprise_id, &a.subject).cmp(&(&b.enterprise_id, &b.subject)));
+    // One hit per subject: the most urgent colour wins.
+    hits.dedup_by(|later, kept| {
+        let same = later.enterprise_id == kept.enterprise_id && later.subject == kept.subject;
+        if same && later.color > kept.color {
+            std::mem::swap(later, kept);
+        }
+        same
+    });
+    (started.elapsed(), Ok(hits))
+}

@@ -1,0 +1,71 @@
+//! Tables that are not per enterprise: `clock`, `regions`, `active_warnings`.
+
+use chrono::{Datelike, Timelike};
+
+use crate::model::{EpidemicLevel, EventTime};
+use crate::rules::episodes::ActiveWarning;
+
+use super::writer::{ColType::*, Column, TableWriter};
+
+pub const CLOCK: &[Column] = &[
+    // The event-time now: the watermark the tick evaluates at.
+    ("now", Ts),
+    // The same instant on the local wall clock (the site's zone, `rules.utc_offset`).
+    ("local_date", Date),
+    ("local_hour", I64),
+    ("local_minute_of_day", I64),
+    // ISO weekday, 1 = Monday … 7 = Sunday.
+    ("local_weekday", I64),
+    // The UTC instant at which the local day began.
+    ("local_day_start", Ts),
+    ("utc_offset_minutes", I64),
+];
+
+pub fn clock(now: EventTime, utc_offset_minutes: i32, w: &mut TableWriter) {
+    let offset_ms = i64::from(utc_offset_minutes) * 60_000;
+    let local_ms = now.millis().saturating_add(offset_ms);
+    let day_ms = 86_400_000;
+    let local_days = local_ms.div_euclid(day_ms);
+    let local = chrono::DateTime::from_timestamp_millis(local_ms).unwrap_or_default();
+    w.ts(Some(now))
+        .date(Some(local_days as i32))
+        .i64(Some(i64::from(local.hour())))
+        .i64(Some(i64::from(local.hour() * 60 + local.minute())))
+        .i64(Some(i64::from(local.weekday().number_from_monday())))
+        .ts(Some(EventTime::from_millis(local_days * day_ms - offset_ms)))
+        .i64(Some(i64::from(utc_offset_minutes)));
+}
+
+pub const REGIONS: &[Column] = &[
+    ("region_id", Str),
+    ("epidemic_level", Str),
+    ("since", Ts),
+];
+
+pub fn regions(levels: &[(String, EpidemicLevel, EventTime)], w: &mut TableWriter) {
+    for (region, level, since) in levels {
+        w.str(Some(region)).str(Some(level.as_str())).ts(Some(*since));
+    }
+}
+
+pub const ACTIVE_WARNINGS: &[Column] = &[
+    ("id", Str),
+    ("rule_id", Str),
+    ("enterprise_id", Str),
+    ("subject", Str),
+    ("color", Str),
+    ("first_seen", Ts),
+    ("last_seen", Ts),
+];
+
+pub fn active_warnings(active: &[ActiveWarning], w: &mut TableWriter) {
+    for a in active {
+        w.str(Some(&a.id))
+            .str(Some(&a.rule_id))
+            .str(Some(&a.enterprise_id))
+            .str(Some(&a.subject))
+            .str(Some(a.color.as_str()))
+            .ts(Some(a.first_seen))
+            .ts(Some(a.last_seen));
+    }
+}

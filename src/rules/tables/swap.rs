@@ -1,0 +1,158 @@
+//! A rule table whose contents are swapped every tick under plans built once.
+//!
+//! DataFusion's `MemTable` copies its batches into the physical plan at planning time, so a
+//! plan built once would keep reading the first tick's data. `SwapTable` instead hands out a
+//! `SwapScanExec` that reads the table's *current* batches each time it is executed: rules
+//! are parsed, optimised and physically planned once, and each tick only swaps the batches.
+
+use std::fmt;
+use std::sync::{Arc, RwLock};
+
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::{project_schema, Result};
+use datafusion::datasource::TableType;
+use datafusion::execution::TaskContext;
+use datafusion::logical_expr::Expr;
+use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::memory::MemoryStream;
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
+    SendableRecordBatchStream,
+};
+
+/// The batches of one table at one tick.
+pub type Contents = Arc<Vec<RecordBatch>>;
+
+/// Where a table's current contents live; shared by the provider and every scan of it.
+#[derive(Debug, Default)]
+pub struct Slot(RwLock<Contents>);
+
+impl Slot {
+    pub fn swap(&self, contents: Contents) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = contents;
+    }
+
+    pub fn current(&self) -> Contents {
+        Arc::clone(&self.0.read().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+#[derive(Debug)]
+pub struct SwapTable {
+    schema: SchemaRef,
+    slot: Arc<Slot>,
+}
+
+impl SwapTable {
+    pub fn new(schema: SchemaRef, slot: Arc<Slot>) -> Self {
+        SwapTable { schema, slot }
+    }
+}
+
+#[async_trait]
+impl TableProvider for SwapTable {
+    fn schema(&self) -> SchemaRef {
+        Arc::clone(&self.schema)
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    async fn scan(
+        &self,
+        _state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        _filters: &[Expr],
+        _limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        Ok(Arc::new(SwapScanExec::try_new(
+            Arc::clone(&self.schema),
+            projection.cloned(),
+            Arc::clone(&self.slot),
+        )?))
+    }
+}
+
+/// Reads the slot's batches at execution time, as one partition.
+#[derive(Debug)]
+pub struct SwapScanExec {
+    table_schema: SchemaRef,
+    projection: Option<Vec<usize>>,
+    slot: Arc<Slot>,
+    properties: Arc<PlanProperties>,
+}
+
+impl SwapScanExec {
+    fn try_new(
+        table_schema: SchemaRef,
+        projection: Option<Vec<usize>>,
+        slot: Arc<Slot>,
+    ) -> Result<Self> {
+        let schema = project_schema(&table_schema, projection.as_ref())?;
+        let properties = PlanProperties::new(
+            EquivalenceProperties::new(schema),
+            Partitioning::UnknownPartitioning(1),
+            EmissionType::Incremental,
+            Boundedness::Bounded,
+        );
+        Ok(SwapScanExec {
+            table_schema,
+            projection,
+            slot,
+            properties: Arc::new(properties),
+        })
+    }
+}
+
+impl DisplayAs for SwapScanExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "SwapScanExec: projection={:?}", self.projection)
+    }
+}
+
+impl ExecutionPlan for SwapScanExec {
+    fn name(&self) -> &str {
+        "SwapScanExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![]
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        _children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        Ok(self)
+    }
+
+    fn execute(
+        &self,
+        _partition: usize,
+        _context: Arc<TaskContext>,
+    ) -> Result<SendableRecordBatchStream> {
+        let contents = self.slot.current();
+        Ok(Box::pin(MemoryStream::try_new(
+            contents.to_vec(),
+            Arc::clone(&self.table_schema),
+            self.projection.clone(),
+        )?))
+    }
+}
