@@ -8,7 +8,8 @@
 -- suggested_action: Put the point on the alarm rationalisation list.
 --
 -- Only where the enterprise raised at least 100 alarms in the 7 days, so that 5 % means
--- something, and the point at least 5 of them.
+-- something; and the point must stand out: more than twice the mean count of the
+-- enterprise's alarming points (with few points, every one is over 5 %).
 WITH raises AS (
   SELECT e.enterprise_id, e.target_code
   FROM alarm_events e
@@ -19,7 +20,8 @@ per_point AS (
   SELECT enterprise_id, target_code, count(*) AS n FROM raises GROUP BY enterprise_id, target_code
 ),
 per_enterprise AS (
-  SELECT enterprise_id, count(*) AS total FROM raises GROUP BY enterprise_id
+  SELECT enterprise_id, count(*) AS total, count(DISTINCT target_code) AS points
+  FROM raises GROUP BY enterprise_id
 )
 SELECT p.enterprise_id,
        p.target_code AS subject,
@@ -30,4 +32,4 @@ SELECT p.enterprise_id,
        t.total AS enterprise_raises
 FROM per_point p
 JOIN per_enterprise t ON t.enterprise_id = p.enterprise_id
-WHERE t.total >= 100 AND p.n >= 5 AND p.n * 20 > t.total
+WHERE t.total >= 100 AND p.n * 20 > t.total AND p.n * t.points > 2 * t.total

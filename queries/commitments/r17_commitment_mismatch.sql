@@ -7,7 +7,7 @@
 -- suggested_action: The enterprise must correct its commitment; check the undeclared permits on site.
 --
 -- Permits started on the local date, by type (and grade for hot work), against the counts
--- of that date's commitment.
+-- of that date's latest commitment.
 WITH started AS (
   SELECT t.enterprise_id,
          CASE WHEN t.type = 'hot' THEN concat('hot_', t.hot_grade) ELSE t.type END AS kind,
@@ -18,11 +18,14 @@ WITH started AS (
   GROUP BY 1, 2
 ),
 declared AS (
-  SELECT m.enterprise_id, m.hot_special, m.hot_l1, m.hot_l2, m.confined, m.blind, m.height,
-         m.lift, m.temp_power, m.excavate, m.road
-  FROM commitments m
-  CROSS JOIN clock c
-  WHERE m.date = c.local_date
+  SELECT *
+  FROM (
+    SELECT m.*, row_number() OVER (PARTITION BY m.enterprise_id ORDER BY m.committed_at DESC) AS newest_first
+    FROM commitments m
+    CROSS JOIN clock c
+    WHERE m.date = c.local_date
+  ) latest
+  WHERE newest_first = 1
 ),
 declared_by_kind AS (
   SELECT enterprise_id, 'hot_special' AS kind, hot_special AS n FROM declared

@@ -82,7 +82,6 @@ impl TableProvider for SwapTable {
 /// Reads the slot's batches at execution time, as one partition.
 #[derive(Debug)]
 pub struct SwapScanExec {
-    table_schema: SchemaRef,
     projection: Option<Vec<usize>>,
     slot: Arc<Slot>,
     properties: Arc<PlanProperties>,
@@ -102,7 +101,6 @@ impl SwapScanExec {
             Boundedness::Bounded,
         );
         Ok(SwapScanExec {
-            table_schema,
             projection,
             slot,
             properties: Arc::new(properties),
@@ -149,9 +147,11 @@ impl ExecutionPlan for SwapScanExec {
         _context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
         let contents = self.slot.current();
+        // MemoryStream projects each batch and advertises the schema it is given: the
+        // projected one.
         Ok(Box::pin(MemoryStream::try_new(
             contents.to_vec(),
-            Arc::clone(&self.table_schema),
+            self.schema(),
             self.projection.clone(),
         )?))
     }
