@@ -57,6 +57,10 @@ pub async fn run(
     );
     println!("  status:  http://{addr}/api/status");
     println!("  metrics: http://{addr}/metrics");
+    println!(
+        "  rules:   {} (edit a file there: it is reloaded)",
+        config.rules.dir.display()
+    );
     println!("  Ctrl-C to stop");
     let producer = tokio::spawn(produce(
         config.kafka.brokers.clone(),
@@ -71,9 +75,10 @@ pub async fn run(
         Arc::clone(&engine.status),
         shutdown.clone(),
     ));
+    let rules = engine.spawn_rules(&config, shutdown.clone());
     let result = engine.consume(&config, shutdown.clone()).await;
     shutdown.cancel();
-    let _ = tokio::join!(server, producer, reporter);
+    let _ = tokio::join!(server, producer, reporter, rules);
     drop(cluster);
     result
 }

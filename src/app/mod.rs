@@ -2,6 +2,7 @@
 //! parses flags and calls these.
 
 pub mod demo;
+pub mod live_rules;
 pub mod mock_cluster;
 pub mod replay;
 pub mod rules;
@@ -55,6 +56,17 @@ impl Engine {
             Arc::clone(&self.status),
         );
         Ok((bound, tokio::spawn(api::serve(listener, router, shutdown))))
+    }
+
+    /// Runs the rules on the ingest watermark until `shutdown` (see `live_rules`).
+    pub fn spawn_rules(&self, config: &Config, shutdown: CancellationToken) -> JoinHandle<()> {
+        tokio::spawn(live_rules::run(
+            config.rules.clone(),
+            Arc::clone(&self.store),
+            Arc::clone(&self.metrics),
+            Arc::clone(&self.status),
+            shutdown,
+        ))
     }
 
     /// Consumes from Kafka until `shutdown` (see `ingest::kafka::run`).

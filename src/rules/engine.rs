@@ -316,21 +316,33 @@ impl RuleEngine {
 
 type Execution = (Duration, Result<Vec<RuleHit>, (String, &'static str)>);
 
+/// Runs one rule within `timeout`. The query runs as its own task: a query that does not
+/// yield cannot hold the timer up, and on timeout the task is aborted (DataFusion's
+/// operators yield cooperatively, so the abort takes effect within a batch).
 async fn execute(rule: Arc<CompiledRule>, timeout: Duration) -> Execution {
     let started = Instant::now();
-    let run = async {
-        let plan = reset_plan_states(Arc::clone(&rule.plan)).map_err(|e| e.to_string())?;
-        collect(plan, Arc::clone(&rule.task))
-            .await
-            .map_err(|e| e.to_string())
+    let query = {
+        let rule = Arc::clone(&rule);
+        tokio::spawn(async move {
+            let plan = reset_plan_states(Arc::clone(&rule.plan)).map_err(|e| e.to_string())?;
+            collect(plan, Arc::clone(&rule.task))
+                .await
+                .map_err(|e| e.to_string())
+        })
     };
-    let batches = match tokio::time::timeout(timeout, run).await {
+    let abort = query.abort_handle();
+    let batches = match tokio::time::timeout(timeout, query).await {
         Err(_) => {
+            abort.abort();
             let message = format!("timed out after {timeout:?}");
             return (started.elapsed(), Err((message, "timeout")));
         }
-        Ok(Err(message)) => return (started.elapsed(), Err((message, "execution"))),
-        Ok(Ok(batches)) => batches,
+        Ok(Err(join)) => {
+            let message = format!("evaluation failed: {join}");
+            return (started.elapsed(), Err((message, "execution")));
+        }
+        Ok(Ok(Err(message))) => return (started.elapsed(), Err((message, "execution"))),
+        Ok(Ok(Ok(batches))) => batches,
     };
     let mut hits = Vec::new();
     for batch in &batches {

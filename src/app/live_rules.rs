@@ -1,0 +1,92 @@
+//! The rules engine in a running service: ticks as the ingest watermark advances, reloads
+//! the rules directory when it changes, logs what starts and stops being hit.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::api::LiveStatus;
+use crate::config::RulesConfig;
+use crate::metrics::Metrics;
+use crate::rules::watch::{watch, RuleWatch};
+use crate::rules::{ReloadReport, RuleDriver, RuleEngine, TickReport};
+use crate::state::StateStore;
+
+/// How often the watermark is looked at (wall time).
+const POLL: Duration = Duration::from_millis(200);
+/// Changes to rule files within this time are reloaded together.
+const DEBOUNCE: Duration = Duration::from_millis(300);
+
+pub async fn run(
+    config: RulesConfig,
+    store: Arc<StateStore>,
+    metrics: Arc<Metrics>,
+    status: Arc<LiveStatus>,
+    shutdown: CancellationToken,
+) {
+    let mut engine = RuleEngine::new(config.clone(), metrics);
+    log_reload(&engine.reload(&config.dir).await);
+    let (_watch, mut changes) = start_watch(&config);
+    let mut driver = RuleDriver::new(engine, store, config.tick);
+    let mut poll = tokio::time::interval(POLL);
+    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = poll.tick() => {
+                if let Some(now) = status.watermark() {
+                    if let Some(tick) = driver.advance(now).await {
+                        log_tick(&tick);
+                    }
+                }
+            }
+            Some(()) = changes.recv() => {
+                tokio::time::sleep(DEBOUNCE).await;
+                while changes.try_recv().is_ok() {}
+                log_reload(&driver.engine.reload(&config.dir).await);
+            }
+        }
+    }
+}
+
+fn start_watch(config: &RulesConfig) -> (Option<RuleWatch>, mpsc::Receiver<()>) {
+    let idle = || mpsc::channel(1).1;
+    if !config.watch || !Path::new(&config.dir).is_dir() {
+        return (None, idle());
+    }
+    match watch(&config.dir) {
+        Ok((watch, rx)) => (Some(watch), rx),
+        Err(e) => {
+            tracing::warn!(dir = %config.dir.display(), error = %e, "cannot watch the rules directory; changes need a restart");
+            (None, idle())
+        }
+    }
+}
+
+fn log_reload(report: &ReloadReport) {
+    for id in &report.loaded {
+        tracing::info!(rule = %id, "rule loaded");
+    }
+    for id in &report.removed {
+        tracing::info!(rule = %id, reason = "rule_removed", "rule stopped; its open warnings resolve");
+    }
+    for problem in &report.problems {
+        tracing::error!(problem = %problem, "rule file rejected; the previous version keeps running");
+    }
+}
+
+fn log_tick(tick: &TickReport) {
+    for opened in &tick.opened {
+        tracing::info!(
+            rule = %opened.rule_id,
+            enterprise = %opened.enterprise_id,
+            subject = %opened.subject,
+            color = opened.color.as_str(),
+            id = %opened.id,
+            "rule started hitting"
+        );
+    }
+}

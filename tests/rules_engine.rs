@@ -1,0 +1,342 @@
+//! The rules engine (issue 4): plans built once, hot reload, the sandbox, the result
+//! contract, per-rule time and memory bounds, and reload in a running service.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use vigil::config::{Config, RulesConfig};
+use vigil::metrics::Metrics;
+use vigil::model::EventTime;
+use vigil::rules::{RuleEngine, TickReport};
+use vigil::state::StateStore;
+
+const ENTERPRISE: &str = "33010200001";
+
+fn fixture(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/rules")
+        .join(path)
+}
+
+/// The world with a gas leak on AT001 (level 1 from minute 2) loaded into a store.
+fn leaking_world() -> Arc<StateStore> {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = [
+        fixture("world.ndjson"),
+        fixture("r02_gas_leak/fires.ndjson"),
+    ];
+    common::replay_files(&inputs, dir.path(), &Config::default()).store
+}
+
+/// 2020-03-02T00:02:30Z: AT001 is at level 1.
+fn during_leak() -> EventTime {
+    EventTime::parse_rfc3339("2020-03-02T00:02:30Z").unwrap()
+}
+
+fn rules_config(dir: &Path) -> RulesConfig {
+    RulesConfig {
+        dir: dir.to_owned(),
+        ..Config::default().rules
+    }
+}
+
+fn engine(dir: &Path) -> (RuleEngine, Arc<Metrics>) {
+    let metrics = Arc::new(Metrics::new());
+    (RuleEngine::new(rules_config(dir), Arc::clone(&metrics)), metrics)
+}
+
+const GAS_RULE: &str = "-- id: r02_test_gas\n-- title: gas\n-- severity: orange\n-- basis: test\n\
+    SELECT enterprise_id, target_code AS subject, max_value AS value FROM sensor_windows\n\
+    WHERE \"window\" = '1m' AND kind = 'flammable_gas' AND max_value >= l1_hi\n";
+
+const LEVEL_RULE: &str = "-- id: r01_test_level\n-- title: level\n-- severity: yellow\n-- basis: test\n\
+    SELECT enterprise_id, target_code AS subject FROM indicators WHERE kind = 'flammable_gas'\n";
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn subjects(tick: &TickReport, rule: &str) -> Vec<String> {
+    tick.hits
+        .iter()
+        .filter(|h| h.rule_id == rule)
+        .map(|h| h.subject.clone())
+        .collect()
+}
+
+#[test]
+fn rules_are_planned_once_and_re_executed_every_tick() {
+    let store = leaking_world();
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "gas.sql", GAS_RULE);
+    write(dir.path(), "level.sql", LEVEL_RULE);
+    let (mut engine, metrics) = engine(dir.path());
+    let rt = runtime();
+    rt.block_on(engine.reload(dir.path()));
+    assert_eq!(metrics.rules.plans_built.get(), 2);
+    let quiet = EventTime::parse_rfc3339("2020-03-02T00:01:30Z").unwrap();
+    let before = rt.block_on(engine.tick(&store, quiet));
+    let during = rt.block_on(engine.tick(&store, during_leak()));
+    for _ in 0..20 {
+        rt.block_on(engine.tick(&store, during_leak()));
+    }
+    rt.block_on(engine.reload(dir.path()));
+    assert_eq!(
+        metrics.rules.plans_built.get(),
+        2,
+        "ticks and unchanged reloads build no plan"
+    );
+    // The same plan saw different data: fresh batches were swapped in.
+    assert!(subjects(&before, "r02_test_gas").is_empty());
+    assert_eq!(
+        subjects(&during, "r02_test_gas"),
+        [format!("{ENTERPRISE}-AT001")]
+    );
+    assert_eq!(metrics.rules.ticks.get(), 22);
+}
+
+#[test]
+fn hot_reload_changes_adds_removes_and_rejects() {
+    let store = leaking_world();
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "gas.sql", GAS_RULE);
+    let (mut engine, metrics) = engine(dir.path());
+    let rt = runtime();
+    rt.block_on(engine.reload(dir.path()));
+    let first_version = engine.rule("r02_test_gas").unwrap().version.clone();
+    let tick = rt.block_on(engine.tick(&store, during_leak()));
+    assert_eq!(tick.opened.len(), 1);
+
+    // Changed: the new version runs (red now).
+    write(dir.path(), "gas.sql", &GAS_RULE.replace("orange", "red"));
+    let report = rt.block_on(engine.reload(dir.path()));
+    assert_eq!(report.loaded, ["r02_test_gas"]);
+    assert_ne!(engine.rule("r02_test_gas").unwrap().version, first_version);
+    let tick = rt.block_on(engine.tick(&store, during_leak()));
+    assert_eq!(tick.hits[0].color.as_str(), "red");
+
+    // Broken: rejected with its line, counted, the previous version keeps running.
+    let running = engine.rule("r02_test_gas").unwrap().version.clone();
+    write(
+        dir.path(),
+        "gas.sql",
+        &GAS_RULE.replace("max_value >= l1_hi", "no_such_column > 1"),
+    );
+    let report = rt.block_on(engine.reload(dir.path()));
+    assert_eq!(report.problems.len(), 1, "{report:?}");
+    assert!(report.problems[0].to_string().contains("gas.sql:5"), "{}", report.problems[0]);
+    assert_eq!(metrics.rules.reload_failures.get(), 1);
+    assert_eq!(engine.rule("r02_test_gas").unwrap().version, running);
+    let tick = rt.block_on(engine.tick(&store, during_leak()));
+    assert_eq!(subjects(&tick, "r02_test_gas").len(), 1, "old version still runs");
+
+    // Added.
+    write(dir.path(), "level.sql", LEVEL_RULE);
+    let report = rt.block_on(engine.reload(dir.path()));
+    assert_eq!(report.loaded, ["r01_test_level"]);
+    let tick = rt.block_on(engine.tick(&store, during_leak()));
+    assert_eq!(subjects(&tick, "r01_test_level").len(), 2);
+
+    // Removed: it stops, and its open episodes close (their warnings resolve: rule_removed).
+    std::fs::remove_file(dir.path().join("level.sql")).unwrap();
+    let report = rt.block_on(engine.reload(dir.path()));
+    assert_eq!(report.removed, ["r01_test_level"]);
+    assert!(engine.rule("r01_test_level").is_none());
+    assert!(engine
+        .active_warnings()
+        .iter()
+        .all(|w| w.rule_id != "r01_test_level"));
+    let tick = rt.block_on(engine.tick(&store, during_leak()));
+    assert!(subjects(&tick, "r01_test_level").is_empty());
+    assert_eq!(metrics.rules.loaded.get(), 1);
+}
+
+/// Every kind of statement a rule may not be: each is rejected before planning.
+#[test]
+fn the_sandbox_rejects_everything_but_one_read_only_select() {
+    let header = "-- id: r01_bad\n-- title: t\n-- severity: red\n-- basis: b\n";
+    let forbidden = [
+        ("CREATE TABLE x (a INT)", "not allowed"),
+        ("CREATE VIEW v AS SELECT * FROM clock", "not allowed"),
+        ("DROP TABLE indicators", "not allowed"),
+        ("INSERT INTO clock VALUES (1)", "not allowed"),
+        ("UPDATE indicators SET kind = 'x'", "not allowed"),
+        ("DELETE FROM indicators", "not allowed"),
+        ("COPY indicators TO '/tmp/x.csv'", "COPY"),
+        ("CREATE EXTERNAL TABLE x STORED AS CSV LOCATION '/etc/passwd'", "CREATE EXTERNAL TABLE"),
+        ("SET datafusion.execution.batch_size = 1", "not allowed"),
+        ("EXPLAIN SELECT * FROM clock", "EXPLAIN"),
+        ("SELECT 1 AS a; SELECT 2 AS b", "exactly one"),
+        ("SELECT * INTO copy FROM clock", "SELECT INTO"),
+        ("SELECT * FROM read_csv('/etc/passwd')", "table function"),
+        ("SELECT * FROM '/etc/passwd'", "relation"),
+        ("SELECT * FROM information_schema.tables", "relation"),
+        ("SELECT * FROM datafusion.public.clock", "relation"),
+        ("SELECT enterprise_id, enterprise_id AS subject FROM enterprises WHERE now() > last_event_ts", "now()"),
+        ("SELECT enterprise_id, enterprise_id AS subject FROM enterprises WHERE random() > 0.5", "random()"),
+        ("SELECT * FROM generate_series(1, 10)", "table function"),
+    ];
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, metrics) = engine(dir.path());
+    for (sql, reason) in forbidden {
+        let result = rt.block_on(engine.compile(Path::new("bad.sql"), &format!("{header}{sql}\n")));
+        let err = result.expect_err(sql);
+        assert!(err.message.contains(reason), "{sql}: {err}");
+    }
+    assert_eq!(metrics.rules.plans_built.get(), 0);
+}
+
+#[test]
+fn the_result_contract_is_checked_at_load() {
+    let header = "-- id: r01_bad\n-- title: t\n-- severity: red\n-- basis: b\n";
+    let broken = [
+        ("SELECT enterprise_id FROM enterprises", "`subject`"),
+        ("SELECT enterprise_id, 1 AS subject FROM enterprises", "`subject` must be a string"),
+        ("SELECT target_code AS subject FROM indicators", "`enterprise_id`"),
+        ("SELECT enterprise_id, enterprise_id AS subject, 3 AS color FROM enterprises", "`color`"),
+        ("SELECT enterprise_id, enterprise_id AS subject, name AS value FROM enterprises", "`value`"),
+    ];
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, _) = engine(dir.path());
+    for (sql, reason) in broken {
+        let err = rt
+            .block_on(engine.compile(Path::new("bad.sql"), &format!("{header}{sql}\n")))
+            .expect_err(sql);
+        assert!(err.message.contains(reason), "{sql}: {err}");
+        assert_eq!(err.line, 5, "{sql}");
+    }
+}
+
+#[test]
+fn a_bad_colour_at_run_time_is_a_contract_error_of_that_rule_only() {
+    let store = leaking_world();
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "gas.sql", GAS_RULE);
+    write(
+        dir.path(),
+        "purple.sql",
+        "-- id: r01_purple\n-- title: t\n-- severity: red\n-- basis: b\n\
+         SELECT enterprise_id, enterprise_id AS subject, 'purple' AS color FROM enterprises\n",
+    );
+    let (mut engine, metrics) = engine(dir.path());
+    let rt = runtime();
+    rt.block_on(engine.reload(dir.path()));
+    let tick = rt.block_on(engine.tick(&store, during_leak()));
+    let purple = tick.runs.iter().find(|r| r.rule_id == "r01_purple").unwrap();
+    assert!(purple.error.as_deref().unwrap().contains("purple"));
+    assert_eq!(
+        metrics
+            .rules
+            .errors
+            .with_label_values(&["r01_purple", "contract"])
+            .get(),
+        1
+    );
+    assert_eq!(subjects(&tick, "r02_test_gas").len(), 1);
+}
+
+/// A cross join of the indicators eight times over: millions of rows.
+const HEAVY_RULE: &str = "-- id: r01_heavy\n-- title: t\n-- severity: red\n-- basis: b\n\
+    SELECT a.enterprise_id, a.target_code AS subject, count(*) AS n\n\
+    FROM indicators a, indicators b, indicators c, indicators d, indicators e, indicators f, indicators g, indicators h\n\
+    GROUP BY a.enterprise_id, a.target_code, b.target_code, c.target_code, d.target_code\n";
+
+#[test]
+fn a_rule_over_its_time_is_abandoned_and_the_others_run() {
+    let store = leaking_world();
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "gas.sql", GAS_RULE);
+    write(dir.path(), "heavy.sql", HEAVY_RULE);
+    let metrics = Arc::new(Metrics::new());
+    let config = RulesConfig {
+        rule_timeout: Duration::from_millis(5),
+        ..rules_config(dir.path())
+    };
+    let mut engine = RuleEngine::new(config, Arc::clone(&metrics));
+    let rt = runtime();
+    rt.block_on(engine.reload(dir.path()));
+    let tick = rt.block_on(engine.tick(&store, during_leak()));
+    let heavy = tick.runs.iter().find(|r| r.rule_id == "r01_heavy").unwrap();
+    assert!(heavy.error.as_deref().unwrap().contains("timed out"), "{heavy:?}");
+    assert_eq!(
+        metrics.rules.errors.with_label_values(&["r01_heavy", "timeout"]).get(),
+        1
+    );
+    assert_eq!(subjects(&tick, "r02_test_gas").len(), 1);
+}
+
+#[test]
+fn a_rule_over_its_memory_fails_and_the_others_run() {
+    let store = leaking_world();
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "gas.sql", GAS_RULE);
+    write(dir.path(), "heavy.sql", HEAVY_RULE);
+    let metrics = Arc::new(Metrics::new());
+    let config = RulesConfig {
+        rule_memory_bytes: 64 * 1024,
+        ..rules_config(dir.path())
+    };
+    let mut engine = RuleEngine::new(config, Arc::clone(&metrics));
+    let rt = runtime();
+    rt.block_on(engine.reload(dir.path()));
+    let tick = rt.block_on(engine.tick(&store, during_leak()));
+    let heavy = tick.runs.iter().find(|r| r.rule_id == "r01_heavy").unwrap();
+    let error = heavy.error.as_deref().unwrap();
+    assert!(error.contains("Resources exhausted"), "{error}");
+    assert_eq!(
+        metrics.rules.errors.with_label_values(&["r01_heavy", "execution"]).get(),
+        1
+    );
+    assert_eq!(subjects(&tick, "r02_test_gas").len(), 1);
+}
+
+/// In a running service a broken file dropped into the rules directory is rejected and the
+/// rules already running keep running (the watcher path, end to end).
+#[test]
+fn a_broken_file_dropped_into_a_running_engine_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "gas.sql", GAS_RULE);
+    let metrics = Arc::new(Metrics::new());
+    let status = Arc::new(vigil::api::LiveStatus::default());
+    let store = Arc::new(StateStore::new(Config::default().state));
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let rt = runtime();
+    let task = rt.spawn(vigil::app::live_rules::run(
+        rules_config(dir.path()),
+        store,
+        Arc::clone(&metrics),
+        Arc::clone(&status),
+        shutdown.clone(),
+    ));
+    let wait_for = |what: &str, done: &dyn Fn() -> bool| {
+        for _ in 0..100 {
+            if done() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("timed out waiting for {what}");
+    };
+    wait_for("the first load", &|| metrics.rules.loaded.get() == 1);
+    write(dir.path(), "broken.sql", "-- id: r03_broken\n-- title: t\n-- severity: red\n-- basis: b\nSELEC nonsense\n");
+    wait_for("the rejection", &|| metrics.rules.reload_failures.get() == 1);
+    write(dir.path(), "level.sql", LEVEL_RULE);
+    wait_for("the new rule", &|| metrics.rules.loaded.get() == 2);
+    status.set_watermark(Some(during_leak()));
+    wait_for("a tick", &|| metrics.rules.ticks.get() >= 1);
+    shutdown.cancel();
+    rt.block_on(task).unwrap();
+}
