@@ -113,3 +113,118 @@ fn an_unknown_config_key_is_named() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("lateness"));
 }
+
+fn rule_fixture(path: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/rules")
+        .join(path)
+}
+
+#[test]
+fn rules_check_passes_the_shipped_rules_and_names_the_line_of_a_broken_one() {
+    let queries = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
+    let output = vigil()
+        .args(["rules", "check"])
+        .arg(&queries)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("r02_gas_leak"), "{stdout}");
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        queries.join("gas/r02_gas_leak.sql"),
+        dir.path().join("r02_gas_leak.sql"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("bad.sql"),
+        "-- id: r01_bad\n-- title: t\n-- severity: red\n-- basis: b\nSELECT enterprise_id, subject FROM nowhere\n",
+    )
+    .unwrap();
+    let output = vigil()
+        .args(["rules", "check"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!output.status.success());
+    assert!(stdout.contains("bad.sql:5:"), "{stdout}");
+    assert!(stdout.contains("nowhere"), "{stdout}");
+    assert!(
+        stdout.contains("ok   "),
+        "the good file is still reported: {stdout}"
+    );
+}
+
+#[test]
+fn replay_with_rules_ends_with_a_per_rule_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    let queries = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
+    std::fs::copy(queries.join("gas/r02_gas_leak.sql"), rules.join("a.sql")).unwrap();
+    std::fs::copy(
+        queries.join("data_quality/r03_point_offline.sql"),
+        rules.join("b.sql"),
+    )
+    .unwrap();
+    let (summary, hits) = (
+        dir.path().join("summary.json"),
+        dir.path().join("hits.ndjson"),
+    );
+    let output = vigil()
+        .args(["replay", "--input"])
+        .arg(rule_fixture("world.ndjson"))
+        .arg("--input")
+        .arg(rule_fixture("r02_gas_leak/fires.ndjson"))
+        .arg("--rules")
+        .arg(&rules)
+        .arg("--hits-out")
+        .arg(&hits)
+        .arg("--summary-out")
+        .arg(&summary)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("r02_gas_leak "))
+        .unwrap_or_else(|| panic!("no report line: {stdout}"));
+    let columns: Vec<&str> = line.split_whitespace().collect();
+    let hit_count: u64 = columns[1].parse().unwrap();
+    let warnings: u64 = columns[2].parse().unwrap();
+    assert!(hit_count > warnings && warnings >= 2, "{line}");
+    assert!(stdout.contains("r03_point_offline"), "{stdout}");
+    let written = std::fs::read_to_string(&hits).unwrap();
+    assert_eq!(
+        written
+            .lines()
+            .filter(|l| l.contains("r02_gas_leak"))
+            .count() as u64,
+        hit_count
+    );
+    let summary: Value = serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
+    assert!(
+        summary["warnings"]["orange"].as_u64().unwrap() >= 1,
+        "{summary}"
+    );
+
+    // A rule that cannot run makes the invocation unusable.
+    std::fs::write(rules.join("c.sql"), "-- id: r01_x\nSELECT 1\n").unwrap();
+    let output = vigil()
+        .args(["replay", "--input"])
+        .arg(rule_fixture("world.ndjson"))
+        .arg("--rules")
+        .arg(&rules)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("c.sql:1"));
+}

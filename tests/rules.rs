@@ -106,7 +106,10 @@ fn rule_fires_on_its_fixture_and_not_on_normal_operation(
     insta::assert_json_snapshot!(format!("hits_{id}"), first_hits(&fires));
 
     let quiet = hits_of(&rule, &dir.join("quiet.ndjson"));
-    assert!(quiet.is_empty(), "{id} fired on normal operation: {quiet:#?}");
+    assert!(
+        quiet.is_empty(),
+        "{id} fired on normal operation: {quiet:#?}"
+    );
 }
 
 #[test]
@@ -119,6 +122,22 @@ fn every_shipped_rule_file_checks_clean() {
     // R1-R17 are all covered.
     for n in 1..=17 {
         let prefix = format!("r{n:02}_");
-        assert!(report.text.contains(&prefix), "no rule for R{n}:\n{}", report.text);
+        assert!(
+            report.text.contains(&prefix),
+            "no rule for R{n}:\n{}",
+            report.text
+        );
     }
+}
+
+/// The README lists the rule tables exactly as the code defines them.
+#[test]
+fn the_readme_documents_every_rule_table() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let tables = vigil::rules::tables::markdown();
+    assert!(
+        readme.contains(&tables),
+        "README's table list is stale; paste `vigil rules tables`:\n{tables}"
+    );
 }

@@ -45,14 +45,18 @@ fn rules_config(dir: &Path) -> RulesConfig {
 
 fn engine(dir: &Path) -> (RuleEngine, Arc<Metrics>) {
     let metrics = Arc::new(Metrics::new());
-    (RuleEngine::new(rules_config(dir), Arc::clone(&metrics)), metrics)
+    (
+        RuleEngine::new(rules_config(dir), Arc::clone(&metrics)),
+        metrics,
+    )
 }
 
 const GAS_RULE: &str = "-- id: r02_test_gas\n-- title: gas\n-- severity: orange\n-- basis: test\n\
     SELECT enterprise_id, target_code AS subject, max_value AS value FROM sensor_windows\n\
     WHERE \"window\" = '1m' AND kind = 'flammable_gas' AND max_value >= l1_hi\n";
 
-const LEVEL_RULE: &str = "-- id: r01_test_level\n-- title: level\n-- severity: yellow\n-- basis: test\n\
+const LEVEL_RULE: &str =
+    "-- id: r01_test_level\n-- title: level\n-- severity: yellow\n-- basis: test\n\
     SELECT enterprise_id, target_code AS subject FROM indicators WHERE kind = 'flammable_gas'\n";
 
 fn write(dir: &Path, name: &str, text: &str) {
@@ -135,11 +139,19 @@ fn hot_reload_changes_adds_removes_and_rejects() {
     );
     let report = rt.block_on(engine.reload(dir.path()));
     assert_eq!(report.problems.len(), 1, "{report:?}");
-    assert!(report.problems[0].to_string().contains("gas.sql:5"), "{}", report.problems[0]);
+    assert!(
+        report.problems[0].to_string().contains("gas.sql:5"),
+        "{}",
+        report.problems[0]
+    );
     assert_eq!(metrics.rules.reload_failures.get(), 1);
     assert_eq!(engine.rule("r02_test_gas").unwrap().version, running);
     let tick = rt.block_on(engine.tick(&store, during_leak()));
-    assert_eq!(subjects(&tick, "r02_test_gas").len(), 1, "old version still runs");
+    assert_eq!(
+        subjects(&tick, "r02_test_gas").len(),
+        1,
+        "old version still runs"
+    );
 
     // Added.
     write(dir.path(), "level.sql", LEVEL_RULE);
@@ -203,10 +215,22 @@ fn the_result_contract_is_checked_at_load() {
     let header = "-- id: r01_bad\n-- title: t\n-- severity: red\n-- basis: b\n";
     let broken = [
         ("SELECT enterprise_id FROM enterprises", "`subject`"),
-        ("SELECT enterprise_id, 1 AS subject FROM enterprises", "`subject` must be a string"),
-        ("SELECT target_code AS subject FROM indicators", "`enterprise_id`"),
-        ("SELECT enterprise_id, enterprise_id AS subject, 3 AS color FROM enterprises", "`color`"),
-        ("SELECT enterprise_id, enterprise_id AS subject, name AS value FROM enterprises", "`value`"),
+        (
+            "SELECT enterprise_id, 1 AS subject FROM enterprises",
+            "`subject` must be a string",
+        ),
+        (
+            "SELECT target_code AS subject FROM indicators",
+            "`enterprise_id`",
+        ),
+        (
+            "SELECT enterprise_id, enterprise_id AS subject, 3 AS color FROM enterprises",
+            "`color`",
+        ),
+        (
+            "SELECT enterprise_id, enterprise_id AS subject, name AS value FROM enterprises",
+            "`value`",
+        ),
     ];
     let rt = runtime();
     let dir = tempfile::tempdir().unwrap();
@@ -235,7 +259,11 @@ fn a_bad_colour_at_run_time_is_a_contract_error_of_that_rule_only() {
     let rt = runtime();
     rt.block_on(engine.reload(dir.path()));
     let tick = rt.block_on(engine.tick(&store, during_leak()));
-    let purple = tick.runs.iter().find(|r| r.rule_id == "r01_purple").unwrap();
+    let purple = tick
+        .runs
+        .iter()
+        .find(|r| r.rule_id == "r01_purple")
+        .unwrap();
     assert!(purple.error.as_deref().unwrap().contains("purple"));
     assert_eq!(
         metrics
@@ -270,9 +298,16 @@ fn a_rule_over_its_time_is_abandoned_and_the_others_run() {
     rt.block_on(engine.reload(dir.path()));
     let tick = rt.block_on(engine.tick(&store, during_leak()));
     let heavy = tick.runs.iter().find(|r| r.rule_id == "r01_heavy").unwrap();
-    assert!(heavy.error.as_deref().unwrap().contains("timed out"), "{heavy:?}");
+    assert!(
+        heavy.error.as_deref().unwrap().contains("timed out"),
+        "{heavy:?}"
+    );
     assert_eq!(
-        metrics.rules.errors.with_label_values(&["r01_heavy", "timeout"]).get(),
+        metrics
+            .rules
+            .errors
+            .with_label_values(&["r01_heavy", "timeout"])
+            .get(),
         1
     );
     assert_eq!(subjects(&tick, "r02_test_gas").len(), 1);
@@ -297,7 +332,11 @@ fn a_rule_over_its_memory_fails_and_the_others_run() {
     let error = heavy.error.as_deref().unwrap();
     assert!(error.contains("Resources exhausted"), "{error}");
     assert_eq!(
-        metrics.rules.errors.with_label_values(&["r01_heavy", "execution"]).get(),
+        metrics
+            .rules
+            .errors
+            .with_label_values(&["r01_heavy", "execution"])
+            .get(),
         1
     );
     assert_eq!(subjects(&tick, "r02_test_gas").len(), 1);
@@ -331,8 +370,14 @@ fn a_broken_file_dropped_into_a_running_engine_is_rejected() {
         panic!("timed out waiting for {what}");
     };
     wait_for("the first load", &|| metrics.rules.loaded.get() == 1);
-    write(dir.path(), "broken.sql", "-- id: r03_broken\n-- title: t\n-- severity: red\n-- basis: b\nSELEC nonsense\n");
-    wait_for("the rejection", &|| metrics.rules.reload_failures.get() == 1);
+    write(
+        dir.path(),
+        "broken.sql",
+        "-- id: r03_broken\n-- title: t\n-- severity: red\n-- basis: b\nSELEC nonsense\n",
+    );
+    wait_for("the rejection", &|| {
+        metrics.rules.reload_failures.get() == 1
+    });
     write(dir.path(), "level.sql", LEVEL_RULE);
     wait_for("the new rule", &|| metrics.rules.loaded.get() == 2);
     status.set_watermark(Some(during_leak()));

@@ -51,7 +51,10 @@ impl Backtest {
             }
         }
         for episode in &tick.opened {
-            self.rules.entry(episode.rule_id.clone()).or_default().warnings += 1;
+            self.rules
+                .entry(episode.rule_id.clone())
+                .or_default()
+                .warnings += 1;
             *self
                 .warnings_by_color
                 .entry(episode.color.as_str().to_owned())

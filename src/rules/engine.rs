@@ -150,7 +150,10 @@ impl RuleEngine {
             .rules
             .reload_failures
             .inc_by(report.problems.len() as u64);
-        self.metrics.rules.reloads.inc_by(report.loaded.len() as u64);
+        self.metrics
+            .rules
+            .reloads
+            .inc_by(report.loaded.len() as u64);
         self.metrics.rules.loaded.set(self.rules.len() as i64);
         report
     }
@@ -172,7 +175,9 @@ impl RuleEngine {
         let id = rule.header.id.clone();
         if let Some(other) = self.rules.get(&id).filter(|r| r.path != path) {
             let message = format!("id `{id}` is already defined by {}", other.path.display());
-            return report.problems.push(problem(RuleFileError { line: 1, message }));
+            return report
+                .problems
+                .push(problem(RuleFileError { line: 1, message }));
         }
         // The file now defines another id: the old one stops.
         if let Some((old, _)) = self.files.get(path).filter(|(old, _)| *old != id).cloned() {
@@ -189,7 +194,11 @@ impl RuleEngine {
         self.rules.remove(id);
         self.next_due.remove(id);
         self.episodes.close_rule(id);
-        self.metrics.rules.errors.remove_label_values(&[id, "timeout"]).ok();
+        self.metrics
+            .rules
+            .errors
+            .remove_label_values(&[id, "timeout"])
+            .ok();
     }
 
     /// Refreshes the tables to the state at event time `now` and runs every due rule.
@@ -236,7 +245,10 @@ impl RuleEngine {
         let mut results = Vec::with_capacity(handles.len());
         for handle in handles {
             results.push(handle.await.unwrap_or_else(|e| {
-                (Duration::ZERO, Err((format!("evaluation panicked: {e}"), "execution")))
+                (
+                    Duration::ZERO,
+                    Err((format!("evaluation panicked: {e}"), "execution")),
+                )
             }));
         }
         results
@@ -348,7 +360,10 @@ async fn execute(rule: Arc<CompiledRule>, timeout: Duration) -> Execution {
     for batch in &batches {
         let violations = hits_of(&rule.header.id, rule.header.severity, batch, &mut hits);
         if let Some(v) = violations.first() {
-            let message = format!("{} rows break the result contract; first: {v}", violations.len());
+            let message = format!(
+                "{} rows break the result contract; first: {v}",
+                violations.len()
+            );
             return (started.elapsed(), Err((message, "contract")));
         }
     }

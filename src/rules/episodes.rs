@@ -27,7 +27,12 @@ pub struct ActiveWarning {
 
 /// The same (rule, enterprise, subject, start) always gives the same id, across restarts
 /// and replays.
-pub fn episode_id(rule_id: &str, enterprise_id: &str, subject: &str, first_seen: EventTime) -> String {
+pub fn episode_id(
+    rule_id: &str,
+    enterprise_id: &str,
+    subject: &str,
+    first_seen: EventTime,
+) -> String {
     let mut h = Sha256::new();
     for part in [rule_id, enterprise_id, subject] {
         h.update(part.as_bytes());
@@ -59,7 +64,11 @@ impl Episodes {
         let mut changes = EpisodeChanges::default();
         let mut seen = std::collections::BTreeSet::new();
         for hit in hits {
-            let key = (rule_id.to_owned(), hit.enterprise_id.clone(), hit.subject.clone());
+            let key = (
+                rule_id.to_owned(),
+                hit.enterprise_id.clone(),
+                hit.subject.clone(),
+            );
             let episode = self.open.entry(key.clone()).or_insert_with(|| {
                 let opened = ActiveWarning {
                     id: episode_id(rule_id, &hit.enterprise_id, &hit.subject, now),
@@ -78,8 +87,7 @@ impl Episodes {
             seen.insert(key);
         }
         let before = self.open.len();
-        self.open
-            .retain(|k, _| k.0 != rule_id || seen.contains(k));
+        self.open.retain(|k, _| k.0 != rule_id || seen.contains(k));
         changes.closed = before - self.open.len();
         changes
     }

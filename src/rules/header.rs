@@ -97,7 +97,12 @@ fn at(line: usize, message: String) -> RuleFileError {
 }
 
 fn build(fields: &[(&str, &str, usize)], body_line: usize) -> Result<RuleHeader, RuleFileError> {
-    let get = |key: &str| fields.iter().find(|(k, _, _)| *k == key).map(|(_, v, l)| (*v, *l));
+    let get = |key: &str| {
+        fields
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .map(|(_, v, l)| (*v, *l))
+    };
     let required = |key: &str| {
         get(key)
             .filter(|(v, _)| !v.is_empty())
@@ -114,12 +119,18 @@ fn build(fields: &[(&str, &str, usize)], body_line: usize) -> Result<RuleHeader,
     let (id, id_line) = required("id")?;
     check_id(id).map_err(|m| at(id_line, m))?;
     let (severity, severity_line) = required("severity")?;
-    let severity = Color::parse(first_word(severity))
-        .ok_or_else(|| at(severity_line, format!("severity `{severity}`: use red, orange, yellow or blue")))?;
+    let severity = Color::parse(first_word(severity)).ok_or_else(|| {
+        at(
+            severity_line,
+            format!("severity `{severity}`: use red, orange, yellow or blue"),
+        )
+    })?;
     let mode = match get("mode").map(|(v, l)| (first_word(v), l)) {
         None | Some(("alert", _)) => Mode::Alert,
         Some(("shadow", _)) => Mode::Shadow,
-        Some((other, line)) => return Err(at(line, format!("mode `{other}`: use alert or shadow"))),
+        Some((other, line)) => {
+            return Err(at(line, format!("mode `{other}`: use alert or shadow")))
+        }
     };
     Ok(RuleHeader {
         id: id.to_owned(),

@@ -45,7 +45,10 @@ pub fn check_contract(schema: &Schema) -> Result<(), String> {
             .field_with_name(name)
             .map_err(|_| format!("the result must have a `{name}` column"))?;
         if !is_string(field.data_type()) {
-            return Err(format!("`{name}` must be a string, not {}", field.data_type()));
+            return Err(format!(
+                "`{name}` must be a string, not {}",
+                field.data_type()
+            ));
         }
     }
     for field in schema.fields() {
@@ -157,7 +160,9 @@ fn f64_at(array: &ArrayRef, row: usize) -> Option<f64> {
     use datafusion::arrow::array::AsArray;
     use datafusion::arrow::datatypes::Float64Type;
     let a = array.as_primitive::<Float64Type>();
-    (!a.is_null(row)).then(|| a.value(row)).filter(|v| v.is_finite())
+    (!a.is_null(row))
+        .then(|| a.value(row))
+        .filter(|v| v.is_finite())
 }
 
 /// A cell as JSON: numbers, strings, booleans; times as RFC 3339; anything else as text.
@@ -187,9 +192,9 @@ fn json_at(array: &ArrayRef, row: usize) -> Value {
         ScalarValue::TimestampNanosecond(Some(ns), _) => {
             Value::String(EventTime::from_millis(ns / 1_000_000).to_rfc3339())
         }
-        ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)) => {
-            Value::String(s)
-        }
+        ScalarValue::Utf8(Some(s))
+        | ScalarValue::LargeUtf8(Some(s))
+        | ScalarValue::Utf8View(Some(s)) => Value::String(s),
         other => Value::String(other.to_string()),
     }
 }

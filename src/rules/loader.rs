@@ -36,8 +36,11 @@ fn collect(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
+/// A rule file and its text, or the problem reading it.
+pub type RuleText = (PathBuf, Result<String, RuleProblem>);
+
 /// The text of every rule file, or the problem reading it.
-pub fn read_all(dir: &Path) -> Result<Vec<(PathBuf, Result<String, RuleProblem>)>, std::io::Error> {
+pub fn read_all(dir: &Path) -> Result<Vec<RuleText>, std::io::Error> {
     Ok(rule_files(dir)?
         .into_iter()
         .map(|path| {

@@ -55,7 +55,11 @@ pub fn check(sql: &str) -> Result<SqlStatement, RuleFileError> {
     };
     if !matches!(statement, SqlStatement::Query(_)) {
         let kind = statement.to_string();
-        let kind: String = kind.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+        let kind: String = kind
+            .split_whitespace()
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(" ");
         return Err(denied(&kind));
     }
     let mut guard = Guard;
@@ -122,9 +126,9 @@ impl Visitor for Guard {
             TableFactor::Table { args: None, .. }
             | TableFactor::Derived { .. }
             | TableFactor::NestedJoin { .. } => ControlFlow::Continue(()),
-            TableFactor::Table { name, .. } => ControlFlow::Break(format!(
-                "table function {name} is not allowed"
-            )),
+            TableFactor::Table { name, .. } => {
+                ControlFlow::Break(format!("table function {name} is not allowed"))
+            }
             other => ControlFlow::Break(format!("`{other}` is not allowed in a rule")),
         }
     }

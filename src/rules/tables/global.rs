@@ -32,19 +32,19 @@ pub fn clock(now: EventTime, utc_offset_minutes: i32, w: &mut TableWriter) {
         .i64(Some(i64::from(local.hour())))
         .i64(Some(i64::from(local.hour() * 60 + local.minute())))
         .i64(Some(i64::from(local.weekday().number_from_monday())))
-        .ts(Some(EventTime::from_millis(local_days * day_ms - offset_ms)))
+        .ts(Some(EventTime::from_millis(
+            local_days * day_ms - offset_ms,
+        )))
         .i64(Some(i64::from(utc_offset_minutes)));
 }
 
-pub const REGIONS: &[Column] = &[
-    ("region_id", Str),
-    ("epidemic_level", Str),
-    ("since", Ts),
-];
+pub const REGIONS: &[Column] = &[("region_id", Str), ("epidemic_level", Str), ("since", Ts)];
 
 pub fn regions(levels: &[(String, EpidemicLevel, EventTime)], w: &mut TableWriter) {
     for (region, level, since) in levels {
-        w.str(Some(region)).str(Some(level.as_str())).ts(Some(*since));
+        w.str(Some(region))
+            .str(Some(level.as_str()))
+            .ts(Some(*since));
     }
 }
 

@@ -19,7 +19,7 @@ mod swap;
 mod writer;
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -33,8 +33,8 @@ use crate::state::{EnterpriseState, PartitionState, StateStore};
 use super::episodes::ActiveWarning;
 pub use sensors::WINDOWS;
 use swap::{Slot, SwapTable};
-pub use writer::{ColType, Column};
 use writer::{schema_of, TableWriter};
+pub use writer::{ColType, Column};
 
 /// How a table's rows are made.
 #[derive(Clone, Copy)]
@@ -80,7 +80,11 @@ pub const TABLES: &[TableDef] = &[
     global("regions", global::REGIONS),
     global("active_warnings", global::ACTIVE_WARNINGS),
     per_enterprise("enterprises", registry::ENTERPRISES, registry::enterprises),
-    per_enterprise("hazard_units", registry::HAZARD_UNITS, registry::hazard_units),
+    per_enterprise(
+        "hazard_units",
+        registry::HAZARD_UNITS,
+        registry::hazard_units,
+    ),
     per_enterprise("areas", registry::AREAS, registry::areas),
     per_enterprise("indicators", sensors::INDICATORS, sensors::indicators),
     TableDef {
@@ -243,7 +247,13 @@ impl RuleTables {
             }
         }
         for (shard, writers) in writers {
-            self.store_shard(partition.id, shard, fingerprints[shard as usize], minute, writers);
+            self.store_shard(
+                partition.id,
+                shard,
+                fingerprints[shard as usize],
+                minute,
+                writers,
+            );
         }
     }
 
@@ -344,9 +354,7 @@ impl Table {
 
 /// The shard of an enterprise, and its contribution to the shard's fingerprint.
 fn shard_and_print(key: &str, version: u64, shards: u32) -> (u32, u64) {
-    let mut h = rustc_hash::FxBuildHasher.build_hasher();
-    key.hash(&mut h);
-    let key_hash = splitmix(h.finish());
+    let key_hash = splitmix(rustc_hash::FxBuildHasher.hash_one(key));
     let shard = (key_hash % u64::from(shards)) as u32;
     let print = splitmix(key_hash ^ version.wrapping_mul(0x9E37_79B9_7F4A_7C15));
     (shard, print)

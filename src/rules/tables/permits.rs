@@ -47,10 +47,7 @@ pub fn permits(e: &EnterpriseState, w: &mut TableWriter) {
             .iter()
             .find(|(t, _)| *t == T::Started)
             .map(|(_, at)| *at);
-        let ended = p
-            .phase
-            .is_terminal()
-            .then(|| p.since());
+        let ended = p.phase.is_terminal().then(|| p.since());
         w.str(Some(&e.enterprise_id))
             .str(Some(&l.permit_id))
             .str(Some(l.permit_type.as_str()))

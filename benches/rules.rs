@@ -1,0 +1,214 @@
+//! The shipped rules over a large province (issue 4): 10 000 enterprises, about 500 000
+//! indicators with 10 minutes of readings. Per tick, 1 % of the enterprises change; the tick
+//! time is split into table building and DataFusion execution, as p50 / p99 over many
+//! ticks, separately for ticks inside a minute and for the tick where the minute turns
+//! (every `sensor_windows` row moves then). Then full re-evaluations (every table rebuilt).
+//!
+//! Run: `cargo bench --bench rules` (VIGIL_BENCH_ENTERPRISES=2000 for a quicker look).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rand::{Rng, SeedableRng};
+use vigil::app::Engine;
+use vigil::config::Config;
+use vigil::ingest::{Disposition, Pipeline, Position, RecordRef};
+use vigil::metrics::Metrics;
+use vigil::model::{EventTime, Quality, ReadingSource, SensorReading};
+use vigil::rules::{RuleEngine, TickReport};
+use vigil::sim::{Province, ReadingStream};
+use vigil::state::StateStore;
+
+/// 2020-03-01T00:00:00Z.
+const T0: EventTime = EventTime::from_millis(1_583_020_800_000);
+const POINTS_PER_KIND: usize = 8;
+const HISTORY_MIN: i64 = 10;
+const TICKS: usize = 120;
+const FULL_RUNS: usize = 5;
+
+fn feed(
+    pipeline: &mut Pipeline,
+    out: &mut Vec<Disposition>,
+    topic: &str,
+    key: &str,
+    payload: &[u8],
+    n: i64,
+) {
+    let record = RecordRef {
+        topic,
+        partition: 0,
+        position: Position::Offset(n),
+        key: Some(key.as_bytes()),
+        payload,
+    };
+    pipeline.process(record, None, out);
+    out.clear();
+}
+
+fn build_world(enterprises: usize, config: &Config) -> (Province, Arc<StateStore>, EventTime) {
+    let started = Instant::now();
+    let province = Province::generate(11, enterprises, POINTS_PER_KIND);
+    let engine = Engine::new(config);
+    let mut pipeline = engine.pipeline(config);
+    let mut out = Vec::new();
+    let mut n = 0;
+    for record in province.registry_records() {
+        feed(
+            &mut pipeline,
+            &mut out,
+            "registry",
+            &record.key,
+            record.value.to_string().as_bytes(),
+            n,
+        );
+        n += 1;
+    }
+    let end = T0.saturating_add_ms(HISTORY_MIN * 60_000);
+    let mut readings = 0u64;
+    for record in ReadingStream::new(&province, 3, T0) {
+        if record.value["ts"]
+            .as_str()
+            .and_then(EventTime::parse_rfc3339)
+            .is_none_or(|t| t >= end)
+        {
+            break;
+        }
+        feed(
+            &mut pipeline,
+            &mut out,
+            "sensor.reading",
+            &record.key,
+            record.value.to_string().as_bytes(),
+            n,
+        );
+        n += 1;
+        readings += 1;
+    }
+    println!(
+        "world: {} enterprises, {} indicators, {readings} readings over {HISTORY_MIN} min, built in {:.1} s",
+        province.enterprises.len(),
+        province.indicator_count(),
+        started.elapsed().as_secs_f64()
+    );
+    (province, Arc::clone(&engine.store), end)
+}
+
+/// One new reading for every indicator of 1 % of the enterprises, at `at`.
+fn change_one_percent(
+    province: &Province,
+    store: &StateStore,
+    rng: &mut impl Rng,
+    at: EventTime,
+    config: &Config,
+) {
+    let changed = (province.enterprises.len() / 100).max(1);
+    let partition = store.partition(0);
+    for _ in 0..changed {
+        let e = &province.enterprises[rng.random_range(0..province.enterprises.len())];
+        let mut state = partition
+            .enterprises
+            .get_mut(e.enterprise_id.as_str())
+            .expect("registered");
+        for (indicator, (mean, spread)) in e.indicators.iter().zip(&e.normals) {
+            let reading = SensorReading {
+                ts: at,
+                enterprise_id: e.enterprise_id.as_str().into(),
+                target_code: indicator.target_code.as_str().into(),
+                value: mean + spread * rng.random_range(-1.0..1.0),
+                quality: Quality::Good,
+                source: ReadingSource::Edge,
+            };
+            state
+                .apply_reading(&reading, &config.state)
+                .expect("a known indicator");
+        }
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+fn report(label: &str, ticks: &[TickReport]) {
+    if ticks.is_empty() {
+        return;
+    }
+    let stats = |f: &dyn Fn(&TickReport) -> Duration| {
+        let mut d: Vec<Duration> = ticks.iter().map(f).collect();
+        d.sort();
+        (percentile(&d, 0.5), percentile(&d, 0.99))
+    };
+    let tables = stats(&|t| t.tables.elapsed);
+    let execute = stats(&|t| t.execute);
+    let total = stats(&|t| t.tables.elapsed + t.execute);
+    let rebuilt: usize = ticks.iter().map(|t| t.tables.shards_rebuilt).sum::<usize>() / ticks.len();
+    let shards = ticks[0].tables.shards;
+    println!(
+        "{label:<28} n={:<4} tables p50 {:>7.1} ms p99 {:>7.1} | execute p50 {:>7.1} ms p99 {:>7.1} | total p50 {:>7.1} ms p99 {:>7.1} | shards rebuilt {rebuilt}/{shards}",
+        ticks.len(), tables.0, tables.1, execute.0, execute.1, total.0, total.1
+    );
+}
+
+fn main() {
+    let enterprises = std::env::var("VIGIL_BENCH_ENTERPRISES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let mut config = Config::default();
+    config.rules.dir = concat!(env!("CARGO_MANIFEST_DIR"), "/queries").into();
+    let (province, store, start) = build_world(enterprises, &config);
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let mut engine = RuleEngine::new(config.rules.clone(), Arc::new(Metrics::new()));
+    let loaded = runtime.block_on(engine.reload(&config.rules.dir));
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    println!(
+        "{} rules; {} cores",
+        loaded.loaded.len(),
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+
+    let first = runtime.block_on(engine.tick(&store, start));
+    println!(
+        "first tick (everything built): tables {:.0} ms, execute {:.0} ms, {} hits",
+        first.tables.elapsed.as_secs_f64() * 1000.0,
+        first.execute.as_secs_f64() * 1000.0,
+        first.hits.len()
+    );
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+    let (mut within, mut rollover) = (Vec::new(), Vec::new());
+    for i in 1..=TICKS {
+        let now = start.saturating_add_ms(i as i64 * 1000);
+        change_one_percent(&province, &store, &mut rng, now, &config);
+        let tick = runtime.block_on(engine.tick(&store, now));
+        if now.millis() % 60_000 < 1000 {
+            rollover.push(tick);
+        } else {
+            within.push(tick);
+        }
+    }
+    report("incremental, within minute", &within);
+    report("incremental, minute turns", &rollover);
+    let mut all: Vec<TickReport> = within.into_iter().chain(rollover).collect();
+    report("incremental, all ticks", &all);
+    all.clear();
+    let mut full = Vec::new();
+    for i in 0..FULL_RUNS {
+        engine.invalidate_tables();
+        let now = start.saturating_add_ms((TICKS + 1 + i) as i64 * 1000);
+        full.push(runtime.block_on(engine.tick(&store, now)));
+    }
+    report("full re-evaluation", &full);
+    let mut slowest: Vec<(Duration, String)> = full[0]
+        .runs
+        .iter()
+        .map(|r| (r.elapsed, r.rule_id.clone()))
+        .collect();
+    slowest.sort_by(|a, b| b.cmp(a));
+    for (elapsed, id) in slowest.iter().take(5) {
+        println!(
+            "  slowest rule in a full tick: {id:<36} {:.1} ms",
+            elapsed.as_secs_f64() * 1000.0
+        );
+    }
+}
