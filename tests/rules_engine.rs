@@ -282,64 +282,52 @@ const HEAVY_RULE: &str = "-- id: r01_heavy\n-- title: t\n-- severity: red\n-- ba
     FROM indicators a, indicators b, indicators c, indicators d, indicators e, indicators f, indicators g, indicators h\n\
     GROUP BY a.enterprise_id, a.target_code, b.target_code, c.target_code, d.target_code\n";
 
-#[test]
-fn a_rule_over_its_time_is_abandoned_and_the_others_run() {
+/// Runs the heavy rule next to the gas rule under `bound`; checks that the heavy one failed
+/// with `kind` and a message containing `message`, and that the gas rule still hit.
+fn heavy_rule_fails_alone(
+    bound: impl FnOnce(RulesConfig) -> RulesConfig,
+    kind: &str,
+    message: &str,
+) {
     let store = leaking_world();
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "gas.sql", GAS_RULE);
     write(dir.path(), "heavy.sql", HEAVY_RULE);
     let metrics = Arc::new(Metrics::new());
-    let config = RulesConfig {
-        rule_timeout: Duration::from_millis(5),
-        ..rules_config(dir.path())
-    };
-    let mut engine = RuleEngine::new(config, Arc::clone(&metrics));
+    let mut engine = RuleEngine::new(bound(rules_config(dir.path())), Arc::clone(&metrics));
     let rt = runtime();
     rt.block_on(engine.reload(dir.path()));
     let tick = rt.block_on(engine.tick(&store, during_leak()));
     let heavy = tick.runs.iter().find(|r| r.rule_id == "r01_heavy").unwrap();
-    assert!(
-        heavy.error.as_deref().unwrap().contains("timed out"),
-        "{heavy:?}"
-    );
-    assert_eq!(
-        metrics
-            .rules
-            .errors
-            .with_label_values(&["r01_heavy", "timeout"])
-            .get(),
-        1
-    );
+    let error = heavy.error.as_deref().unwrap_or_default();
+    assert!(error.contains(message), "{heavy:?}");
+    let failures = metrics.rules.errors.with_label_values(&["r01_heavy", kind]);
+    assert_eq!(failures.get(), 1);
     assert_eq!(subjects(&tick, "r02_test_gas").len(), 1);
 }
 
 #[test]
-fn a_rule_over_its_memory_fails_and_the_others_run() {
-    let store = leaking_world();
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "gas.sql", GAS_RULE);
-    write(dir.path(), "heavy.sql", HEAVY_RULE);
-    let metrics = Arc::new(Metrics::new());
-    let config = RulesConfig {
-        rule_memory_bytes: 64 * 1024,
-        ..rules_config(dir.path())
-    };
-    let mut engine = RuleEngine::new(config, Arc::clone(&metrics));
-    let rt = runtime();
-    rt.block_on(engine.reload(dir.path()));
-    let tick = rt.block_on(engine.tick(&store, during_leak()));
-    let heavy = tick.runs.iter().find(|r| r.rule_id == "r01_heavy").unwrap();
-    let error = heavy.error.as_deref().unwrap();
-    assert!(error.contains("Resources exhausted"), "{error}");
-    assert_eq!(
-        metrics
-            .rules
-            .errors
-            .with_label_values(&["r01_heavy", "execution"])
-            .get(),
-        1
+fn a_rule_over_its_time_is_abandoned_and_the_others_run() {
+    heavy_rule_fails_alone(
+        |c| RulesConfig {
+            rule_timeout: Duration::from_millis(5),
+            ..c
+        },
+        "timeout",
+        "timed out",
     );
-    assert_eq!(subjects(&tick, "r02_test_gas").len(), 1);
+}
+
+#[test]
+fn a_rule_over_its_memory_fails_and_the_others_run() {
+    heavy_rule_fails_alone(
+        |c| RulesConfig {
+            rule_memory_bytes: 64 * 1024,
+            ..c
+        },
+        "execution",
+        "Resources exhausted",
+    );
 }
 
 /// In a running service a broken file dropped into the rules directory is rejected and the
