@@ -1,6 +1,7 @@
 //! The README's first command: `vigil demo` starts the embedded broker, the simulated province
-//! and the engine; ingest works (records applied, bad ones dead-lettered); its metrics pass
-//! `promtool check metrics`; SIGTERM stops it cleanly.
+//! and the engine; ingest works (records applied, bad ones dead-lettered); the shipped rules
+//! run, and a broken rule file dropped into its rules directory is rejected while the rest
+//! keep running (issue 4); its metrics pass `promtool check metrics`; SIGTERM stops it cleanly.
 
 mod common;
 
@@ -17,7 +18,9 @@ async fn the_demo_ingests_dead_letters_exposes_metrics_and_stops_on_sigterm() {
         .unwrap()
         .port();
     let addr = format!("127.0.0.1:{port}");
+    let rules = shipped_rules_copy();
     let mut demo = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .env("VIGIL__RULES__DIR", rules.path())
         .args([
             "demo",
             "--addr",
@@ -52,6 +55,39 @@ async fn the_demo_ingests_dead_letters_exposes_metrics_and_stops_on_sigterm() {
     };
     assert_eq!(status["state"]["enterprises"], 20);
 
+    let metric = |name: &'static str| {
+        let client = client.clone();
+        let url = format!("http://{addr}/metrics");
+        async move {
+            let text = client.get(url).send().await.ok()?.text().await.ok()?;
+            common::metric_value(&text, name)
+        }
+    };
+    let shipped = vigil::rules::loader::rule_files(rules.path())
+        .unwrap()
+        .len() as f64;
+    assert_eq!(metric("vigil_rules_loaded").await, Some(shipped));
+    std::fs::write(
+        rules.path().join("gas/r02_broken.sql"),
+        "-- id: r02_broken\n-- title: t\n-- severity: red\n-- basis: b\nSELECT FROM WHERE\n",
+    )
+    .unwrap();
+    let ticks_before = metric("vigil_rules_ticks_total").await.unwrap_or(0.0);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while metric("vigil_rules_reload_failures_total").await != Some(1.0) {
+        assert!(
+            Instant::now() < deadline,
+            "the broken rule was not rejected"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(metric("vigil_rules_loaded").await, Some(shipped));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while metric("vigil_rules_ticks_total").await.unwrap_or(0.0) <= ticks_before {
+        assert!(Instant::now() < deadline, "rules stopped ticking");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
     let exposition = client
         .get(format!("http://{addr}/metrics"))
         .send()
@@ -85,4 +121,16 @@ async fn the_demo_ingests_dead_letters_exposes_metrics_and_stops_on_sigterm() {
         printed.contains(&format!("http://{addr}/metrics")),
         "{printed}"
     );
+}
+
+/// A copy of `queries/` the test may drop files into.
+fn shipped_rules_copy() -> tempfile::TempDir {
+    let queries = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
+    let copy = tempfile::tempdir().unwrap();
+    for file in vigil::rules::loader::rule_files(&queries).unwrap() {
+        let target = copy.path().join(file.strip_prefix(&queries).unwrap());
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(&file, target).unwrap();
+    }
+    copy
 }

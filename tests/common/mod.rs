@@ -231,3 +231,11 @@ pub fn assert_promtool_accepts(exposition: &str) {
         String::from_utf8_lossy(&checked.stderr)
     );
 }
+
+/// The value of an unlabelled metric in a Prometheus text exposition.
+pub fn metric_value(exposition: &str, name: &str) -> Option<f64> {
+    exposition
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+}
