@@ -141,3 +141,51 @@ fn the_readme_documents_every_rule_table() {
         "README's table list is stale; paste `vigil rules tables`:\n{tables}"
     );
 }
+
+/// Normal simulated operation (the province's registry and two hours of readings around
+/// their normal values) raises nothing from any shipped rule.
+#[test]
+fn the_shipped_rules_stay_quiet_on_normal_simulated_operation() {
+    let province = vigil::sim::Province::generate(7, 20, 2);
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("normal.ndjson");
+    let mut text = String::new();
+    for record in province.registry_records() {
+        text.push_str(&record.to_ndjson());
+        text.push('\n');
+    }
+    // 2020-03-01T00:00:00Z, 08:00 local: the day's commitments are not due yet.
+    let start = vigil::model::EventTime::from_millis(1_583_020_800_000);
+    let end = start.saturating_add_ms(2 * 3_600_000);
+    for record in vigil::sim::ReadingStream::new(&province, 1, start) {
+        let at = record.value["ts"]
+            .as_str()
+            .and_then(vigil::model::EventTime::parse_rfc3339);
+        if at.is_none_or(|t| t >= end) {
+            break;
+        }
+        text.push_str(&record.to_ndjson());
+        text.push('\n');
+    }
+    std::fs::write(&input, text).unwrap();
+    let hits_out = dir.path().join("hits.ndjson");
+    let options = ReplayOptions {
+        inputs: vec![input],
+        rules: Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("queries")),
+        hits_out: Some(hits_out.clone()),
+        ..ReplayOptions::default()
+    };
+    // A tick every 30 s of event time keeps the test quick in the debug profile.
+    let mut config = Config::default();
+    config.rules.tick = std::time::Duration::from_secs(30);
+    let result = run(&config, &options).expect("replay runs");
+    assert!(result.summary.applied > 10_000, "{:?}", result.summary);
+    let backtest = result.backtest.unwrap();
+    assert_eq!(backtest.rules.len(), 33);
+    assert!(backtest
+        .rules
+        .values()
+        .all(|r| r.evaluations > 0 && r.errors == 0));
+    let hits = std::fs::read_to_string(hits_out).unwrap();
+    assert!(hits.is_empty(), "{}", &hits[..hits.len().min(2000)]);
+}
