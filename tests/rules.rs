@@ -181,7 +181,7 @@ fn the_shipped_rules_stay_quiet_on_normal_simulated_operation() {
     let result = run(&config, &options).expect("replay runs");
     assert!(result.summary.applied > 10_000, "{:?}", result.summary);
     let backtest = result.backtest.unwrap();
-    assert_eq!(backtest.rules.len(), 33);
+    assert_eq!(backtest.rules.len(), 34);
     assert!(backtest
         .rules
         .values()

@@ -11,6 +11,7 @@
 //! with `clock.now`. `clock`, `regions` and `active_warnings` are small and rebuilt every tick.
 
 mod business;
+mod geometry;
 mod global;
 mod permits;
 mod registry;

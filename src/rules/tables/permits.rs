@@ -3,6 +3,7 @@
 use crate::model::PermitTransition as T;
 use crate::state::EnterpriseState;
 
+use super::geometry::metres_outside;
 use super::writer::{ColType::*, Column, TableWriter};
 
 pub const PERMITS: &[Column] = &[
@@ -15,6 +16,9 @@ pub const PERMITS: &[Column] = &[
     ("area_id", Str),
     ("lat", F64),
     ("lon", F64),
+    // How far the permit's location lies outside its area's polygon, in metres (0 inside;
+    // NULL without a location or polygon).
+    ("outside_area_m", F64),
     // planned, issued, started, suspended, resumed, changed, closed, cancelled
     ("phase", Str),
     ("phase_since", Ts),
@@ -48,6 +52,11 @@ pub fn permits(e: &EnterpriseState, w: &mut TableWriter) {
             .find(|(t, _)| *t == T::Started)
             .map(|(_, at)| *at);
         let ended = p.phase.is_terminal().then(|| p.since());
+        let area = l.area_id.as_deref().and_then(|a| e.areas.get(a));
+        let outside = match (l.lon, l.lat, area) {
+            (Some(lon), Some(lat), Some(area)) => metres_outside([lon, lat], &area.polygon),
+            _ => None,
+        };
         w.str(Some(&e.enterprise_id))
             .str(Some(&l.permit_id))
             .str(Some(l.permit_type.as_str()))
@@ -57,6 +66,7 @@ pub fn permits(e: &EnterpriseState, w: &mut TableWriter) {
             .str(l.area_id.as_deref())
             .f64(l.lat)
             .f64(l.lon)
+            .f64(outside)
             .str(Some(p.phase.as_str()))
             .ts(Some(p.since()))
             .ts(l.planned_start)
