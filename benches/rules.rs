@@ -199,6 +199,10 @@ fn main() {
         full.push(runtime.block_on(engine.tick(&store, now)));
     }
     report("full re-evaluation", &full);
+    if let Ok(id) = std::env::var("VIGIL_BENCH_EXPLAIN") {
+        let plan = runtime.block_on(engine.explain_analyze(&id));
+        println!("{}", plan.unwrap_or_else(|| format!("no rule {id}")));
+    }
     let mut slowest: Vec<(Duration, String)> = full[0]
         .runs
         .iter()

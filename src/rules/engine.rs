@@ -320,6 +320,20 @@ impl RuleEngine {
         self.tables.contents(name)
     }
 
+    /// Runs one rule over the current tables and returns its physical plan annotated with
+    /// what each operator did (rows, time): the rule's `EXPLAIN ANALYZE`.
+    pub async fn explain_analyze(&self, id: &str) -> Option<String> {
+        let rule = self.rules.get(id)?;
+        let plan = reset_plan_states(Arc::clone(&rule.plan)).ok()?;
+        collect(Arc::clone(&plan), Arc::clone(&rule.task)).await.ok()?;
+        let shown = datafusion::physical_plan::display::DisplayableExecutionPlan::with_metrics(
+            plan.as_ref(),
+        )
+        .indent(true)
+        .to_string();
+        Some(shown)
+    }
+
     /// Rebuilds every table from scratch at the next tick (benchmarks: the full cost).
     pub fn invalidate_tables(&mut self) {
         self.tables.invalidate();

@@ -2,7 +2,8 @@
 //! once in the rules' SessionContext and refreshed every tick.
 //!
 //! Incremental refresh: the enterprises of each input partition are split into shards by a
-//! hash of their id. A shard's rows are cached with a fingerprint of its enterprises'
+//! hash of their id (about 16 enterprises per shard, so batches are large enough for
+//! DataFusion's per-batch costs not to matter). A shard's rows are cached with a fingerprint of its enterprises'
 //! versions (every change to an enterprise bumps its version); a tick rebuilds only the
 //! shards whose fingerprint changed. `sensor_windows` also depends on the minute of the
 //! clock (its windows end with it), so it is rebuilt for every shard when the minute turns.
@@ -33,7 +34,7 @@ use crate::state::{EnterpriseState, PartitionState, StateStore};
 
 use super::episodes::ActiveWarning;
 pub use sensors::WINDOWS;
-use swap::{Slot, SwapTable};
+use swap::{RowsHint, Slot, SwapTable};
 use writer::{schema_of, TableWriter};
 pub use writer::{ColType, Column};
 
@@ -124,6 +125,17 @@ pub const TABLES: &[TableDef] = &[
     ),
 ];
 
+impl TableDef {
+    /// What the planner may assume about the table's size.
+    fn rows_hint(&self) -> RowsHint {
+        match (self.source, self.name) {
+            (Source::Global, "clock") => RowsHint::Exactly(1),
+            (Source::Global, _) => RowsHint::About(1_000),
+            _ => RowsHint::About(1_000_000),
+        }
+    }
+}
+
 /// What a tick evaluates over.
 pub struct World<'a> {
     pub store: &'a StateStore,
@@ -153,14 +165,20 @@ struct ShardRows {
     batches: Vec<Option<RecordBatch>>,
 }
 
+/// Enterprises per shard the shard count aims at: enough rows per batch that DataFusion's
+/// per-batch costs vanish (about 50 indicators and 200 window rows per enterprise).
+const ENTERPRISES_PER_SHARD: usize = 16;
+
 pub struct RuleTables {
     tables: Vec<Table>,
-    shards_per_partition: u32,
+    max_shards: u32,
+    /// The shard count each partition's cache was built with.
+    shard_counts: HashMap<i32, u32>,
     cache: HashMap<(i32, u32), ShardRows>,
 }
 
 impl RuleTables {
-    pub fn new(shards_per_partition: u32) -> Self {
+    pub fn new(max_shards: u32) -> Self {
         let tables = TABLES
             .iter()
             .map(|def| Table {
@@ -171,7 +189,8 @@ impl RuleTables {
             .collect();
         RuleTables {
             tables,
-            shards_per_partition: shards_per_partition.max(1),
+            max_shards: max_shards.max(1),
+            shard_counts: HashMap::new(),
             cache: HashMap::new(),
         }
     }
@@ -179,7 +198,11 @@ impl RuleTables {
     /// Registers every table in `ctx`, once; refreshes are seen by every plan built on it.
     pub fn register(&self, ctx: &SessionContext) -> datafusion::common::Result<()> {
         for table in &self.tables {
-            let provider = SwapTable::new(Arc::clone(&table.schema), Arc::clone(&table.slot));
+            let provider = SwapTable::new(
+                Arc::clone(&table.schema),
+                Arc::clone(&table.slot),
+                table.def.rows_hint(),
+            );
             ctx.register_table(table.def.name, Arc::new(provider))?;
         }
         Ok(())
@@ -195,8 +218,9 @@ impl RuleTables {
         let minute = world.now.millis().div_euclid(60_000);
         let mut stats = RefreshStats::default();
         let partitions = world.store.partitions();
-        self.cache
-            .retain(|(p, _), _| partitions.iter().any(|part| part.id == *p));
+        let present = |p: &i32| partitions.iter().any(|part| part.id == *p);
+        self.cache.retain(|(p, _), _| present(p));
+        self.shard_counts.retain(|p, _| present(p));
         for partition in &partitions {
             self.refresh_partition(partition, world.now, minute, &mut stats);
         }
@@ -212,7 +236,7 @@ impl RuleTables {
         minute: i64,
         stats: &mut RefreshStats,
     ) {
-        let shards = self.shards_per_partition;
+        let shards = self.shard_count(partition);
         // Per shard: XOR of its enterprises' prints, and how many there are.
         let mut fingerprints = vec![(0u64, 0u32); shards as usize];
         for entry in partition.enterprises.iter() {
@@ -256,6 +280,17 @@ impl RuleTables {
                 writers,
             );
         }
+    }
+
+    /// A power of two near `enterprises / ENTERPRISES_PER_SHARD`, at most `max_shards`. When
+    /// it changes (the partition grew or shrank by half) the partition is rebuilt.
+    fn shard_count(&mut self, partition: &PartitionState) -> u32 {
+        let wanted = (partition.enterprises.len() / ENTERPRISES_PER_SHARD).max(1);
+        let shards = (1u32 << wanted.ilog2()).min(self.max_shards);
+        if self.shard_counts.insert(partition.id, shards) != Some(shards) {
+            self.cache.retain(|(p, _), _| *p != partition.id);
+        }
+        shards
     }
 
     /// Writers for the per-enterprise tables to rebuild: every one, or the clocked ones.

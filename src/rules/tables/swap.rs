@@ -13,13 +13,15 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::tree_node::TreeNodeRecursion;
-use datafusion::common::{project_schema, Result};
+use datafusion::common::stats::Precision;
+use datafusion::common::{project_schema, Result, Statistics};
 use datafusion::datasource::TableType;
 use datafusion::execution::TaskContext;
 use datafusion::logical_expr::Expr;
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::memory::MemoryStream;
+use datafusion::physical_plan::statistics::StatisticsArgs;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
     SendableRecordBatchStream,
@@ -42,15 +44,36 @@ impl Slot {
     }
 }
 
+/// How many rows a table holds, as the planner should assume. Plans are built once, so the
+/// statistics describe the table's kind, not its contents at planning time: without them
+/// DataFusion cannot tell `clock` (one row) from `indicators` and may build a cross join on
+/// the large side, emitting one batch per row.
+#[derive(Clone, Copy, Debug)]
+pub enum RowsHint {
+    Exactly(usize),
+    About(usize),
+}
+
+impl RowsHint {
+    fn statistics(self, schema: &SchemaRef) -> Statistics {
+        let rows = match self {
+            RowsHint::Exactly(n) => Precision::Exact(n),
+            RowsHint::About(n) => Precision::Inexact(n),
+        };
+        Statistics::new_unknown(schema).with_num_rows(rows)
+    }
+}
+
 #[derive(Debug)]
 pub struct SwapTable {
     schema: SchemaRef,
     slot: Arc<Slot>,
+    rows: RowsHint,
 }
 
 impl SwapTable {
-    pub fn new(schema: SchemaRef, slot: Arc<Slot>) -> Self {
-        SwapTable { schema, slot }
+    pub fn new(schema: SchemaRef, slot: Arc<Slot>, rows: RowsHint) -> Self {
+        SwapTable { schema, slot, rows }
     }
 }
 
@@ -64,6 +87,10 @@ impl TableProvider for SwapTable {
         TableType::Base
     }
 
+    fn statistics(&self) -> Option<Statistics> {
+        Some(self.rows.statistics(&self.schema))
+    }
+
     async fn scan(
         &self,
         _state: &dyn Session,
@@ -75,6 +102,7 @@ impl TableProvider for SwapTable {
             Arc::clone(&self.schema),
             projection.cloned(),
             Arc::clone(&self.slot),
+            self.rows,
         )?))
     }
 }
@@ -84,6 +112,7 @@ impl TableProvider for SwapTable {
 pub struct SwapScanExec {
     projection: Option<Vec<usize>>,
     slot: Arc<Slot>,
+    rows: RowsHint,
     properties: Arc<PlanProperties>,
 }
 
@@ -92,6 +121,7 @@ impl SwapScanExec {
         table_schema: SchemaRef,
         projection: Option<Vec<usize>>,
         slot: Arc<Slot>,
+        rows: RowsHint,
     ) -> Result<Self> {
         let schema = project_schema(&table_schema, projection.as_ref())?;
         let properties = PlanProperties::new(
@@ -103,6 +133,7 @@ impl SwapScanExec {
         Ok(SwapScanExec {
             projection,
             slot,
+            rows,
             properties: Arc::new(properties),
         })
     }
@@ -139,6 +170,14 @@ impl ExecutionPlan for SwapScanExec {
         _children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         Ok(self)
+    }
+
+    fn statistics_from_inputs(
+        &self,
+        _input_stats: &[Arc<Statistics>],
+        _args: &StatisticsArgs,
+    ) -> Result<Arc<Statistics>> {
+        Ok(Arc::new(self.rows.statistics(&self.schema())))
     }
 
     fn execute(
