@@ -119,5 +119,15 @@ proptest! {
             prop_assert_eq!((served.first_ts.millis(), served.first), **first);
             prop_assert_eq!((served.last_ts.millis(), served.last), **last);
         }
+        // The one-pass form the rule tables use serves the same windows.
+        let all = buckets.windows(EventTime::from_millis(now), [1, 5, 15, 60]);
+        for (one_pass, minutes) in all.iter().zip([1, 5, 15, 60]) {
+            let single = buckets.window(EventTime::from_millis(now), minutes);
+            prop_assert_eq!(one_pass.is_some(), single.is_some());
+            if let (Some(a), Some(b)) = (one_pass, single) {
+                prop_assert!((a.sum - b.sum).abs() < 1e-6);
+                prop_assert_eq!(vigil::state::WindowAgg { sum: b.sum, ..*a }, b);
+            }
+        }
     }
 }

@@ -104,6 +104,17 @@ impl WindowAgg {
         }
     }
 
+    /// Folds in a bucket of an earlier minute.
+    fn after(mut self, b: &Bucket) -> Self {
+        self.count += u64::from(b.count);
+        self.min = self.min.min(b.min);
+        self.max = self.max.max(b.max);
+        self.sum += b.sum;
+        self.first = b.first;
+        self.first_ts = b.first_ts();
+        self
+    }
+
     /// Folds in a bucket of a later minute.
     fn then(mut self, b: &Bucket) -> Self {
         self.count += u64::from(b.count);
@@ -170,6 +181,37 @@ impl BucketRing {
             .take_while(|b| b.minute <= end);
         let first = WindowAgg::from_bucket(inside.next()?);
         Some(inside.fold(first, WindowAgg::then))
+    }
+
+    /// The windows of each of `lengths` minutes (ascending) ending with the minute of `now`,
+    /// in one pass from the newest bucket back: the same aggregates as `window` for each.
+    pub fn windows<const N: usize>(
+        &self,
+        now: EventTime,
+        lengths: [u32; N],
+    ) -> [Option<WindowAgg>; N] {
+        let end = minute_of(now);
+        let mut out = [None; N];
+        let mut acc: Option<WindowAgg> = None;
+        let mut next = 0;
+        let newest_first = self.open.iter().chain(self.closed.iter().rev());
+        for b in newest_first.skip_while(|b| b.minute > end) {
+            while next < N && b.minute < end.saturating_sub(lengths[next] as i32 - 1) {
+                out[next] = acc;
+                next += 1;
+            }
+            if next == N {
+                break;
+            }
+            acc = Some(match acc {
+                None => WindowAgg::from_bucket(b),
+                Some(a) => a.after(b),
+            });
+        }
+        for slot in out.iter_mut().skip(next) {
+            *slot = acc;
+        }
+        out
     }
 
     pub fn len(&self) -> usize {

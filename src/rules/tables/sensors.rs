@@ -124,10 +124,12 @@ pub const SENSOR_WINDOWS: &[Column] = &[
 /// One row per indicator and window that holds readings, the window ending with the minute
 /// of `now`.
 pub fn sensor_windows(e: &EnterpriseState, now: EventTime, w: &mut TableWriter) {
+    let lengths = WINDOWS.map(|(_, minutes)| minutes);
     for ind in e.indicators.values() {
         let d = &ind.def;
-        for (label, minutes) in WINDOWS {
-            let Some(agg) = ind.buckets.window(now, minutes) else {
+        let aggregates = ind.buckets.windows(now, lengths);
+        for ((label, minutes), agg) in WINDOWS.into_iter().zip(aggregates) {
+            let Some(agg) = agg else {
                 continue;
             };
             w.str(Some(&e.enterprise_id))
