@@ -325,7 +325,9 @@ impl RuleEngine {
     pub async fn explain_analyze(&self, id: &str) -> Option<String> {
         let rule = self.rules.get(id)?;
         let plan = reset_plan_states(Arc::clone(&rule.plan)).ok()?;
-        collect(Arc::clone(&plan), Arc::clone(&rule.task)).await.ok()?;
+        collect(Arc::clone(&plan), Arc::clone(&rule.task))
+            .await
+            .ok()?;
         let shown = datafusion::physical_plan::display::DisplayableExecutionPlan::with_metrics(
             plan.as_ref(),
         )
