@@ -14,3 +14,4 @@ pub mod model;
 pub mod rules;
 pub mod sim;
 pub mod state;
+pub mod warnings;

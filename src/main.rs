@@ -78,6 +78,9 @@ enum Command {
         /// Every rule hit, as NDJSON (`{"at", "rule_id", "enterprise_id", "subject", ...}`).
         #[arg(long, env = "VIGIL_HITS_OUT", requires = "rules")]
         hits_out: Option<PathBuf>,
+        /// The warnings (firing, escalated, resolved records), as NDJSON.
+        #[arg(long, env = "VIGIL_WARNINGS_OUT", requires = "rules")]
+        warnings_out: Option<PathBuf>,
     },
     /// Rule files: check them, list the tables they query.
     Rules {
@@ -160,6 +163,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             summary_out,
             rules,
             hits_out,
+            warnings_out,
         } => {
             let options = app::replay::ReplayOptions {
                 inputs,
@@ -169,6 +173,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 summary_out,
                 rules,
                 hits_out,
+                warnings_out,
             };
             let result = app::replay::run(&config, &options)?;
             print!("{}", app::replay::describe(&result.summary));

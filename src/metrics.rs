@@ -34,6 +34,8 @@ pub struct Metrics {
     pub consumer_lag: IntGaugeVec,
     pub event_lag: prometheus::Histogram,
     pub rules: RuleMetrics,
+    pub warnings: IntCounterVec,
+    pub warnings_firing: IntGauge,
 }
 
 /// The rules engine's metrics. The `rule` label is a rule id: bounded by the files in the
@@ -283,6 +285,13 @@ impl Metrics {
                 "Event identities forgotten early because the duplicate filter was full.",
             ),
             rules: RuleMetrics::new(&r),
+            warnings: counter_vec(
+                &r,
+                "vigil_warnings_total",
+                "Warning records by state (firing, escalated, resolved) and colour.",
+                &["state", "color"],
+            ),
+            warnings_firing: gauge(&r, "vigil_warnings_firing", "Warnings firing now."),
             registry: r,
         }
         .with_known_labels()

@@ -12,8 +12,9 @@ use crate::api::LiveStatus;
 use crate::config::RulesConfig;
 use crate::metrics::Metrics;
 use crate::rules::watch::{watch, RuleWatch};
-use crate::rules::{ReloadReport, RuleDriver, RuleEngine, TickReport};
+use crate::rules::{ReloadReport, RuleDriver, RuleEngine};
 use crate::state::StateStore;
+use crate::warnings::{WarningBook, WarningRecord};
 
 /// How often the watermark is looked at (wall time).
 const POLL: Duration = Duration::from_millis(200);
@@ -27,10 +28,12 @@ pub async fn run(
     status: Arc<LiveStatus>,
     shutdown: CancellationToken,
 ) {
-    let mut engine = RuleEngine::new(config.clone(), metrics);
+    let mut engine = RuleEngine::new(config.clone(), Arc::clone(&metrics));
     log_reload(&engine.reload(&config.dir).await);
     let (_watch, mut changes) = start_watch(&config);
-    let mut driver = RuleDriver::new(engine, store, config.tick);
+    let mut book = WarningBook::default();
+    let mut driver = RuleDriver::new(engine, Arc::clone(&store), config.tick);
+    let region_of = |e: &str| store.region_of(e);
     let mut poll = tokio::time::interval(POLL);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
@@ -39,14 +42,23 @@ pub async fn run(
             _ = poll.tick() => {
                 if let Some(now) = status.watermark() {
                     if let Some(tick) = driver.advance(now).await {
-                        log_tick(&tick);
+                        let records = book.apply(&tick, &driver.engine, &region_of);
+                        publish(&records, &metrics, &book);
                     }
                 }
             }
             Some(()) = changes.recv() => {
                 tokio::time::sleep(DEBOUNCE).await;
                 while changes.try_recv().is_ok() {}
-                log_reload(&driver.engine.reload(&config.dir).await);
+                let versions: Vec<(String, String)> =
+                    driver.engine.rules().map(|r| (r.header.id.clone(), r.version.clone())).collect();
+                let report = driver.engine.reload(&config.dir).await;
+                log_reload(&report);
+                let now = driver.last_tick().unwrap_or_default();
+                for (id, version) in versions.iter().filter(|(id, _)| report.removed.contains(id)) {
+                    let records = book.remove_rule(id, version, now, &region_of);
+                    publish(&records, &metrics, &book);
+                }
             }
         }
     }
@@ -78,15 +90,23 @@ fn log_reload(report: &ReloadReport) {
     }
 }
 
-fn log_tick(tick: &TickReport) {
-    for opened in &tick.opened {
+/// Counts and logs warning records (delivery to `vigil.warnings` is the next step).
+fn publish(records: &[WarningRecord], metrics: &Metrics, book: &WarningBook) {
+    for r in records {
+        metrics
+            .warnings
+            .with_label_values(&[r.state.as_str(), r.color.as_str()])
+            .inc();
         tracing::info!(
-            rule = %opened.rule_id,
-            enterprise = %opened.enterprise_id,
-            subject = %opened.subject,
-            color = opened.color.as_str(),
-            id = %opened.id,
-            "rule started hitting"
+            id = %r.id,
+            state = r.state.as_str(),
+            rule = %r.rule_id,
+            enterprise = %r.enterprise_id,
+            subject = %r.subject,
+            color = r.color.as_str(),
+            message = %r.message,
+            "warning"
         );
     }
+    metrics.warnings_firing.set(book.firing() as i64);
 }

@@ -21,6 +21,7 @@ pub struct ReplayOptions {
     /// Run the rules of this directory and report per rule.
     pub rules: Option<PathBuf>,
     pub hits_out: Option<PathBuf>,
+    pub warnings_out: Option<PathBuf>,
 }
 
 /// What a replay produced.
@@ -42,6 +43,9 @@ pub fn run(config: &Config, options: &ReplayOptions) -> Result<ReplayResult, Rep
                 RulesClock::load(&config.rules, dir, store, metrics).map_err(ReplayError::Rules)?;
             if let Some(path) = &options.hits_out {
                 clock.write_hits_to(path)?;
+            }
+            if let Some(path) = &options.warnings_out {
+                clock.write_warnings_to(path)?;
             }
             Some(clock)
         }

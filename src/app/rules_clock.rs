@@ -16,6 +16,7 @@ use crate::model::EventTime;
 use crate::rules::backtest::Backtest;
 use crate::rules::{RuleDriver, RuleEngine, RuleHit, RuleProblem, TickReport};
 use crate::state::StateStore;
+use crate::warnings::{WarningBook, WarningRecord};
 
 /// A hit with the event time of the tick that found it.
 #[derive(Clone, Debug, Serialize)]
@@ -28,8 +29,11 @@ pub struct TimedHit {
 pub struct RulesClock {
     runtime: tokio::runtime::Runtime,
     driver: RuleDriver,
+    store: Arc<StateStore>,
     pub backtest: Backtest,
+    pub warnings: WarningBook,
     hits_out: Option<BufWriter<File>>,
+    warnings_out: Option<BufWriter<File>>,
     /// Every hit, when asked for (tests); otherwise empty.
     pub hits: Vec<TimedHit>,
     keep_hits: bool,
@@ -55,20 +59,24 @@ impl RulesClock {
         }
         Ok(RulesClock {
             runtime,
-            driver: RuleDriver::new(engine, store, config.tick),
+            driver: RuleDriver::new(engine, Arc::clone(&store), config.tick),
+            store,
             backtest: Backtest::default(),
+            warnings: WarningBook::default(),
             hits_out: None,
+            warnings_out: None,
             hits: Vec::new(),
             keep_hits: false,
         })
     }
 
     pub fn write_hits_to(&mut self, path: &Path) -> Result<(), IoError> {
-        let file = File::create(path).map_err(|source| IoError::File {
-            path: path.to_owned(),
-            source,
-        })?;
-        self.hits_out = Some(BufWriter::new(file));
+        self.hits_out = Some(create(path)?);
+        Ok(())
+    }
+
+    pub fn write_warnings_to(&mut self, path: &Path) -> Result<(), IoError> {
+        self.warnings_out = Some(create(path)?);
         Ok(())
     }
 
@@ -84,6 +92,12 @@ impl RulesClock {
     fn absorb(&mut self, tick: Option<TickReport>) -> Result<(), IoError> {
         let Some(tick) = tick else { return Ok(()) };
         self.backtest.add(&tick);
+        let store = Arc::clone(&self.store);
+        let records = self
+            .warnings
+            .apply(&tick, &self.driver.engine, &|e| store.region_of(e));
+        self.backtest.add_warnings(&records);
+        self.write_warnings(&records)?;
         let at = tick.now.to_rfc3339();
         for hit in tick.hits {
             let timed = TimedHit {
@@ -105,6 +119,30 @@ impl RulesClock {
     }
 }
 
+impl RulesClock {
+    fn write_warnings(&mut self, records: &[WarningRecord]) -> Result<(), IoError> {
+        for record in records {
+            if let Some(out) = &mut self.warnings_out {
+                let line = serde_json::to_string(record).expect("a warning serialises");
+                writeln!(out, "{line}").map_err(|source| IoError::Write {
+                    what: "warnings".into(),
+                    source,
+                })?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn create(path: &Path) -> Result<BufWriter<File>, IoError> {
+    File::create(path)
+        .map(BufWriter::new)
+        .map_err(|source| IoError::File {
+            path: path.to_owned(),
+            source,
+        })
+}
+
 impl EventClock for RulesClock {
     fn advance(&mut self, now: EventTime) -> Result<(), IoError> {
         let tick = self.runtime.block_on(self.driver.advance(now));
@@ -114,9 +152,12 @@ impl EventClock for RulesClock {
     fn finish(&mut self, end: EventTime) -> Result<(), IoError> {
         let tick = self.runtime.block_on(self.driver.finish(end));
         self.absorb(tick)?;
-        if let Some(out) = &mut self.hits_out {
+        for out in [&mut self.hits_out, &mut self.warnings_out]
+            .into_iter()
+            .flatten()
+        {
             out.flush().map_err(|source| IoError::Write {
-                what: "hits".into(),
+                what: "rule outputs".into(),
                 source,
             })?;
         }

@@ -8,13 +8,15 @@ use serde::Serialize;
 
 use crate::model::EventTime;
 
+use crate::warnings::{Transition, WarningRecord};
+
 use super::engine::TickReport;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct RuleStats {
     pub evaluations: u64,
     pub hits: u64,
-    /// Episodes opened: maximal runs of ticks with a hit for one (enterprise, subject).
+    /// Warnings fired (after the rule's `for`, one per episode).
     pub warnings: u64,
     pub errors: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -29,7 +31,7 @@ pub struct Backtest {
     pub ticks: u64,
     pub tables_ms: f64,
     pub rules: BTreeMap<String, RuleStats>,
-    /// Episodes opened per colour.
+    /// Warnings fired, per colour at firing.
     pub warnings_by_color: BTreeMap<String, u64>,
 }
 
@@ -50,14 +52,18 @@ impl Backtest {
                 stats.last_hit = Some(at);
             }
         }
-        for episode in &tick.opened {
+    }
+
+    /// Counts the warnings that fired.
+    pub fn add_warnings(&mut self, records: &[WarningRecord]) {
+        for fired in records.iter().filter(|r| r.state == Transition::Firing) {
             self.rules
-                .entry(episode.rule_id.clone())
+                .entry(fired.rule_id.clone())
                 .or_default()
                 .warnings += 1;
             *self
                 .warnings_by_color
-                .entry(episode.color.as_str().to_owned())
+                .entry(fired.color.as_str().to_owned())
                 .or_default() += 1;
         }
     }

@@ -6,6 +6,7 @@
 //! -- severity: orange          default colour; a `color` column overrides it per row
 //! -- for: 30s                  must hold this long (event time) before a warning fires
 //! -- clear_after: 60s          must be false this long before it resolves
+//! -- keep_firing_for: 10m      once fired, stay firing at least this long
 //! -- basis: GB/T 50493-2019 5.5.2
 //! -- suggested_action: ...
 //! -- every: 1m                 evaluate at most this often (default: every tick)
@@ -35,6 +36,8 @@ pub struct RuleHeader {
     pub r#for: Duration,
     #[serde(with = "humantime_serde")]
     pub clear_after: Duration,
+    #[serde(with = "humantime_serde")]
+    pub keep_firing_for: Duration,
     pub basis: String,
     pub suggested_action: Option<String>,
     #[serde(with = "humantime_serde")]
@@ -44,12 +47,13 @@ pub struct RuleHeader {
     pub body_line: usize,
 }
 
-const KEYS: [&str; 9] = [
+const KEYS: [&str; 10] = [
     "id",
     "title",
     "severity",
     "for",
     "clear_after",
+    "keep_firing_for",
     "basis",
     "suggested_action",
     "every",
@@ -138,6 +142,7 @@ fn build(fields: &[(&str, &str, usize)], body_line: usize) -> Result<RuleHeader,
         severity,
         r#for: duration("for")?.unwrap_or_default(),
         clear_after: duration("clear_after")?.unwrap_or_default(),
+        keep_firing_for: duration("keep_firing_for")?.unwrap_or_default(),
         basis: required("basis")?.0.to_owned(),
         suggested_action: get("suggested_action").map(|(v, _)| v.to_owned()),
         every: duration("every")?,

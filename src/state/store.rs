@@ -87,6 +87,14 @@ impl StateStore {
         self.partitions.read().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The county of an enterprise, from its registry entry.
+    pub fn region_of(&self, enterprise_id: &str) -> Option<String> {
+        self.read().values().find_map(|p| {
+            let e = p.enterprises.get(enterprise_id)?;
+            e.profile.as_ref().map(|profile| profile.region_id.clone())
+        })
+    }
+
     /// Walks the whole state; call it from a periodic task, not per record.
     pub fn size(&self) -> StateSize {
         let mut size = StateSize {
