@@ -75,6 +75,8 @@ pub struct KafkaConfig {
     pub group_id: String,
     pub topics: Vec<String>,
     pub dlq_topic: String,
+    /// Warning records (key = warning id).
+    pub warnings_topic: String,
     pub late_topic: String,
     #[serde(with = "humantime_serde")]
     pub commit_interval: Duration,

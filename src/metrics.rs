@@ -237,7 +237,7 @@ impl Metrics {
             outputs_produced: counter_vec(
                 &r,
                 "vigil_output_records_total",
-                "Records delivered to an output (dlq, late).",
+                "Records delivered to an output (dlq, late, warnings).",
                 &["output"],
             ),
             output_errors: counter_vec(
@@ -300,7 +300,7 @@ impl Metrics {
     /// Exports the known label values at zero, so dashboards and `rate()` see the series
     /// before the first event.
     fn with_known_labels(self) -> Self {
-        for output in ["dlq", "late"] {
+        for output in ["dlq", "late", "warnings"] {
             self.outputs_produced.with_label_values(&[output]);
             self.output_errors.with_label_values(&[output]);
         }

@@ -346,6 +346,7 @@ fn a_broken_file_dropped_into_a_running_engine_is_rejected() {
         store,
         Arc::clone(&metrics),
         Arc::clone(&status),
+        None,
         shutdown.clone(),
     ));
     let wait_for = |what: &str, done: &dyn Fn() -> bool| {

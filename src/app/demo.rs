@@ -40,6 +40,7 @@ pub async fn run(
     topics.extend([
         config.kafka.dlq_topic.clone(),
         config.kafka.late_topic.clone(),
+        config.kafka.warnings_topic.clone(),
     ]);
     let cluster = MockKafka::start(&topics, options.partitions)?;
     config.kafka.brokers = cluster.bootstrap_servers.clone();
@@ -75,7 +76,7 @@ pub async fn run(
         Arc::clone(&engine.status),
         shutdown.clone(),
     ));
-    let rules = engine.spawn_rules(&config, shutdown.clone());
+    let rules = engine.spawn_rules(&config, shutdown.clone())?;
     let result = engine.consume(&config, shutdown.clone()).await;
     shutdown.cancel();
     let _ = tokio::join!(server, producer, reporter, rules);

@@ -14,6 +14,7 @@ use crate::metrics::Metrics;
 use crate::rules::watch::{watch, RuleWatch};
 use crate::rules::{ReloadReport, RuleDriver, RuleEngine};
 use crate::state::StateStore;
+use crate::warnings::delivery::WarningSender;
 use crate::warnings::{WarningBook, WarningRecord};
 
 /// How often the watermark is looked at (wall time).
@@ -26,6 +27,7 @@ pub async fn run(
     store: Arc<StateStore>,
     metrics: Arc<Metrics>,
     status: Arc<LiveStatus>,
+    warnings: Option<WarningSender>,
     shutdown: CancellationToken,
 ) {
     let mut engine = RuleEngine::new(config.clone(), Arc::clone(&metrics));
@@ -43,7 +45,7 @@ pub async fn run(
                 if let Some(now) = status.watermark() {
                     if let Some(tick) = driver.advance(now).await {
                         let records = book.apply(&tick, &driver.engine, &region_of);
-                        publish(&records, &metrics, &book);
+                        publish(&records, &metrics, &book, warnings.as_ref()).await;
                     }
                 }
             }
@@ -57,7 +59,7 @@ pub async fn run(
                 let now = driver.last_tick().unwrap_or_default();
                 for (id, version) in versions.iter().filter(|(id, _)| report.removed.contains(id)) {
                     let records = book.remove_rule(id, version, now, &region_of);
-                    publish(&records, &metrics, &book);
+                    publish(&records, &metrics, &book, warnings.as_ref()).await;
                 }
             }
         }
@@ -90,9 +92,17 @@ fn log_reload(report: &ReloadReport) {
     }
 }
 
-/// Counts and logs warning records (delivery to `vigil.warnings` is the next step).
-fn publish(records: &[WarningRecord], metrics: &Metrics, book: &WarningBook) {
+/// Counts, logs and delivers warning records.
+async fn publish(
+    records: &[WarningRecord],
+    metrics: &Metrics,
+    book: &WarningBook,
+    sender: Option<&WarningSender>,
+) {
     for r in records {
+        if let Some(sender) = sender {
+            sender.send(r).await;
+        }
         metrics
             .warnings
             .with_label_values(&[r.state.as_str(), r.color.as_str()])

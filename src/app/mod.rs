@@ -58,15 +58,31 @@ impl Engine {
         Ok((bound, tokio::spawn(api::serve(listener, router, shutdown))))
     }
 
-    /// Runs the rules on the ingest watermark until `shutdown` (see `live_rules`).
-    pub fn spawn_rules(&self, config: &Config, shutdown: CancellationToken) -> JoinHandle<()> {
-        tokio::spawn(live_rules::run(
+    /// Runs the rules on the ingest watermark until `shutdown` (see `live_rules`), their
+    /// warnings delivered to `kafka.warnings_topic`. The task ends after the last warning is
+    /// delivered.
+    pub fn spawn_rules(
+        &self,
+        config: &Config,
+        shutdown: CancellationToken,
+    ) -> Result<JoinHandle<()>, IoError> {
+        let (sender, delivery) = crate::warnings::delivery::spawn(
+            &config.kafka,
+            config.ingest.channel_capacity,
+            Arc::clone(&self.metrics),
+        )?;
+        let rules = live_rules::run(
             config.rules.clone(),
             Arc::clone(&self.store),
             Arc::clone(&self.metrics),
             Arc::clone(&self.status),
+            Some(sender),
             shutdown,
-        ))
+        );
+        Ok(tokio::spawn(async move {
+            rules.await;
+            let _ = delivery.await;
+        }))
     }
 
     /// Consumes from Kafka until `shutdown` (see `ingest::kafka::run`).

@@ -136,7 +136,7 @@ fn consumer_config(kafka: &KafkaConfig) -> ClientConfig {
     config
 }
 
-fn producer_config(kafka: &KafkaConfig) -> ClientConfig {
+pub(crate) fn producer_config(kafka: &KafkaConfig) -> ClientConfig {
     let mut config = ClientConfig::new();
     config
         .set("enable.idempotence", "true")

@@ -3,6 +3,7 @@
 //! deterministic ids, so enforcement teams get one record per episode, not a storm.
 
 pub mod book;
+pub mod delivery;
 pub mod lifecycle;
 pub mod record;
 
