@@ -191,7 +191,9 @@ async fn mixed_stream_through(brokers: &str) -> EndState {
             Arc::clone(&status),
             shutdown.clone(),
         );
-        tokio::spawn(async move { kafka::run(&config, pipeline, metrics, status, shutdown).await })
+        tokio::spawn(
+            async move { kafka::run(&config, pipeline, metrics, status, None, shutdown).await },
+        )
     };
     let report = || StatusReport::collect(&engine.metrics, &engine.store, &status);
     let mut producer = Producer::new(brokers);

@@ -334,23 +334,21 @@ fn a_rule_over_its_memory_fails_and_the_others_run() {
 /// rules already running keep running (the watcher path, end to end).
 #[test]
 fn a_broken_file_dropped_into_a_running_engine_is_rejected() {
+    use vigil::ingest::kafka::ClockHook;
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "gas.sql", GAS_RULE);
     let metrics = Arc::new(Metrics::new());
-    let status = Arc::new(vigil::api::LiveStatus::default());
-    let store = Arc::new(StateStore::new(Config::default().state));
-    let shutdown = tokio_util::sync::CancellationToken::new();
+    let store = leaking_world();
     let rt = runtime();
-    let task = rt.spawn(vigil::app::live_rules::run(
-        rules_config(dir.path()),
+    let mut live = rt.block_on(vigil::app::live_rules::LiveRules::start(
+        &rules_config(dir.path()),
         store,
         Arc::clone(&metrics),
-        Arc::clone(&status),
         None,
-        shutdown.clone(),
     ));
-    let wait_for = |what: &str, done: &dyn Fn() -> bool| {
+    let mut wait_for = |what: &str, done: &dyn Fn() -> bool| {
         for _ in 0..100 {
+            rt.block_on(live.advance(Some(during_leak())));
             if done() {
                 return;
             }
@@ -358,7 +356,8 @@ fn a_broken_file_dropped_into_a_running_engine_is_rejected() {
         }
         panic!("timed out waiting for {what}");
     };
-    wait_for("the first load", &|| metrics.rules.loaded.get() == 1);
+    wait_for("the first tick", &|| metrics.rules.ticks.get() == 1);
+    assert_eq!(metrics.rules.loaded.get(), 1);
     write(
         dir.path(),
         "broken.sql",
@@ -367,10 +366,7 @@ fn a_broken_file_dropped_into_a_running_engine_is_rejected() {
     wait_for("the rejection", &|| {
         metrics.rules.reload_failures.get() == 1
     });
+    assert_eq!(metrics.rules.loaded.get(), 1);
     write(dir.path(), "level.sql", LEVEL_RULE);
     wait_for("the new rule", &|| metrics.rules.loaded.get() == 2);
-    status.set_watermark(Some(during_leak()));
-    wait_for("a tick", &|| metrics.rules.ticks.get() >= 1);
-    shutdown.cancel();
-    rt.block_on(task).unwrap();
 }

@@ -76,10 +76,9 @@ pub async fn run(
         Arc::clone(&engine.status),
         shutdown.clone(),
     ));
-    let rules = engine.spawn_rules(&config, shutdown.clone())?;
     let result = engine.consume(&config, shutdown.clone()).await;
     shutdown.cancel();
-    let _ = tokio::join!(server, producer, reporter, rules);
+    let _ = tokio::join!(server, producer, reporter);
     drop(cluster);
     result
 }

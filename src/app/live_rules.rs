@@ -1,68 +1,134 @@
-//! The rules engine in a running service: ticks as the ingest watermark advances, reloads
-//! the rules directory when it changes, logs what starts and stops being hit.
+//! The rules engine in a running service. The Kafka ingest loop calls `advance` after every
+//! record with the engine's watermark, exactly as replay does: the rules evaluate at the same
+//! event-time points whether the input is replayed or arrives live, however fast it arrives.
+//! Between records the loop calls it every few hundred milliseconds, so changed rule files are
+//! picked up on a quiet stream too.
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use async_trait::async_trait;
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
-use crate::api::LiveStatus;
 use crate::config::RulesConfig;
+use crate::ingest::kafka::ClockHook;
 use crate::metrics::Metrics;
+use crate::model::EventTime;
 use crate::rules::watch::{watch, RuleWatch};
 use crate::rules::{ReloadReport, RuleDriver, RuleEngine};
 use crate::state::StateStore;
 use crate::warnings::delivery::WarningSender;
 use crate::warnings::{WarningBook, WarningRecord};
 
-/// How often the watermark is looked at (wall time).
-const POLL: Duration = Duration::from_millis(200);
 /// Changes to rule files within this time are reloaded together.
 const DEBOUNCE: Duration = Duration::from_millis(300);
 
-pub async fn run(
-    config: RulesConfig,
+pub struct LiveRules {
+    driver: RuleDriver,
+    book: WarningBook,
     store: Arc<StateStore>,
     metrics: Arc<Metrics>,
-    status: Arc<LiveStatus>,
-    warnings: Option<WarningSender>,
-    shutdown: CancellationToken,
-) {
-    let mut engine = RuleEngine::new(config.clone(), Arc::clone(&metrics));
-    log_reload(&engine.reload(&config.dir).await);
-    let (_watch, mut changes) = start_watch(&config);
-    let mut book = WarningBook::default();
-    let mut driver = RuleDriver::new(engine, Arc::clone(&store), config.tick);
-    let region_of = |e: &str| store.region_of(e);
-    let mut poll = tokio::time::interval(POLL);
-    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    loop {
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = poll.tick() => {
-                if let Some(now) = status.watermark() {
-                    if let Some(tick) = driver.advance(now).await {
-                        let records = book.apply(&tick, &driver.engine, &region_of);
-                        publish(&records, &metrics, &book, warnings.as_ref()).await;
-                    }
-                }
-            }
-            Some(()) = changes.recv() => {
-                tokio::time::sleep(DEBOUNCE).await;
-                while changes.try_recv().is_ok() {}
-                let versions: Vec<(String, String)> =
-                    driver.engine.rules().map(|r| (r.header.id.clone(), r.version.clone())).collect();
-                let report = driver.engine.reload(&config.dir).await;
-                log_reload(&report);
-                let now = driver.last_tick().unwrap_or_default();
-                for (id, version) in versions.iter().filter(|(id, _)| report.removed.contains(id)) {
-                    let records = book.remove_rule(id, version, now, &region_of);
-                    publish(&records, &metrics, &book, warnings.as_ref()).await;
-                }
-            }
+    sender: Option<WarningSender>,
+    dir: std::path::PathBuf,
+    _watch: Option<RuleWatch>,
+    changes: mpsc::Receiver<()>,
+    /// When a change was first noticed, while waiting out the debounce.
+    change_seen: Option<Instant>,
+}
+
+impl LiveRules {
+    /// Loads the rules (a file that cannot run is logged and counted; the rest run) and
+    /// starts watching their directory.
+    pub async fn start(
+        config: &RulesConfig,
+        store: Arc<StateStore>,
+        metrics: Arc<Metrics>,
+        sender: Option<WarningSender>,
+    ) -> Self {
+        let mut engine = RuleEngine::new(config.clone(), Arc::clone(&metrics));
+        log_reload(&engine.reload(&config.dir).await);
+        let (watch, changes) = start_watch(config);
+        LiveRules {
+            driver: RuleDriver::new(engine, Arc::clone(&store), config.tick),
+            book: WarningBook::default(),
+            store,
+            metrics,
+            sender,
+            dir: config.dir.clone(),
+            _watch: watch,
+            changes,
+            change_seen: None,
         }
+    }
+
+    async fn reload_if_changed(&mut self) {
+        while self.changes.try_recv().is_ok() {
+            self.change_seen.get_or_insert_with(Instant::now);
+        }
+        if self.change_seen.is_none_or(|at| at.elapsed() < DEBOUNCE) {
+            return;
+        }
+        self.change_seen = None;
+        let versions: Vec<(String, String)> = self
+            .driver
+            .engine
+            .rules()
+            .map(|r| (r.header.id.clone(), r.version.clone()))
+            .collect();
+        let report = self.driver.engine.reload(&self.dir).await;
+        log_reload(&report);
+        let now = self.driver.last_tick().unwrap_or_default();
+        let store = Arc::clone(&self.store);
+        for (id, version) in versions
+            .iter()
+            .filter(|(id, _)| report.removed.contains(id))
+        {
+            let records = self
+                .book
+                .remove_rule(id, version, now, &|e| store.region_of(e));
+            self.publish(&records).await;
+        }
+    }
+
+    /// Counts, logs and delivers warning records.
+    async fn publish(&self, records: &[WarningRecord]) {
+        for r in records {
+            if let Some(sender) = &self.sender {
+                sender.send(r).await;
+            }
+            self.metrics
+                .warnings
+                .with_label_values(&[r.state.as_str(), r.color.as_str()])
+                .inc();
+            tracing::info!(
+                id = %r.id,
+                state = r.state.as_str(),
+                rule = %r.rule_id,
+                enterprise = %r.enterprise_id,
+                subject = %r.subject,
+                color = r.color.as_str(),
+                message = %r.message,
+                "warning"
+            );
+        }
+        self.metrics.warnings_firing.set(self.book.firing() as i64);
+    }
+}
+
+#[async_trait]
+impl ClockHook for LiveRules {
+    async fn advance(&mut self, now: Option<EventTime>) {
+        self.reload_if_changed().await;
+        let Some(now) = now else { return };
+        let Some(tick) = self.driver.advance(now).await else {
+            return;
+        };
+        let store = Arc::clone(&self.store);
+        let records = self
+            .book
+            .apply(&tick, &self.driver.engine, &|e| store.region_of(e));
+        self.publish(&records).await;
     }
 }
 
@@ -85,38 +151,9 @@ fn log_reload(report: &ReloadReport) {
         tracing::info!(rule = %id, "rule loaded");
     }
     for id in &report.removed {
-        tracing::info!(rule = %id, reason = "rule_removed", "rule stopped; its open warnings resolve");
+        tracing::info!(rule = %id, reason = "rule_removed", "rule stopped; its warnings resolve");
     }
     for problem in &report.problems {
         tracing::error!(problem = %problem, "rule file rejected; the previous version keeps running");
     }
-}
-
-/// Counts, logs and delivers warning records.
-async fn publish(
-    records: &[WarningRecord],
-    metrics: &Metrics,
-    book: &WarningBook,
-    sender: Option<&WarningSender>,
-) {
-    for r in records {
-        if let Some(sender) = sender {
-            sender.send(r).await;
-        }
-        metrics
-            .warnings
-            .with_label_values(&[r.state.as_str(), r.color.as_str()])
-            .inc();
-        tracing::info!(
-            id = %r.id,
-            state = r.state.as_str(),
-            rule = %r.rule_id,
-            enterprise = %r.enterprise_id,
-            subject = %r.subject,
-            color = r.color.as_str(),
-            message = %r.message,
-            "warning"
-        );
-    }
-    metrics.warnings_firing.set(book.firing() as i64);
 }

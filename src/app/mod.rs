@@ -22,6 +22,7 @@ use crate::error::IoError;
 use crate::ingest::{kafka, Pipeline};
 use crate::metrics::Metrics;
 use crate::state::StateStore;
+use live_rules::LiveRules;
 
 /// The engine's shared parts.
 pub struct Engine {
@@ -58,49 +59,49 @@ impl Engine {
         Ok((bound, tokio::spawn(api::serve(listener, router, shutdown))))
     }
 
-    /// Runs the rules on the ingest watermark until `shutdown` (see `live_rules`), their
-    /// warnings delivered to `kafka.warnings_topic`. The task ends after the last warning is
-    /// delivered.
-    pub fn spawn_rules(
+    /// The rules engine for the ingest loop, its warnings delivered to
+    /// `kafka.warnings_topic`; the handle ends once the last warning is delivered (after the
+    /// loop is done with the rules).
+    pub async fn live_rules(
         &self,
         config: &Config,
-        shutdown: CancellationToken,
-    ) -> Result<JoinHandle<()>, IoError> {
+    ) -> Result<(LiveRules, JoinHandle<()>), IoError> {
         let (sender, delivery) = crate::warnings::delivery::spawn(
             &config.kafka,
             config.ingest.channel_capacity,
             Arc::clone(&self.metrics),
         )?;
-        let rules = live_rules::run(
-            config.rules.clone(),
+        let rules = LiveRules::start(
+            &config.rules,
             Arc::clone(&self.store),
             Arc::clone(&self.metrics),
-            Arc::clone(&self.status),
             Some(sender),
-            shutdown,
-        );
-        Ok(tokio::spawn(async move {
-            rules.await;
-            let _ = delivery.await;
-        }))
+        )
+        .await;
+        Ok((rules, delivery))
     }
 
-    /// Consumes from Kafka until `shutdown` (see `ingest::kafka::run`).
+    /// Consumes from Kafka until `shutdown` (see `ingest::kafka::run`), with the rules and
+    /// their warnings on the ingest clock.
     pub async fn consume(
         &self,
         config: &Config,
         shutdown: CancellationToken,
     ) -> Result<(), IoError> {
+        let (rules, delivery) = self.live_rules(config).await?;
         let pipeline = self.pipeline(config);
         let metrics = Arc::clone(&self.metrics);
-        kafka::run(
+        let result = kafka::run(
             config,
             pipeline,
             metrics,
             Arc::clone(&self.status),
+            Some(Box::new(rules)),
             shutdown,
         )
-        .await
+        .await;
+        let _ = delivery.await;
+        result
     }
 
     pub fn pipeline(&self, config: &Config) -> Pipeline {

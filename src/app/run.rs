@@ -11,10 +11,8 @@ use super::Engine;
 pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<(), IoError> {
     let engine = Engine::new(config);
     let (_, server) = engine.spawn_api(&config.api.addr, shutdown.clone()).await?;
-    let rules = engine.spawn_rules(config, shutdown.clone())?;
     let result = engine.consume(config, shutdown.clone()).await;
     shutdown.cancel();
     let _ = server.await;
-    let _ = rules.await;
     result
 }

@@ -25,6 +25,7 @@ use crate::config::{Config, KafkaConfig};
 use crate::error::IoError;
 use crate::logging::RateLimit;
 use crate::metrics::Metrics;
+use crate::model::EventTime;
 use crate::model::Topic;
 
 use super::dead_letter::DeadLetter;
@@ -158,12 +159,23 @@ fn overlay_map(config: &mut ClientConfig, properties: &BTreeMap<String, String>)
     }
 }
 
+/// Told the engine's watermark after every record, and every `HOOK_IDLE` while no record
+/// arrives (the rules evaluate on it).
+#[async_trait::async_trait]
+pub trait ClockHook: Send {
+    async fn advance(&mut self, now: Option<EventTime>);
+}
+
+/// How often the hook is called while no record arrives.
+const HOOK_IDLE: Duration = Duration::from_millis(250);
+
 /// Consumes until `shutdown`, then delivers what is in flight and commits.
 pub async fn run(
     config: &Config,
     mut pipeline: Pipeline,
     metrics: Arc<Metrics>,
     status: Arc<LiveStatus>,
+    mut hook: Option<Box<dyn ClockHook>>,
     shutdown: CancellationToken,
 ) -> Result<(), IoError> {
     let kafka = &config.kafka;
@@ -198,9 +210,17 @@ pub async fn run(
     let mut out = Vec::new();
     let mut since_report = 0u32;
     let mut errors = RateLimit::per_second(config.log.per_record_errors_per_second);
+    let mut idle = tokio::time::interval(HOOK_IDLE);
     loop {
         let message = tokio::select! {
             _ = shutdown.cancelled() => break,
+            _ = idle.tick() => {
+                report_clock(&pipeline, &status, &metrics);
+                if let Some(hook) = hook.as_mut() {
+                    hook.advance(pipeline.watermark(wall_ms())).await;
+                }
+                continue;
+            }
             message = consumer.recv() => message,
         };
         let message = match message {
@@ -224,6 +244,9 @@ pub async fn run(
         drop(message);
         route(&mut out, &tracker, &tx, &metrics).await;
         forget_revoked(&consumer, &mut pipeline, &tracker);
+        if let Some(hook) = hook.as_mut() {
+            hook.advance(pipeline.watermark(wall_ms())).await;
+        }
         since_report += 1;
         if since_report >= REPORT_EVERY {
             since_report = 0;

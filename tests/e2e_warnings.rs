@@ -1,0 +1,158 @@
+//! Warnings end to end through Kafka (issue 5): the gas-leak fixture produced to librdkafka's
+//! mock cluster and consumed by the engine gives on `vigil.warnings` exactly the records the
+//! replay of the same input gives (same ids, states, times), keyed by warning id, and nothing
+//! more once the stream goes quiet.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::Message;
+use serde_json::Value;
+use vigil::app::mock_cluster::MockKafka;
+use vigil::app::replay::{run, ReplayOptions};
+use vigil::app::Engine;
+use vigil::config::Config;
+
+fn fixture(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/rules")
+        .join(path)
+}
+
+fn inputs() -> Vec<PathBuf> {
+    vec![
+        fixture("world.ndjson"),
+        fixture("r02_gas_leak/fires.ndjson"),
+    ]
+}
+
+fn gas_rule_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries/gas/r02_gas_leak.sql");
+    std::fs::copy(rule, dir.path().join("r02_gas_leak.sql")).unwrap();
+    dir
+}
+
+fn replayed_warnings(rules: &Path) -> Vec<Value> {
+    let out = tempfile::NamedTempFile::new().unwrap();
+    let options = ReplayOptions {
+        inputs: inputs(),
+        rules: Some(rules.to_owned()),
+        warnings_out: Some(out.path().to_owned()),
+        ..ReplayOptions::default()
+    };
+    run(&Config::default(), &options).unwrap();
+    std::fs::read_to_string(out.path())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+async fn produce_inputs(brokers: &str) {
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .unwrap();
+    for path in inputs() {
+        for line in std::fs::read_to_string(path).unwrap().lines() {
+            let envelope: Value = serde_json::from_str(line).unwrap();
+            let payload = envelope["value"].to_string();
+            let key = envelope["key"].as_str().unwrap().to_owned();
+            let record = FutureRecord::to(envelope["topic"].as_str().unwrap())
+                .key(&key)
+                .payload(&payload);
+            producer
+                .send(record, Duration::from_secs(10))
+                .await
+                .unwrap();
+        }
+    }
+}
+
+/// Every record on `topic` that arrives within `wait` after the first `expected`.
+fn read_warnings(
+    brokers: &str,
+    topic: &str,
+    expected: usize,
+    wait: Duration,
+) -> Vec<(String, Value)> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", "warnings-reader")
+        .set("auto.offset.reset", "earliest")
+        .set("session.timeout.ms", "6000")
+        .create()
+        .unwrap();
+    consumer.subscribe(&[topic]).unwrap();
+    let mut records = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut quiet_until: Option<Instant> = None;
+    while Instant::now() < deadline && quiet_until.is_none_or(|q| Instant::now() < q) {
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
+            let key = String::from_utf8_lossy(m.key().unwrap_or_default()).into_owned();
+            let value = serde_json::from_slice(m.payload().unwrap_or_default()).unwrap();
+            records.push((key, value));
+        }
+        if records.len() >= expected && quiet_until.is_none() {
+            quiet_until = Some(Instant::now() + wait);
+        }
+    }
+    records
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_warnings_on_kafka_equal_the_replay() {
+    let rules = gas_rule_dir();
+    let dir = rules.path().to_owned();
+    // Replay runs its own runtime: off this one.
+    let expected = tokio::task::spawn_blocking(move || replayed_warnings(&dir))
+        .await
+        .unwrap();
+    assert_eq!(expected.len(), 5, "{expected:#?}");
+
+    let mut config = Config::default();
+    let mut topics = config.kafka.topics.clone();
+    topics.extend([
+        config.kafka.dlq_topic.clone(),
+        config.kafka.late_topic.clone(),
+        config.kafka.warnings_topic.clone(),
+    ]);
+    // One partition: the same record order as the replay.
+    let cluster = MockKafka::start(&topics, 1).unwrap();
+    config.kafka.brokers = cluster.bootstrap_servers.clone();
+    config.kafka.group_id = "vigil-warnings-e2e".into();
+    config.rules.dir = rules.path().to_owned();
+    config
+        .kafka
+        .consumer_properties
+        .insert("session.timeout.ms".into(), "6000".into());
+    produce_inputs(&config.kafka.brokers).await;
+
+    let engine = Arc::new(Engine::new(&config));
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let consumer = {
+        let (engine, config, shutdown) = (Arc::clone(&engine), config.clone(), shutdown.clone());
+        tokio::spawn(async move { engine.consume(&config, shutdown).await })
+    };
+    let brokers = config.kafka.brokers.clone();
+    let topic = config.kafka.warnings_topic.clone();
+    let live = tokio::task::spawn_blocking(move || {
+        read_warnings(&brokers, &topic, 5, Duration::from_secs(3))
+    })
+    .await
+    .unwrap();
+    shutdown.cancel();
+    consumer.await.unwrap().unwrap();
+
+    for (key, value) in &live {
+        assert_eq!(key, value["id"].as_str().unwrap(), "keyed by warning id");
+    }
+    let live: Vec<Value> = live.into_iter().map(|(_, v)| v).collect();
+    assert_eq!(live, expected, "live and replay disagree");
+    drop(cluster);
+}
