@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::config::RulesConfig;
 use crate::error::IoError;
-use crate::ingest::replay::EventClock;
+use crate::ingest::replay::{create_output, EventClock};
 use crate::metrics::Metrics;
 use crate::model::EventTime;
 use crate::rules::backtest::Backtest;
@@ -71,12 +71,12 @@ impl RulesClock {
     }
 
     pub fn write_hits_to(&mut self, path: &Path) -> Result<(), IoError> {
-        self.hits_out = Some(create(path)?);
+        self.hits_out = Some(create_output(path)?);
         Ok(())
     }
 
     pub fn write_warnings_to(&mut self, path: &Path) -> Result<(), IoError> {
-        self.warnings_out = Some(create(path)?);
+        self.warnings_out = Some(create_output(path)?);
         Ok(())
     }
 
@@ -132,15 +132,6 @@ impl RulesClock {
         }
         Ok(())
     }
-}
-
-fn create(path: &Path) -> Result<BufWriter<File>, IoError> {
-    File::create(path)
-        .map(BufWriter::new)
-        .map_err(|source| IoError::File {
-            path: path.to_owned(),
-            source,
-        })
 }
 
 impl EventClock for RulesClock {

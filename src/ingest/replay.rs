@@ -96,8 +96,8 @@ pub struct ReplaySinks {
 impl ReplaySinks {
     pub fn create(dlq: Option<&Path>, late: Option<&Path>) -> Result<Self, IoError> {
         Ok(ReplaySinks {
-            dlq: dlq.map(create).transpose()?,
-            late: late.map(create).transpose()?,
+            dlq: dlq.map(create_output).transpose()?,
+            late: late.map(create_output).transpose()?,
         })
     }
 
@@ -127,7 +127,8 @@ impl ReplaySinks {
     }
 }
 
-fn create(path: &Path) -> Result<BufWriter<File>, IoError> {
+/// Creates (truncates) an NDJSON output file of a replay.
+pub fn create_output(path: &Path) -> Result<BufWriter<File>, IoError> {
     File::create(path)
         .map(BufWriter::new)
         .map_err(|source| IoError::File {
