@@ -194,11 +194,18 @@ impl RuleEngine {
         self.rules.remove(id);
         self.next_due.remove(id);
         self.episodes.close_rule(id);
-        self.metrics
-            .rules
-            .errors
-            .remove_label_values(&[id, "timeout"])
-            .ok();
+        self.forget_series(id);
+    }
+
+    /// Drops a removed rule's metric series, so renamed rules do not pile up label values.
+    fn forget_series(&self, id: &str) {
+        let m = &self.metrics.rules;
+        for kind in ["timeout", "execution", "contract"] {
+            let _ = m.errors.remove_label_values(&[id, kind]);
+        }
+        let _ = m.evaluations.remove_label_values(&[id]);
+        let _ = m.hits.remove_label_values(&[id]);
+        let _ = m.eval_seconds.remove_label_values(&[id]);
     }
 
     /// Refreshes the tables to the state at event time `now` and runs every due rule.
