@@ -6,8 +6,6 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::model::EventTime;
-
 use crate::warnings::{Transition, WarningRecord};
 
 use super::engine::TickReport;
@@ -92,10 +90,4 @@ impl Backtest {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
-}
-
-/// When the next tick is due after `now`, ticks being every `tick` of event time.
-pub fn next_boundary(now: EventTime, tick: Duration) -> EventTime {
-    let tick_ms = (tick.as_millis() as i64).max(1);
-    EventTime::from_millis((now.millis().div_euclid(tick_ms) + 1) * tick_ms)
 }

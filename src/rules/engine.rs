@@ -239,33 +239,17 @@ impl RuleEngine {
         report
     }
 
-    /// Runs the rules side by side, each within its timeout.
-    async fn execute_all(
-        &self,
-        rules: &[Arc<CompiledRule>],
-    ) -> Vec<(Duration, Result<Vec<RuleHit>, (String, &'static str)>)> {
+    /// Runs the rules side by side (each query is its own task), each within its timeout.
+    async fn execute_all(&self, rules: &[Arc<CompiledRule>]) -> Vec<Execution> {
         let timeout = self.config.rule_timeout;
-        let handles: Vec<_> = rules
-            .iter()
-            .map(|rule| tokio::spawn(execute(Arc::clone(rule), timeout)))
-            .collect();
-        let mut results = Vec::with_capacity(handles.len());
-        for handle in handles {
-            results.push(handle.await.unwrap_or_else(|e| {
-                (
-                    Duration::ZERO,
-                    Err((format!("evaluation panicked: {e}"), "execution")),
-                )
-            }));
-        }
-        results
+        futures::future::join_all(rules.iter().map(|rule| execute(Arc::clone(rule), timeout))).await
     }
 
     fn absorb(
         &mut self,
         rule: &CompiledRule,
         now: EventTime,
-        (elapsed, result): (Duration, Result<Vec<RuleHit>, (String, &'static str)>),
+        (elapsed, result): Execution,
         report: &mut TickReport,
     ) {
         let id = &rule.header.id;
