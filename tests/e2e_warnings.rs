@@ -12,6 +12,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::Message;
 use serde_json::Value;
+use vigil::api::StatusReport;
 use vigil::app::mock_cluster::MockKafka;
 use vigil::app::replay::{run, ReplayOptions};
 use vigil::app::Engine;
@@ -53,25 +54,27 @@ fn replayed_warnings(rules: &Path) -> Vec<Value> {
         .collect()
 }
 
-async fn produce_inputs(brokers: &str) {
+/// Produces the lines of `path` to their topics, in order.
+async fn produce(brokers: &str, path: &Path) -> u64 {
     let producer: FutureProducer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .create()
         .unwrap();
-    for path in inputs() {
-        for line in std::fs::read_to_string(path).unwrap().lines() {
-            let envelope: Value = serde_json::from_str(line).unwrap();
-            let payload = envelope["value"].to_string();
-            let key = envelope["key"].as_str().unwrap().to_owned();
-            let record = FutureRecord::to(envelope["topic"].as_str().unwrap())
-                .key(&key)
-                .payload(&payload);
-            producer
-                .send(record, Duration::from_secs(10))
-                .await
-                .unwrap();
-        }
+    let mut sent = 0;
+    for line in std::fs::read_to_string(path).unwrap().lines() {
+        let envelope: Value = serde_json::from_str(line).unwrap();
+        let payload = envelope["value"].to_string();
+        let key = envelope["key"].as_str().unwrap().to_owned();
+        let record = FutureRecord::to(envelope["topic"].as_str().unwrap())
+            .key(&key)
+            .payload(&payload);
+        producer
+            .send(record, Duration::from_secs(10))
+            .await
+            .unwrap();
+        sent += 1;
     }
+    sent
 }
 
 /// Every record on `topic` that arrives within `wait` after the first `expected`.
@@ -131,14 +134,24 @@ async fn live_warnings_on_kafka_equal_the_replay() {
         .kafka
         .consumer_properties
         .insert("session.timeout.ms".into(), "6000".into());
-    produce_inputs(&config.kafka.brokers).await;
-
     let engine = Arc::new(Engine::new(&config));
     let shutdown = tokio_util::sync::CancellationToken::new();
     let consumer = {
         let (engine, config, shutdown) = (Arc::clone(&engine), config.clone(), shutdown.clone());
         tokio::spawn(async move { engine.consume(&config, shutdown).await })
     };
+    // Kafka orders records within a partition, not across topics: the world (reference data
+    // and status on several topics) is applied before the readings (one topic) are sent, so
+    // the engine sees the order the replay reads.
+    let world = produce(&config.kafka.brokers, &fixture("world.ndjson")).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while StatusReport::collect(&engine.metrics, &engine.store, &engine.status).records_applied
+        < world
+    {
+        assert!(Instant::now() < deadline, "the world was never applied");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    produce(&config.kafka.brokers, &fixture("r02_gas_leak/fires.ndjson")).await;
     let brokers = config.kafka.brokers.clone();
     let topic = config.kafka.warnings_topic.clone();
     let live = tokio::task::spawn_blocking(move || {
