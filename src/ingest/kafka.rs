@@ -388,19 +388,31 @@ async fn deliver(
         Output::Late => &kafka.late_topic,
     };
     let payload = item.letter.to_json();
+    let key = item.letter.key.as_deref();
+    deliver_until_acked(producer, topic, key, &payload, item.output.label(), metrics).await;
+    item
+}
+
+/// Sends one record to `topic`, retrying until the broker acknowledges it; every failed
+/// attempt counts in `vigil_output_errors_total{output}`.
+pub(crate) async fn deliver_until_acked(
+    producer: &FutureProducer,
+    topic: &str,
+    key: Option<&[u8]>,
+    payload: &str,
+    output: &str,
+    metrics: &Metrics,
+) {
     let mut errors = RateLimit::per_second(1);
     loop {
-        let mut record = FutureRecord::to(topic).payload(&payload);
-        if let Some(key) = &item.letter.key {
+        let mut record = FutureRecord::to(topic).payload(payload);
+        if let Some(key) = key {
             record = record.key(key);
         }
         match producer.send(record, Duration::from_secs(30)).await {
-            Ok(_) => return item,
+            Ok(_) => return,
             Err((error, _)) => {
-                metrics
-                    .output_errors
-                    .with_label_values(&[item.output.label()])
-                    .inc();
+                metrics.output_errors.with_label_values(&[output]).inc();
                 if errors.allow() {
                     tracing::warn!(%error, topic, "delivery failed; retrying");
                 }

@@ -5,24 +5,21 @@
 //! overtakes its `firing`.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures::stream::{FuturesOrdered, StreamExt};
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::FutureProducer;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::config::KafkaConfig;
 use crate::error::IoError;
-use crate::ingest::kafka::producer_config;
-use crate::logging::RateLimit;
+use crate::ingest::kafka::{deliver_until_acked, producer_config};
 use crate::metrics::Metrics;
 
 use super::WarningRecord;
 
 /// Records in flight to the broker at once.
 const MAX_IN_FLIGHT: usize = 1_000;
-const RETRY_BACKOFF: Duration = Duration::from_millis(500);
 /// The `output` label of the delivery metrics.
 const OUTPUT: &str = "warnings";
 
@@ -66,35 +63,16 @@ async fn deliver_all(
         tokio::select! {
             item = rx.recv(), if open && in_flight.len() < MAX_IN_FLIGHT => match item {
                 Some((key, payload)) => {
-                    in_flight.push_back(deliver(&producer, &topic, key, payload, &metrics));
+                    let (producer, topic, metrics) = (&producer, &topic, &metrics);
+                    in_flight.push_back(async move {
+                        deliver_until_acked(producer, topic, Some(key.as_bytes()), &payload, OUTPUT, metrics)
+                            .await;
+                    });
                 }
                 None => open = false,
             },
             Some(()) = in_flight.next() => {
                 metrics.outputs_produced.with_label_values(&[OUTPUT]).inc();
-            }
-        }
-    }
-}
-
-async fn deliver(
-    producer: &FutureProducer,
-    topic: &str,
-    key: String,
-    payload: String,
-    metrics: &Metrics,
-) {
-    let mut errors = RateLimit::per_second(1);
-    loop {
-        let record = FutureRecord::to(topic).key(&key).payload(&payload);
-        match producer.send(record, Duration::from_secs(30)).await {
-            Ok(_) => return,
-            Err((error, _)) => {
-                metrics.output_errors.with_label_values(&[OUTPUT]).inc();
-                if errors.allow() {
-                    tracing::warn!(%error, topic, "warning delivery failed; retrying");
-                }
-                tokio::time::sleep(RETRY_BACKOFF).await;
             }
         }
     }
