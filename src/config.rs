@@ -24,6 +24,7 @@ pub struct Config {
     pub api: ApiConfig,
     pub log: LogConfig,
     pub rules: RulesConfig,
+    pub warnings: crate::warnings::WarningsConfig,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -152,6 +153,9 @@ impl Config {
 
     fn check(&self) -> Result<(), ConfigError> {
         let invalid = |message: &str| Err(ConfigError::Invalid(message.to_owned()));
+        if let Err(message) = self.warnings.check() {
+            return invalid(&message);
+        }
         if self.ingest.allowed_lateness >= self.state.bucket_horizon {
             return invalid("ingest.allowed_lateness must be shorter than state.bucket_horizon");
         }

@@ -36,6 +36,9 @@ pub struct Metrics {
     pub rules: RuleMetrics,
     pub warnings: IntCounterVec,
     pub warnings_firing: IntGauge,
+    pub warnings_suppressed: IntCounterVec,
+    pub warnings_chattering: IntGauge,
+    pub warning_floods: IntGauge,
 }
 
 /// The rules engine's metrics. The `rule` label is a rule id: bounded by the files in the
@@ -288,10 +291,26 @@ impl Metrics {
             warnings: counter_vec(
                 &r,
                 "vigil_warnings_total",
-                "Warning records by state (firing, escalated, resolved) and colour.",
+                "Warning records by state (firing, escalated, updated, resolved) and colour.",
                 &["state", "color"],
             ),
             warnings_firing: gauge(&r, "vigil_warnings_firing", "Warnings firing now."),
+            warnings_suppressed: counter_vec(
+                &r,
+                "vigil_warnings_suppressed_total",
+                "Warnings fired while suppressed, by what suppressed them (silence, inhibition, flood); still recorded.",
+                &["by"],
+            ),
+            warnings_chattering: gauge(
+                &r,
+                "vigil_warnings_chattering",
+                "Firing warnings that chatter (ISA-18.2: repeated activations within the chatter window).",
+            ),
+            warning_floods: gauge(
+                &r,
+                "vigil_warning_floods",
+                "Enterprises in a warning flood now.",
+            ),
             registry: r,
         }
         .with_known_labels()
@@ -305,6 +324,9 @@ impl Metrics {
             self.output_errors.with_label_values(&[output]);
         }
         self.channel_depth.with_label_values(&["outputs"]);
+        for by in ["silence", "inhibition", "flood"] {
+            self.warnings_suppressed.with_label_values(&[by]);
+        }
         self
     }
 

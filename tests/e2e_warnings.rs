@@ -165,7 +165,35 @@ async fn live_warnings_on_kafka_equal_the_replay() {
     for (key, value) in &live {
         assert_eq!(key, value["id"].as_str().unwrap(), "keyed by warning id");
     }
-    let live: Vec<Value> = live.into_iter().map(|(_, v)| v).collect();
+    let mut live: Vec<Value> = live.into_iter().map(|(_, v)| v).collect();
+    let mut expected = expected;
+    // Provenance names each source's own positions: Kafka offsets live, file lines in replay.
+    let live_inputs = take_inputs(&mut live);
+    let replay_inputs = take_inputs(&mut expected);
     assert_eq!(live, expected, "live and replay disagree");
+    for (inputs, unit) in [(&live_inputs, "offsets"), (&replay_inputs, "lines")] {
+        for record_inputs in inputs {
+            let readings = record_inputs
+                .iter()
+                .find(|r| r["topic"] == "sensor.reading")
+                .expect("a gas warning names the readings that fed it");
+            assert_eq!(readings["unit"], unit);
+            assert!(readings["first"].as_i64() <= readings["last"].as_i64());
+            assert!(readings["records"].as_u64().unwrap() > 0);
+        }
+    }
     drop(cluster);
+}
+
+/// Removes and returns each record's `inputs`.
+fn take_inputs(records: &mut [Value]) -> Vec<Vec<Value>> {
+    records
+        .iter_mut()
+        .map(
+            |r| match r.as_object_mut().and_then(|o| o.remove("inputs")) {
+                Some(Value::Array(inputs)) => inputs,
+                other => panic!("no inputs list: {other:?}"),
+            },
+        )
+        .collect()
 }

@@ -344,7 +344,14 @@ fn a_broken_file_dropped_into_a_running_engine_is_rejected() {
         &rules_config(dir.path()),
         store,
         Arc::clone(&metrics),
-        None,
+        vigil::app::live_rules::WarningOutputs {
+            book: vigil::warnings::WarningBook::new(
+                &Config::default().warnings,
+                Default::default(),
+            ),
+            view: Arc::new(vigil::warnings::view::WarningView::new(100)),
+            sender: None,
+        },
     ));
     let mut wait_for = |what: &str, done: &dyn Fn() -> bool| {
         for _ in 0..100 {

@@ -94,6 +94,7 @@ proptest! {
                         "resolved at {} with a hit at {} inside clear_after {}", t, last_hit, clear);
                 }
                 Transition::Escalated => prop_assert!(false, "one colour never escalates"),
+                Transition::Updated => prop_assert!(false, "only feedback updates"),
             }
         }
     }

@@ -13,26 +13,39 @@ use crate::error::IoError;
 use crate::metrics::Metrics;
 use crate::state::StateStore;
 
-use super::status::{LiveStatus, StatusReport};
+use crate::warnings::view::WarningView;
+use crate::warnings::Silences;
 
+use super::status::{LiveStatus, StatusReport};
+use super::warnings;
+
+/// What the handlers share.
 #[derive(Clone)]
-struct AppState {
-    metrics: Arc<Metrics>,
-    store: Arc<StateStore>,
-    status: Arc<LiveStatus>,
+pub struct AppState {
+    pub metrics: Arc<Metrics>,
+    pub store: Arc<StateStore>,
+    pub status: Arc<LiveStatus>,
+    pub warnings: Arc<WarningView>,
+    pub silences: Arc<Silences>,
+    /// The bearer token of `POST /api/silences`; empty turns it off.
+    pub api_token: Arc<str>,
 }
 
-pub fn router(metrics: Arc<Metrics>, store: Arc<StateStore>, status: Arc<LiveStatus>) -> Router {
+pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/metrics", get(metrics_text))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/api/status", get(status_json))
-        .with_state(AppState {
-            metrics,
-            store,
-            status,
-        })
+        .route("/api/warnings", get(warnings::list))
+        .route("/api/warnings/stream", get(warnings::stream))
+        .route("/api/warnings/kpis", get(warnings::kpis))
+        .route("/api/warnings/{id}", get(warnings::one))
+        .route(
+            "/api/silences",
+            get(warnings::silences).post(warnings::add_silence),
+        )
+        .with_state(state)
 }
 
 /// Serves until `shutdown`.

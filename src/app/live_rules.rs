@@ -19,17 +19,25 @@ use crate::rules::watch::{watch, RuleWatch};
 use crate::rules::{ReloadReport, RuleDriver, RuleEngine};
 use crate::state::StateStore;
 use crate::warnings::delivery::WarningSender;
-use crate::warnings::{WarningBook, WarningRecord};
+use crate::warnings::view::WarningView;
+use crate::warnings::{Transition, WarningBook, WarningRecord};
 
 /// Changes to rule files within this time are reloaded together.
 const DEBOUNCE: Duration = Duration::from_millis(300);
 
+/// Where a live engine's warnings go: the book that tracks them, the API's view, and the
+/// producer to `vigil.warnings` (none in tests that only look at the view).
+pub struct WarningOutputs {
+    pub book: WarningBook,
+    pub view: Arc<WarningView>,
+    pub sender: Option<WarningSender>,
+}
+
 pub struct LiveRules {
     driver: RuleDriver,
-    book: WarningBook,
+    warnings: WarningOutputs,
     store: Arc<StateStore>,
     metrics: Arc<Metrics>,
-    sender: Option<WarningSender>,
     dir: std::path::PathBuf,
     _watch: Option<RuleWatch>,
     changes: mpsc::Receiver<()>,
@@ -44,17 +52,16 @@ impl LiveRules {
         config: &RulesConfig,
         store: Arc<StateStore>,
         metrics: Arc<Metrics>,
-        sender: Option<WarningSender>,
+        warnings: WarningOutputs,
     ) -> Self {
         let mut engine = RuleEngine::new(config.clone(), Arc::clone(&metrics));
         log_reload(&engine.reload(&config.dir).await);
         let (watch, changes) = start_watch(config);
         LiveRules {
             driver: RuleDriver::new(engine, Arc::clone(&store), config.tick),
-            book: WarningBook::default(),
+            warnings,
             store,
             metrics,
-            sender,
             dir: config.dir.clone(),
             _watch: watch,
             changes,
@@ -79,28 +86,25 @@ impl LiveRules {
         let report = self.driver.engine.reload(&self.dir).await;
         log_reload(&report);
         let now = self.driver.last_tick().unwrap_or_default();
-        let store = Arc::clone(&self.store);
         for (id, version) in versions
             .iter()
             .filter(|(id, _)| report.removed.contains(id))
         {
             let records = self
+                .warnings
                 .book
-                .remove_rule(id, version, now, &|e| store.region_of(e));
-            self.publish(&records).await;
+                .remove_rule(id, version, now, self.store.as_ref());
+            self.publish(&records, now).await;
         }
     }
 
-    /// Counts, logs and delivers warning records.
-    async fn publish(&self, records: &[WarningRecord]) {
+    /// Counts, logs and delivers warning records, and shows them to the API.
+    async fn publish(&self, records: &[WarningRecord], now: EventTime) {
         for r in records {
-            if let Some(sender) = &self.sender {
+            if let Some(sender) = &self.warnings.sender {
                 sender.send(r).await;
             }
-            self.metrics
-                .warnings
-                .with_label_values(&[r.state.as_str(), r.color.as_str()])
-                .inc();
+            self.count(r);
             tracing::info!(
                 id = %r.id,
                 state = r.state.as_str(),
@@ -108,11 +112,32 @@ impl LiveRules {
                 enterprise = %r.enterprise_id,
                 subject = %r.subject,
                 color = r.color.as_str(),
+                suppressed = r.suppressed.as_ref().map(|s| s.by.as_str()),
                 message = %r.message,
                 "warning"
             );
         }
-        self.metrics.warnings_firing.set(self.book.firing() as i64);
+        let book = &self.warnings.book;
+        self.warnings.view.publish(records);
+        self.warnings.view.set_kpis(book.kpis(now));
+        self.metrics.warnings_firing.set(book.firing() as i64);
+        self.metrics
+            .warnings_chattering
+            .set(book.chattering() as i64);
+        self.metrics.warning_floods.set(book.floods_active() as i64);
+    }
+
+    fn count(&self, r: &WarningRecord) {
+        self.metrics
+            .warnings
+            .with_label_values(&[r.state.as_str(), r.color.as_str()])
+            .inc();
+        if let (Some(s), Transition::Firing) = (&r.suppressed, r.state) {
+            self.metrics
+                .warnings_suppressed
+                .with_label_values(&[s.by.as_str()])
+                .inc();
+        }
     }
 }
 
@@ -124,11 +149,11 @@ impl ClockHook for LiveRules {
         let Some(tick) = self.driver.advance(now).await else {
             return;
         };
-        let store = Arc::clone(&self.store);
         let records = self
+            .warnings
             .book
-            .apply(&tick, &self.driver.engine, &|e| store.region_of(e));
-        self.publish(&records).await;
+            .apply(&tick, &self.driver.engine, self.store.as_ref());
+        self.publish(&records, tick.now).await;
     }
 }
 

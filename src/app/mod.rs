@@ -22,13 +22,19 @@ use crate::error::IoError;
 use crate::ingest::{kafka, Pipeline};
 use crate::metrics::Metrics;
 use crate::state::StateStore;
-use live_rules::LiveRules;
+use crate::warnings::view::WarningView;
+use crate::warnings::{Silences, WarningBook};
+use live_rules::{LiveRules, WarningOutputs};
 
 /// The engine's shared parts.
 pub struct Engine {
     pub store: Arc<StateStore>,
     pub metrics: Arc<Metrics>,
     pub status: Arc<LiveStatus>,
+    pub warnings: Arc<WarningView>,
+    pub silences: Arc<Silences>,
+    /// The bearer token of `POST /api/silences` (empty: the endpoint is off).
+    api_token: String,
 }
 
 impl Engine {
@@ -37,6 +43,9 @@ impl Engine {
             store: Arc::new(StateStore::new(config.state.clone())),
             metrics: Arc::new(Metrics::new()),
             status: Arc::new(LiveStatus::new(config.api.ready_max_lag)),
+            warnings: Arc::new(WarningView::new(config.warnings.history)),
+            silences: Arc::new(Silences::from_config(&config.warnings.silences)),
+            api_token: config.warnings.api_token.clone(),
         }
     }
 
@@ -51,11 +60,14 @@ impl Engine {
             .map_err(IoError::Http)?;
         let bound = listener.local_addr().map_err(IoError::Http)?;
         tracing::info!(addr = %bound, "HTTP API listening");
-        let router = api::router(
-            Arc::clone(&self.metrics),
-            Arc::clone(&self.store),
-            Arc::clone(&self.status),
-        );
+        let router = api::router(api::AppState {
+            metrics: Arc::clone(&self.metrics),
+            store: Arc::clone(&self.store),
+            status: Arc::clone(&self.status),
+            warnings: Arc::clone(&self.warnings),
+            silences: Arc::clone(&self.silences),
+            api_token: Arc::from(self.api_token.as_str()),
+        });
         Ok((bound, tokio::spawn(api::serve(listener, router, shutdown))))
     }
 
@@ -71,11 +83,16 @@ impl Engine {
             config.ingest.channel_capacity,
             Arc::clone(&self.metrics),
         )?;
+        let outputs = WarningOutputs {
+            book: WarningBook::new(&config.warnings, Arc::clone(&self.silences)),
+            view: Arc::clone(&self.warnings),
+            sender: Some(sender),
+        };
         let rules = LiveRules::start(
             &config.rules,
             Arc::clone(&self.store),
             Arc::clone(&self.metrics),
-            Some(sender),
+            outputs,
         )
         .await;
         Ok((rules, delivery))

@@ -40,7 +40,7 @@ pub fn run(config: &Config, options: &ReplayOptions) -> Result<ReplayResult, Rep
             let store = std::sync::Arc::clone(&engine.store);
             let metrics = std::sync::Arc::clone(&engine.metrics);
             let mut clock =
-                RulesClock::load(&config.rules, dir, store, metrics).map_err(ReplayError::Rules)?;
+                RulesClock::load(config, dir, store, metrics).map_err(ReplayError::Rules)?;
             if let Some(path) = &options.hits_out {
                 clock.write_hits_to(path)?;
             }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::config::RulesConfig;
+use crate::config::Config;
 use crate::error::IoError;
 use crate::ingest::replay::{create_output, EventClock};
 use crate::metrics::Metrics;
@@ -16,7 +16,7 @@ use crate::model::EventTime;
 use crate::rules::backtest::Backtest;
 use crate::rules::{RuleDriver, RuleEngine, RuleHit, RuleProblem, TickReport};
 use crate::state::StateStore;
-use crate::warnings::{WarningBook, WarningRecord};
+use crate::warnings::{Silences, WarningBook, WarningRecord};
 
 /// A hit with the event time of the tick that found it.
 #[derive(Clone, Debug, Serialize)]
@@ -42,7 +42,7 @@ pub struct RulesClock {
 impl RulesClock {
     /// Loads the rules of `dir`; any rule file that cannot run is an error listing them all.
     pub fn load(
-        config: &RulesConfig,
+        config: &Config,
         dir: &Path,
         store: Arc<StateStore>,
         metrics: Arc<Metrics>,
@@ -52,17 +52,20 @@ impl RulesClock {
             .enable_time()
             .build()
             .expect("a tokio runtime starts");
-        let mut engine = RuleEngine::new(config.clone(), metrics);
+        let mut engine = RuleEngine::new(config.rules.clone(), metrics);
         let report = runtime.block_on(engine.reload(dir));
         if !report.problems.is_empty() {
             return Err(report.problems);
         }
         Ok(RulesClock {
             runtime,
-            driver: RuleDriver::new(engine, Arc::clone(&store), config.tick),
+            driver: RuleDriver::new(engine, Arc::clone(&store), config.rules.tick),
             store,
             backtest: Backtest::default(),
-            warnings: WarningBook::default(),
+            warnings: WarningBook::new(
+                &config.warnings,
+                Arc::new(Silences::from_config(&config.warnings.silences)),
+            ),
             hits_out: None,
             warnings_out: None,
             hits: Vec::new(),
@@ -92,10 +95,9 @@ impl RulesClock {
     fn absorb(&mut self, tick: Option<TickReport>) -> Result<(), IoError> {
         let Some(tick) = tick else { return Ok(()) };
         self.backtest.add(&tick);
-        let store = Arc::clone(&self.store);
         let records = self
             .warnings
-            .apply(&tick, &self.driver.engine, &|e| store.region_of(e));
+            .apply(&tick, &self.driver.engine, self.store.as_ref());
         self.backtest.add_warnings(&records);
         self.write_warnings(&records)?;
         let at = tick.now.to_rfc3339();

@@ -17,7 +17,7 @@ use super::decode;
 use super::dedup::{self, DedupFilter};
 use super::pending::{PendingBuffer, PendingRecord};
 use super::reason::{ReasonCode, Rejection};
-use super::record::{Origin, RecordRef};
+use super::record::{Origin, Position, RecordRef};
 use super::validate;
 use super::watermark::Watermarks;
 
@@ -237,7 +237,7 @@ impl Pipeline {
             ));
         }
         let state = Arc::clone(&partition.state);
-        let outcome = self.apply(&state, record, &event)?;
+        let outcome = self.apply(&state, topic, record, &event)?;
         if let (Some(ts), false) = (ts, policy == TimePolicy::Dated) {
             self.watermarks
                 .observe(record.partition, ts, wall_ms.unwrap_or(0));
@@ -315,6 +315,7 @@ impl Pipeline {
     fn apply(
         &mut self,
         partition: &PartitionState,
+        topic: Topic,
         record: &RecordRef<'_>,
         event: &Event<'_>,
     ) -> Result<Outcome, Rejection> {
@@ -328,10 +329,15 @@ impl Pipeline {
             }
             Event::Registry(change) => self.apply_registry(partition, record, change)?,
             Event::SensorReading(r) => {
-                let applied = partition
-                    .enterprises
-                    .get_mut(r.enterprise_id.as_ref())
-                    .map(|mut ent| ent.apply_reading(r, limits));
+                let applied =
+                    partition
+                        .enterprises
+                        .get_mut(r.enterprise_id.as_ref())
+                        .map(|mut ent| {
+                            ent.apply_reading(r, limits)?;
+                            note_input(&mut ent, topic, record, Some(r.ts), limits);
+                            Ok(())
+                        });
                 match applied {
                     Some(Ok(())) => {}
                     None | Some(Err(StateRejection::UnknownIndicator(_))) => {
@@ -354,9 +360,9 @@ impl Pipeline {
             }
             other => {
                 let id = other.key_id().unwrap_or_default();
-                enterprise_mut(partition, id, limits)?
-                    .apply(other, limits)
-                    .map_err(from_state)?;
+                let mut ent = enterprise_mut(partition, id, limits)?;
+                ent.apply(other, limits).map_err(from_state)?;
+                note_input(&mut ent, topic, record, other.event_time(), limits);
             }
         }
         Ok(Outcome::Applied)
@@ -485,6 +491,29 @@ fn indicator_known(partition: &PartitionState, enterprise_id: &str, target_code:
         .enterprises
         .get(enterprise_id)
         .is_some_and(|ent| ent.has_indicator(target_code))
+}
+
+/// Remembers where an applied event came from, for the provenance of the warnings it feeds.
+fn note_input(
+    ent: &mut EnterpriseState,
+    topic: Topic,
+    record: &RecordRef<'_>,
+    ts: Option<EventTime>,
+    limits: &crate::state::StateLimits,
+) {
+    let Some(ts) = ts else { return };
+    let (position, line) = match record.position {
+        Position::Offset(o) => (o, false),
+        Position::Line(l) => (i64::try_from(l).unwrap_or(i64::MAX), true),
+    };
+    ent.inputs.note(
+        topic,
+        record.partition,
+        position,
+        line,
+        ts,
+        limits.horizon_minutes(),
+    );
 }
 
 fn enterprise_mut<'a>(

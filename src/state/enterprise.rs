@@ -8,6 +8,7 @@ use rustc_hash::FxHashMap;
 use crate::model::*;
 
 use super::indicator::{IndicatorState, LastReading, PointStatus};
+use super::inputs::InputLog;
 use super::limits::StateLimits;
 use super::log::TimedLog;
 use super::permit::{self, PermitState};
@@ -64,6 +65,8 @@ pub struct EnterpriseState {
     pub commitments: TimedLog<CommitmentDaily>,
     pub inspections: TimedLog<InspectionResult>,
     pub feedback: TimedLog<WarningFeedback>,
+    /// Where the recent input came from, for warnings' provenance.
+    pub inputs: InputLog,
     /// Newest event time applied.
     pub last_event: EventTime,
     /// Bumped on every change, so readers can tell what changed since they last looked.
@@ -111,6 +114,7 @@ impl EnterpriseState {
             commitments: history(limits),
             inspections: history(limits),
             feedback: history(limits),
+            inputs: InputLog::default(),
             last_event: EventTime::MIN,
             version: 0,
         }
@@ -397,6 +401,7 @@ impl EnterpriseState {
             + self.hazard_units.len()
             + self.equipment.len()
             + self.areas.len();
-        std::mem::size_of::<Self>() + indicators + items * per_item
+        let input_spans = self.inputs.spans() * 32;
+        std::mem::size_of::<Self>() + indicators + items * per_item + input_spans
     }
 }

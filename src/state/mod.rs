@@ -7,6 +7,7 @@
 pub mod buckets;
 pub mod enterprise;
 pub mod indicator;
+pub mod inputs;
 pub mod limits;
 pub mod log;
 pub mod permit;
@@ -21,6 +22,7 @@ pub type Key = compact_str::CompactString;
 pub use buckets::{Bucket, BucketRing, WindowAgg};
 pub use enterprise::{EnterpriseState, StateRejection};
 pub use indicator::IndicatorState;
+pub use inputs::{InputLog, InputRange};
 pub use limits::StateLimits;
 pub use permit::{PermitPhase, PermitState};
 pub use store::{PartitionState, StateSize, StateStore};

@@ -87,6 +87,19 @@ impl StateStore {
         self.partitions.read().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Reads one enterprise's state, wherever its partition.
+    pub fn with_enterprise<T>(
+        &self,
+        enterprise_id: &str,
+        read: impl FnOnce(&EnterpriseState) -> T,
+    ) -> Option<T> {
+        let partitions = self.read();
+        let found = partitions
+            .values()
+            .find_map(|p| p.enterprises.get(enterprise_id));
+        found.map(|e| read(&e))
+    }
+
     /// The county of an enterprise, from its registry entry.
     pub fn region_of(&self, enterprise_id: &str) -> Option<String> {
         self.read().values().find_map(|p| {

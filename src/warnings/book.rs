@@ -1,46 +1,86 @@
 //! Every warning vigil tracks, and the records their transitions produce. Fed once per tick
 //! with the rules' hits; deterministic, so a replay gives the records the live run gave.
+//!
+//! One tick: the rules' hits move each warning's lifecycle (firing, escalated by colour or by
+//! the `tier` a rule such as R7 names, resolved); new feedback updates or closes firing
+//! warnings; then every record gets its provenance, and new or escalated warnings are checked
+//! against silences, inhibition rules and the enterprise's flood state.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
 
-use crate::model::EventTime;
+use crate::model::{EventTime, FeedbackAction, WarningFeedback};
 use crate::rules::engine::TickReport;
 use crate::rules::{RuleEngine, RuleHit};
 
-use super::lifecycle::{Timing, Tracked, Transition};
-use super::record::{warning_id, WarningRecord};
+use super::config::WarningsConfig;
+use super::context::WarningContext;
+use super::hygiene::{AlarmKpi, FloodChange, Hygiene};
+use super::lifecycle::{Phase, Timing, Tracked, Transition};
+use super::record::{Handling, Tier, WarningRecord};
+use super::silence::Silences;
+use super::summary::{self, Stamp};
+use super::suppress::Suppressors;
 
-type Key = (String, String, String);
+pub(super) type Key = (String, String, String);
 
-struct Entry {
-    tracked: Tracked,
+pub(super) struct Entry {
+    pub tracked: Tracked,
     /// The newest hit, for the record's value, message and evidence.
-    last: RuleHit,
+    pub last: RuleHit,
+    pub tier: Tier,
+    pub handling: Option<Handling>,
+    /// Feedback already applied, by (time, organisation, action).
+    feedback_seen: BTreeSet<(i64, String, &'static str)>,
+    /// Resolved by feedback; kept, silent, until the condition clears.
+    closed: bool,
+    /// Activations within the chatter window, and in all.
+    recent_activations: VecDeque<EventTime>,
+    pub activations: u32,
+    pub chattering: bool,
+    pub suppressed: Option<super::record::Suppression>,
 }
 
 /// Rule metadata a record carries.
-struct RuleInfo {
-    version: String,
-    basis: String,
-    title: String,
-    suggested_action: Option<String>,
-    timing: Timing,
+pub(super) struct RuleInfo {
+    pub version: String,
+    pub basis: String,
+    pub title: String,
+    pub suggested_action: Option<String>,
+    pub timing: Timing,
 }
 
-#[derive(Default)]
 pub struct WarningBook {
     entries: BTreeMap<Key, Entry>,
+    config: WarningsConfig,
+    silences: Arc<Silences>,
+    hygiene: Hygiene,
 }
 
 impl WarningBook {
+    pub fn new(config: &WarningsConfig, silences: Arc<Silences>) -> Self {
+        WarningBook {
+            entries: BTreeMap::new(),
+            config: config.clone(),
+            silences,
+            hygiene: Hygiene::new(config),
+        }
+    }
+
     /// Applies one tick: every rule that evaluated without error moves its warnings on.
-    /// `region_of` names an enterprise's county.
     pub fn apply(
         &mut self,
         tick: &TickReport,
         rules: &RuleEngine,
-        region_of: &dyn Fn(&str) -> Option<String>,
+        ctx: &dyn WarningContext,
     ) -> Vec<WarningRecord> {
+        let now = tick.now;
+        let stamp = Stamp {
+            now,
+            lookback: self.config.provenance_lookback,
+            ctx,
+        };
         let mut out = Vec::new();
         for run in tick.runs.iter().filter(|r| r.error.is_none()) {
             let Some(info) = rule_info(rules, &run.rule_id) else {
@@ -51,8 +91,10 @@ impl WarningBook {
                 .iter()
                 .filter(|h| h.rule_id == run.rule_id)
                 .collect();
-            self.apply_rule(&run.rule_id, &hits, &info, tick.now, region_of, &mut out);
+            self.apply_rule(&run.rule_id, &hits, &info, &stamp, &mut out);
         }
+        self.apply_feedback(rules, &stamp, &mut out);
+        self.finish_tick(&stamp, &mut out);
         out
     }
 
@@ -61,10 +103,10 @@ impl WarningBook {
         rule_id: &str,
         hits: &[&RuleHit],
         info: &RuleInfo,
-        now: EventTime,
-        region_of: &dyn Fn(&str) -> Option<String>,
+        stamp: &Stamp<'_>,
         out: &mut Vec<WarningRecord>,
     ) {
+        let now = stamp.now;
         let mut seen = BTreeSet::new();
         for hit in hits {
             let key = (
@@ -72,13 +114,12 @@ impl WarningBook {
                 hit.enterprise_id.clone(),
                 hit.subject.clone(),
             );
-            let entry = self.entries.entry(key.clone()).or_insert_with(|| Entry {
-                tracked: Tracked::new(now, hit.color),
-                last: (*hit).clone(),
-            });
-            entry.last = (*hit).clone();
-            if let Some(transition) = entry.tracked.hit(now, hit.color, &info.timing) {
-                out.push(record(entry, transition, info, now, None, region_of));
+            let entry = self
+                .entries
+                .entry(key.clone())
+                .or_insert_with(|| Entry::new(now, hit));
+            if let Some(transition) = entry.hit(hit, now, &info.timing, &self.config) {
+                out.push(summary::record(entry, transition, info, None, stamp));
             }
             seen.insert(key);
         }
@@ -90,14 +131,97 @@ impl WarningBook {
             .collect();
         for key in missed {
             let entry = self.entries.get_mut(&key).expect("listed above");
-            let (transition, keep) = entry.tracked.miss(now, &info.timing);
-            if let Some(transition) = transition {
-                out.push(record(entry, transition, info, now, None, region_of));
+            let timing = entry.timing(&info.timing, &self.config);
+            let (transition, keep) = entry.tracked.miss(now, &timing);
+            if let (Some(transition), false) = (transition, entry.closed) {
+                out.push(summary::record(entry, transition, info, None, stamp));
             }
             if !keep {
                 self.entries.remove(&key);
             }
         }
+    }
+
+    /// New feedback on firing warnings: ack, verified, maintenance and defer update them;
+    /// resolved and false_alarm close them.
+    fn apply_feedback(
+        &mut self,
+        rules: &RuleEngine,
+        stamp: &Stamp<'_>,
+        out: &mut Vec<WarningRecord>,
+    ) {
+        for entry in self.entries.values_mut() {
+            if entry.closed || entry.tracked.fired_at.is_none() {
+                continue;
+            }
+            let id = entry.id();
+            for feedback in stamp
+                .ctx
+                .feedback(&entry.last.enterprise_id, &id, stamp.now)
+            {
+                let Some(transition) = entry.take_feedback(&feedback) else {
+                    continue;
+                };
+                let Some(info) = rule_info(rules, &entry.last.rule_id) else {
+                    continue;
+                };
+                let reason = match feedback.action {
+                    FeedbackAction::FalseAlarm => Some("false_alarm"),
+                    FeedbackAction::Resolved => Some("feedback_resolved"),
+                    _ => None,
+                };
+                out.push(summary::record(entry, transition, &info, reason, stamp));
+                if entry.closed {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Suppression, floods and the flood summaries, after every rule has moved.
+    fn finish_tick(&mut self, stamp: &Stamp<'_>, out: &mut Vec<WarningRecord>) {
+        let now = stamp.now;
+        let mut summaries = Vec::new();
+        for record in out.iter_mut() {
+            let key = (
+                record.rule_id.clone(),
+                record.enterprise_id.clone(),
+                record.subject.clone(),
+            );
+            if record.state == Transition::Firing {
+                let started = self.hygiene.fired(&record.enterprise_id, record.color, now);
+                if let Some(FloodChange::Started(flood)) = started {
+                    summaries.push(summary::flood_started(&record.enterprise_id, &flood, stamp));
+                }
+            }
+            let fresh = matches!(record.state, Transition::Firing | Transition::Escalated);
+            let unsuppressed = self
+                .entries
+                .get(&key)
+                .is_some_and(|e| e.suppressed.is_none());
+            if fresh && unsuppressed {
+                let found = Suppressors {
+                    entries: &self.entries,
+                    config: &self.config,
+                    silences: &self.silences,
+                    hygiene: &self.hygiene,
+                    ctx: stamp.ctx,
+                }
+                .find(record, now);
+                if let Some(entry) = self.entries.get_mut(&key) {
+                    entry.suppressed = found;
+                }
+            }
+            if let Some(entry) = self.entries.get(&key) {
+                record.suppressed.clone_from(&entry.suppressed);
+            }
+        }
+        for (enterprise, change) in self.hygiene.advance(now) {
+            if let FloodChange::Ended(flood) = change {
+                summaries.push(summary::flood_ended(&enterprise, &flood, stamp));
+            }
+        }
+        out.extend(summaries);
     }
 
     /// A rule was removed: its firing warnings resolve with reason `rule_removed`.
@@ -106,8 +230,13 @@ impl WarningBook {
         rule_id: &str,
         version: &str,
         now: EventTime,
-        region_of: &dyn Fn(&str) -> Option<String>,
+        ctx: &dyn WarningContext,
     ) -> Vec<WarningRecord> {
+        let stamp = Stamp {
+            now,
+            lookback: self.config.provenance_lookback,
+            ctx,
+        };
         let info = RuleInfo {
             version: version.to_owned(),
             basis: String::new(),
@@ -124,30 +253,168 @@ impl WarningBook {
         let mut out = Vec::new();
         for key in keys {
             let entry = self.entries.remove(&key).expect("listed above");
-            if let Some(transition) = entry.tracked.abandon() {
-                out.push(record(
+            if let (Some(transition), false) = (entry.tracked.abandon(), entry.closed) {
+                out.push(summary::record(
                     &entry,
                     transition,
                     &info,
-                    now,
                     Some("rule_removed"),
-                    region_of,
+                    &stamp,
                 ));
             }
         }
         out
     }
 
-    /// Warnings firing now (pending ones excluded).
+    /// Warnings firing now (pending and feedback-closed ones excluded).
     pub fn firing(&self) -> usize {
+        self.entries.values().filter(|e| e.is_firing()).count()
+    }
+
+    pub fn chattering(&self) -> usize {
         self.entries
             .values()
-            .filter(|e| e.tracked.fired_at.is_some())
+            .filter(|e| e.is_firing() && e.chattering)
             .count()
+    }
+
+    pub fn floods_active(&self) -> usize {
+        self.hygiene.floods_active()
+    }
+
+    /// Per-enterprise alarm-rate KPIs.
+    pub fn kpis(&self, now: EventTime) -> Vec<AlarmKpi> {
+        let mut standing: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+        for entry in self.entries.values().filter(|e| e.is_firing()) {
+            let s = standing.entry(&entry.last.enterprise_id).or_default();
+            s.0 += 1;
+            s.1 += usize::from(entry.chattering);
+        }
+        self.hygiene
+            .kpis(now, &|e| standing.get(e).copied().unwrap_or_default())
     }
 }
 
-fn rule_info(rules: &RuleEngine, id: &str) -> Option<RuleInfo> {
+impl Entry {
+    fn new(now: EventTime, hit: &RuleHit) -> Self {
+        Entry {
+            tracked: Tracked::new(now, hit.color),
+            last: hit.clone(),
+            tier: Tier::Enterprise,
+            handling: None,
+            feedback_seen: BTreeSet::new(),
+            closed: false,
+            recent_activations: VecDeque::new(),
+            activations: 0,
+            chattering: false,
+            suppressed: None,
+        }
+    }
+
+    pub fn id(&self) -> String {
+        super::record::warning_id(
+            &self.last.rule_id,
+            &self.last.enterprise_id,
+            &self.last.subject,
+            self.tracked.first_seen,
+        )
+    }
+
+    fn is_firing(&self) -> bool {
+        !self.closed && self.tracked.fired_at.is_some()
+    }
+
+    /// The condition holds: lifecycle, activations, and a rise of the pushed-to tier.
+    fn hit(
+        &mut self,
+        hit: &RuleHit,
+        now: EventTime,
+        timing: &Timing,
+        config: &WarningsConfig,
+    ) -> Option<Transition> {
+        let returning = matches!(self.tracked.phase, Phase::Clearing { .. });
+        self.last = hit.clone();
+        let transition = self.tracked.hit(now, hit.color, timing);
+        if transition == Some(Transition::Firing) || returning {
+            self.activate(now, config);
+        }
+        if self.closed {
+            return None;
+        }
+        let tier = hit_tier(hit);
+        let fired = self.tracked.fired_at.is_some();
+        if fired && tier > self.tier {
+            self.tier = tier;
+            return transition.or(Some(Transition::Escalated));
+        }
+        self.tier = self.tier.max(tier);
+        transition
+    }
+
+    fn activate(&mut self, now: EventTime, config: &WarningsConfig) {
+        self.activations += 1;
+        let window = ms(config.chatter_window);
+        self.recent_activations.push_back(now);
+        while self
+            .recent_activations
+            .front()
+            .is_some_and(|t| now.millis() - t.millis() > window)
+        {
+            self.recent_activations.pop_front();
+        }
+        if self.recent_activations.len() >= config.chatter_activations {
+            self.chattering = true;
+        }
+    }
+
+    /// A chattering warning also waits out the chatter window before it resolves.
+    fn timing(&self, rule: &Timing, config: &WarningsConfig) -> Timing {
+        if !self.chattering {
+            return *rule;
+        }
+        Timing {
+            clear_after: rule.clear_after.max(config.chatter_window),
+            ..*rule
+        }
+    }
+
+    /// Applies one feedback event unless already applied; the transition it causes.
+    fn take_feedback(&mut self, f: &WarningFeedback) -> Option<Transition> {
+        let key = (f.ts.millis(), f.actor_org.clone(), f.action.as_str());
+        if !self.feedback_seen.insert(key) {
+            return None;
+        }
+        self.handling = Some(Handling {
+            action: f.action,
+            actor_org: f.actor_org.clone(),
+            at: f.ts,
+            measure: f.measure.clone(),
+            note: f.note.clone(),
+        });
+        match f.action {
+            FeedbackAction::Resolved | FeedbackAction::FalseAlarm => {
+                self.closed = true;
+                Some(Transition::Resolved)
+            }
+            _ => Some(Transition::Updated),
+        }
+    }
+}
+
+/// The tier a hit asks to push to (its `tier` column, as R7 returns it).
+fn hit_tier(hit: &RuleHit) -> Tier {
+    hit.evidence
+        .get("tier")
+        .and_then(|v| v.as_str())
+        .and_then(Tier::parse)
+        .unwrap_or_default()
+}
+
+fn ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+pub(super) fn rule_info(rules: &RuleEngine, id: &str) -> Option<RuleInfo> {
     let rule = rules.rule(id)?;
     let h = &rule.header;
     Some(RuleInfo {
@@ -161,37 +428,4 @@ fn rule_info(rules: &RuleEngine, id: &str) -> Option<RuleInfo> {
             keep_firing_for: h.keep_firing_for,
         },
     })
-}
-
-fn record(
-    entry: &Entry,
-    state: Transition,
-    info: &RuleInfo,
-    now: EventTime,
-    reason: Option<&str>,
-    region_of: &dyn Fn(&str) -> Option<String>,
-) -> WarningRecord {
-    let hit = &entry.last;
-    let t = &entry.tracked;
-    WarningRecord {
-        id: warning_id(&hit.rule_id, &hit.enterprise_id, &hit.subject, t.first_seen),
-        rule_id: hit.rule_id.clone(),
-        rule_version: info.version.clone(),
-        enterprise_id: hit.enterprise_id.clone(),
-        region_id: region_of(&hit.enterprise_id),
-        subject: hit.subject.clone(),
-        color: t.color,
-        state,
-        first_seen: t.first_seen.to_rfc3339(),
-        fired_at: t.fired_at.unwrap_or(now).to_rfc3339(),
-        resolved_at: (state == Transition::Resolved).then(|| now.to_rfc3339()),
-        reason: reason.map(str::to_owned),
-        value: hit.value,
-        threshold: hit.threshold,
-        message: hit.message.clone().unwrap_or_else(|| info.title.clone()),
-        basis: info.basis.clone(),
-        suggested_action: info.suggested_action.clone(),
-        evidence: hit.evidence.clone(),
-        inputs: Vec::new(),
-    }
 }

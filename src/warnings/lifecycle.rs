@@ -23,6 +23,8 @@ use crate::rules::Color;
 pub enum Transition {
     Firing,
     Escalated,
+    /// New feedback on a firing warning (ack, verified, maintenance, defer).
+    Updated,
     Resolved,
 }
 
@@ -31,6 +33,7 @@ impl Transition {
         match self {
             Transition::Firing => "firing",
             Transition::Escalated => "escalated",
+            Transition::Updated => "updated",
             Transition::Resolved => "resolved",
         }
     }

@@ -1,0 +1,126 @@
+//! Silences: matchers (rule, enterprise, subject, region) and an event-time window. A warning
+//! that fires under a silence is still recorded, marked as silenced, so nothing is lost; the
+//! teams that push warnings skip it. From config, and from `POST /api/silences`.
+
+use std::sync::RwLock;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::model::EventTime;
+
+use super::record::WarningRecord;
+
+/// A silence as configured or posted.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SilenceSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enterprise_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region_id: Option<String>,
+    pub starts_at: EventTime,
+    pub ends_at: EventTime,
+    #[serde(default)]
+    pub created_by: String,
+    #[serde(default)]
+    pub comment: String,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SilenceError {
+    #[error("a silence needs at least one matcher: rule_id, enterprise_id, subject or region_id")]
+    NoMatcher,
+    #[error("a silence must end after it starts")]
+    EmptyWindow,
+}
+
+impl SilenceSpec {
+    pub fn check(&self) -> Result<(), SilenceError> {
+        let matchers = [
+            &self.rule_id,
+            &self.enterprise_id,
+            &self.subject,
+            &self.region_id,
+        ];
+        if matchers.iter().all(|m| m.is_none()) {
+            return Err(SilenceError::NoMatcher);
+        }
+        if self.ends_at <= self.starts_at {
+            return Err(SilenceError::EmptyWindow);
+        }
+        Ok(())
+    }
+
+    fn matches(&self, record: &WarningRecord, now: EventTime) -> bool {
+        let is = |want: &Option<String>, have: Option<&str>| {
+            want.as_deref().is_none_or(|w| have == Some(w))
+        };
+        now >= self.starts_at
+            && now < self.ends_at
+            && is(&self.rule_id, Some(&record.rule_id))
+            && is(&self.enterprise_id, Some(&record.enterprise_id))
+            && is(&self.subject, Some(&record.subject))
+            && is(&self.region_id, record.region_id.as_deref())
+    }
+}
+
+/// A silence with its id (a hash of its content, so the same silence posted twice is one).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Silence {
+    pub id: String,
+    #[serde(flatten)]
+    pub spec: SilenceSpec,
+}
+
+/// The silences in force or scheduled; shared by the warnings stage and the API.
+#[derive(Debug, Default)]
+pub struct Silences {
+    list: RwLock<Vec<Silence>>,
+}
+
+impl Silences {
+    /// The silences of the config (checked when it was loaded).
+    pub fn from_config(specs: &[SilenceSpec]) -> Self {
+        let silences = Silences::default();
+        for spec in specs {
+            if let Err(e) = silences.add(spec.clone()) {
+                tracing::warn!(error = %e, "configured silence ignored");
+            }
+        }
+        silences
+    }
+
+    /// Adds a silence (once: the same content gives the same id).
+    pub fn add(&self, spec: SilenceSpec) -> Result<Silence, SilenceError> {
+        spec.check()?;
+        let json = serde_json::to_vec(&spec).expect("a silence serialises");
+        let id: String = Sha256::digest(&json)[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let silence = Silence { id, spec };
+        let mut list = self.list.write().unwrap_or_else(|e| e.into_inner());
+        if !list.iter().any(|s| s.id == silence.id) {
+            list.push(silence.clone());
+        }
+        Ok(silence)
+    }
+
+    /// The id of a silence covering `record` at `now`; expired silences are dropped.
+    pub fn matching(&self, record: &WarningRecord, now: EventTime) -> Option<String> {
+        let mut list = self.list.write().unwrap_or_else(|e| e.into_inner());
+        list.retain(|s| s.spec.ends_at > now);
+        list.iter()
+            .find(|s| s.spec.matches(record, now))
+            .map(|s| s.id.clone())
+    }
+
+    pub fn list(&self) -> Vec<Silence> {
+        self.list.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
