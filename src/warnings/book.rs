@@ -19,9 +19,10 @@ use super::context::WarningContext;
 use super::hygiene::{AlarmKpi, FloodChange, Hygiene};
 use super::lifecycle::{Phase, Timing, Tracked, Transition};
 use super::record::{Handling, Tier, WarningRecord};
+use super::record::{SuppressedBy, Suppression};
 use super::silence::Silences;
 use super::summary::{self, Stamp};
-use super::suppress::Suppressors;
+use super::suppress::{self, Suppressors};
 
 pub(super) type Key = (String, String, String);
 
@@ -94,7 +95,7 @@ impl WarningBook {
             self.apply_rule(&run.rule_id, &hits, &info, &stamp, &mut out);
         }
         self.apply_feedback(rules, &stamp, &mut out);
-        self.finish_tick(&stamp, &mut out);
+        self.finish_tick(rules, &stamp, &mut out);
         out
     }
 
@@ -179,9 +180,9 @@ impl WarningBook {
     }
 
     /// Suppression, floods and the flood summaries, after every rule has moved.
-    fn finish_tick(&mut self, stamp: &Stamp<'_>, out: &mut Vec<WarningRecord>) {
+    fn finish_tick(&mut self, rules: &RuleEngine, stamp: &Stamp<'_>, out: &mut Vec<WarningRecord>) {
         let now = stamp.now;
-        let mut summaries = Vec::new();
+        let mut summaries = self.inhibit_firing(rules, out, stamp);
         for record in out.iter_mut() {
             let key = (
                 record.rule_id.clone(),
@@ -222,6 +223,67 @@ impl WarningBook {
             }
         }
         out.extend(summaries);
+    }
+
+    /// A source that starts firing inhibits the matching targets already firing: each gets
+    /// an `updated` record saying so.
+    fn inhibit_firing(
+        &mut self,
+        rules: &RuleEngine,
+        out: &[WarningRecord],
+        stamp: &Stamp<'_>,
+    ) -> Vec<WarningRecord> {
+        let mut updates = Vec::new();
+        let started = out.iter().filter(|r| r.state == Transition::Firing);
+        for source in started {
+            let source_key = (
+                source.rule_id.clone(),
+                source.enterprise_id.clone(),
+                source.subject.clone(),
+            );
+            let Some(source_entry) = self.entries.get(&source_key) else {
+                continue;
+            };
+            let inhibitions: Vec<(Key, String)> = self
+                .config
+                .inhibit
+                .iter()
+                .filter(|rule| rule.source_rules.contains(&source.rule_id))
+                .flat_map(|rule| {
+                    self.entries
+                        .iter()
+                        .filter(|((r, e, _), target)| {
+                            rule.target_rules.contains(r)
+                                && *e == source.enterprise_id
+                                && target.is_firing()
+                                && target.suppressed.is_none()
+                                && suppress::contains_subject(
+                                    rule,
+                                    source_entry,
+                                    &target.last.subject,
+                                )
+                        })
+                        .map(|(key, _)| (key.clone(), format!("{}: {}", rule.name, source.id)))
+                })
+                .collect();
+            for (key, by) in inhibitions {
+                let entry = self.entries.get_mut(&key).expect("listed above");
+                entry.suppressed = Some(Suppression {
+                    by: SuppressedBy::Inhibition,
+                    source: by,
+                });
+                if let Some(info) = rule_info(rules, &key.0) {
+                    updates.push(summary::record(
+                        entry,
+                        Transition::Updated,
+                        &info,
+                        None,
+                        stamp,
+                    ));
+                }
+            }
+        }
+        updates
     }
 
     /// A rule was removed: its firing warnings resolve with reason `rule_removed`.

@@ -77,7 +77,7 @@ impl Suppressors<'_> {
     }
 }
 
-fn contains_subject(rule: &InhibitRule, source: &Entry, subject: &str) -> bool {
+pub(super) fn contains_subject(rule: &InhibitRule, source: &Entry, subject: &str) -> bool {
     let Some(column) = &rule.subject_in else {
         return true;
     };
