@@ -52,7 +52,9 @@ pub async fn stream(
             Err(lagged) => Event::default().event("lagged").data(lagged.to_string()),
         })
     });
-    Sse::new(events).keep_alive(KeepAlive::default())
+    // A first comment sends the response head at once, so clients see the stream open.
+    let hello = futures::stream::once(async { Ok(Event::default().comment("vigil warnings")) });
+    Sse::new(hello.chain(events)).keep_alive(KeepAlive::default())
 }
 
 pub async fn silences(State(app): State<AppState>) -> impl IntoResponse {

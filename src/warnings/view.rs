@@ -148,6 +148,11 @@ impl WarningView {
             .clone()
     }
 
+    /// Open event streams.
+    pub fn subscribers(&self) -> usize {
+        self.stream.receiver_count()
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<WarningRecord>> {
         self.stream.subscribe()
     }
