@@ -82,6 +82,28 @@ enum Command {
         #[arg(long, env = "VIGIL_WARNINGS_OUT", requires = "rules")]
         warnings_out: Option<PathBuf>,
     },
+    /// The simulated province's stream, with scenarios injected, as replay NDJSON.
+    Sim {
+        /// The stream (registry, then readings in event-time order).
+        #[arg(long, env = "VIGIL_OUT")]
+        out: PathBuf,
+        /// The ground truth of every injected scenario, one JSON object per line.
+        #[arg(long, env = "VIGIL_TRUTH_OUT")]
+        truth_out: Option<PathBuf>,
+        #[arg(long, env = "VIGIL_SEED", default_value_t = 42)]
+        seed: u64,
+        #[arg(long, env = "VIGIL_ENTERPRISES", default_value_t = 20)]
+        enterprises: usize,
+        /// Seconds of event time.
+        #[arg(long, env = "VIGIL_DURATION", default_value_t = 3600)]
+        duration: u64,
+        /// Event time of the first reading (RFC 3339).
+        #[arg(long, env = "VIGIL_START", default_value = "2026-01-05T00:00:00Z")]
+        start: String,
+        /// Scenarios to inject (each once, spread over the run); `all` for the catalogue.
+        #[arg(long = "scenario", env = "VIGIL_SCENARIO", value_delimiter = ',')]
+        scenarios: Vec<ScenarioArg>,
+    },
     /// Rule files: check them, list the tables they query.
     Rules {
         #[command(subcommand)]
@@ -92,6 +114,28 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ScenarioArg {
+    All,
+    GasLeak,
+    ToxicLeak,
+    TankOverfill,
+    SensorOffline,
+}
+
+fn scenarios(args: &[ScenarioArg]) -> Vec<vigil::sim::Scenario> {
+    use vigil::sim::Scenario as S;
+    args.iter()
+        .flat_map(|a| match a {
+            ScenarioArg::All => S::ALL.to_vec(),
+            ScenarioArg::GasLeak => vec![S::GasLeak],
+            ScenarioArg::ToxicLeak => vec![S::ToxicLeak],
+            ScenarioArg::TankOverfill => vec![S::TankOverfill],
+            ScenarioArg::SensorOffline => vec![S::SensorOffline],
+        })
+        .collect()
 }
 
 #[derive(Subcommand)]
@@ -151,6 +195,32 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 partitions,
             };
             tokio_main(|shutdown| app::demo::run(config, options, shutdown))
+        }
+        Command::Sim {
+            out,
+            truth_out,
+            seed,
+            enterprises,
+            duration,
+            start,
+            scenarios: chosen,
+        } => {
+            let start = vigil::model::EventTime::parse_rfc3339(&start)
+                .ok_or_else(|| anyhow::anyhow!("--start {start} is not an RFC 3339 time"))?;
+            let report = app::sim::run(&app::sim::SimOptions {
+                out,
+                truth_out,
+                seed,
+                enterprises,
+                duration_s: duration,
+                start,
+                scenarios: scenarios(&chosen),
+            })?;
+            println!(
+                "{} records written, {} scenarios injected",
+                report.records, report.injected
+            );
+            Ok(())
         }
         Command::Run => {
             tokio_main(|shutdown| async move { app::run::run(&config, shutdown).await })

@@ -9,6 +9,7 @@ pub mod rules;
 pub mod rules_clock;
 pub mod run;
 pub mod shutdown;
+pub mod sim;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -4,9 +4,11 @@
 pub mod corrupt;
 pub mod province;
 pub mod readings;
+pub mod scenario;
 
 pub use province::{Province, SimEnterprise};
 pub use readings::ReadingStream;
+pub use scenario::{GroundTruth, Injection, Scenario};
 
 use serde::Serialize;
 

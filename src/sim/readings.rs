@@ -10,6 +10,7 @@ use serde_json::json;
 
 use crate::model::EventTime;
 
+use super::scenario::Injection;
 use super::{Province, SimRecord};
 
 /// Readings of every indicator of a province from `start`, in event-time order.
@@ -18,6 +19,7 @@ pub struct ReadingStream<'p> {
     rng: ChaCha8Rng,
     /// (next due time, enterprise index, indicator index), earliest first.
     due: BinaryHeap<Reverse<(i64, u32, u32)>>,
+    injections: Vec<Injection>,
 }
 
 impl<'p> ReadingStream<'p> {
@@ -32,7 +34,18 @@ impl<'p> ReadingStream<'p> {
                 due.push(Reverse((first, e as u32, i as u32)));
             }
         }
-        ReadingStream { province, rng, due }
+        ReadingStream {
+            province,
+            rng,
+            due,
+            injections: Vec::new(),
+        }
+    }
+
+    /// The same stream with incidents injected (see `scenario`).
+    pub fn with_injections(mut self, injections: Vec<Injection>) -> Self {
+        self.injections = injections;
+        self
     }
 
     /// Event time of the next reading.
@@ -47,27 +60,44 @@ impl Iterator for ReadingStream<'_> {
     type Item = SimRecord;
 
     fn next(&mut self) -> Option<SimRecord> {
-        let Reverse((ts, e, i)) = self.due.pop()?;
-        let ent = &self.province.enterprises[e as usize];
-        let indicator = &ent.indicators[i as usize];
-        let (mean, noise) = ent.normals[i as usize];
-        let value = mean + self.rng.random_range(-noise..=noise);
-        let value = (value * 1000.0).round() / 1000.0;
-        self.due.push(Reverse((
-            ts + i64::from(indicator.expected_period_s) * 1000,
-            e,
-            i,
-        )));
-        Some(SimRecord {
-            topic: "sensor.reading",
-            key: ent.enterprise_id.clone(),
-            value: json!({
-                "ts": EventTime::from_millis(ts).to_rfc3339(),
-                "enterprise_id": ent.enterprise_id,
-                "target_code": indicator.target_code,
-                "value": value,
-                "quality": "good",
-            }),
-        })
+        loop {
+            let Reverse((ts, e, i)) = self.due.pop()?;
+            let ent = &self.province.enterprises[e as usize];
+            let indicator = &ent.indicators[i as usize];
+            let (mean, noise) = ent.normals[i as usize];
+            let normal = mean + self.rng.random_range(-noise..=noise);
+            self.due.push(Reverse((
+                ts + i64::from(indicator.expected_period_s) * 1000,
+                e,
+                i,
+            )));
+            let injected = self
+                .injections
+                .iter()
+                .find(|j| j.enterprise == e as usize && j.indicator == i as usize && j.covers(ts));
+            let value = match injected {
+                None => normal,
+                Some(j) => {
+                    let l1 = indicator.l1_hi.unwrap_or(indicator.range_hi);
+                    let l2 = indicator.l2_hi.unwrap_or(l1);
+                    match j.value_at(ts, normal, l1, l2) {
+                        Some(v) => v,
+                        None => continue,
+                    }
+                }
+            };
+            let value = (value * 1000.0).round() / 1000.0;
+            return Some(SimRecord {
+                topic: "sensor.reading",
+                key: ent.enterprise_id.clone(),
+                value: json!({
+                    "ts": EventTime::from_millis(ts).to_rfc3339(),
+                    "enterprise_id": ent.enterprise_id,
+                    "target_code": indicator.target_code,
+                    "value": value,
+                    "quality": "good",
+                }),
+            });
+        }
     }
 }
