@@ -47,6 +47,10 @@ enum Command {
         /// Partitions of every topic of the embedded cluster.
         #[arg(long, env = "VIGIL_PARTITIONS", default_value_t = 4)]
         partitions: i32,
+        /// Inject a scenario from the catalogue every this much event time (gas leak, toxic
+        /// leak, tank overfill, sensor offline, in turn).
+        #[arg(long, env = "VIGIL_SCENARIO_EVERY", default_value = "10m", value_parser = humantime::parse_duration)]
+        scenario_every: std::time::Duration,
     },
     /// The production service against real brokers (`[kafka]` in the config).
     Run,
@@ -186,6 +190,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             seed,
             speed,
             partitions,
+            scenario_every,
         } => {
             let options = app::demo::DemoOptions {
                 addr,
@@ -193,6 +198,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 seed,
                 speed,
                 partitions,
+                scenario_every,
             };
             tokio_main(|shutdown| app::demo::run(config, options, shutdown))
         }

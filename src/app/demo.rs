@@ -15,7 +15,8 @@ use crate::ingest::ReasonCode;
 use crate::metrics::Metrics;
 use crate::model::EventTime;
 use crate::sim::corrupt::{self, CaseContext, RawRecord};
-use crate::sim::{Province, ReadingStream, SimRecord};
+use crate::sim::scenario::schedule;
+use crate::sim::{Injection, Province, ReadingStream, Scenario, SimRecord};
 use crate::state::StateStore;
 
 use super::mock_cluster::MockKafka;
@@ -28,6 +29,8 @@ pub struct DemoOptions {
     /// Event time runs this many times faster than wall time.
     pub speed: f64,
     pub partitions: i32,
+    /// A scenario from the catalogue is injected every this much event time.
+    pub scenario_every: Duration,
 }
 
 /// Runs the demo until `shutdown`.
@@ -58,6 +61,7 @@ pub async fn run(
     );
     println!("  status:  http://{addr}/api/status");
     println!("  metrics: http://{addr}/metrics");
+    println!("  warnings: http://{addr}/api/warnings (live: /api/warnings/stream)");
     println!(
         "  rules:   {} (edit a file there: it is reloaded)",
         config.rules.dir.display()
@@ -68,6 +72,7 @@ pub async fn run(
         options.enterprises,
         options.seed,
         options.speed,
+        options.scenario_every,
         shutdown.clone(),
     ));
     let reporter = tokio::spawn(report(
@@ -83,13 +88,17 @@ pub async fn run(
     result
 }
 
+/// Event time for which the demo schedules scenarios ahead.
+const SCENARIO_HORIZON_MS: i64 = 7 * 86_400_000;
+
 /// Produces the province's registry, then its readings paced at `speed`, with one bad record
-/// from the corruption catalogue every few seconds.
+/// from the corruption catalogue every few seconds and a scenario every `scenario_every`.
 async fn produce(
     brokers: String,
     enterprises: usize,
     seed: u64,
     speed: f64,
+    scenario_every: Duration,
     shutdown: CancellationToken,
 ) {
     let producer: FutureProducer = match ClientConfig::new()
@@ -112,7 +121,10 @@ async fn produce(
     }
     let start_wall = Instant::now();
     let start_event = EventTime::from_millis(chrono::Utc::now().timestamp_millis());
-    let mut readings = ReadingStream::new(&province, seed, start_event);
+    let injections = demo_scenarios(&province, seed, start_event, scenario_every);
+    let mut announced = 0;
+    let mut readings =
+        ReadingStream::new(&province, seed, start_event).with_injections(injections.clone());
     let mut bad_sent = 0usize;
     let mut next_bad = start_event.saturating_add_ms(5_000);
     while !shutdown.is_cancelled() {
@@ -130,6 +142,14 @@ async fn produce(
             break;
         };
         send_sim(&producer, &reading).await;
+        while let Some(next) = injections.get(announced).filter(|j| j.from <= due) {
+            let truth = next.truth(&province);
+            println!(
+                "scenario {} on {} {} until {} (expect {})",
+                truth.scenario, truth.enterprise_id, truth.subject, truth.until, truth.rule_id
+            );
+            announced += 1;
+        }
         if due >= next_bad {
             next_bad = due.saturating_add_ms(5_000);
             if let Some(RawRecord::Record { topic, key, value }) =
@@ -140,6 +160,24 @@ async fn produce(
             bad_sent += 1;
         }
     }
+}
+
+/// The catalogue in turn, one scenario every `every` of event time (the first after one
+/// interval), for a week ahead.
+fn demo_scenarios(
+    province: &Province,
+    seed: u64,
+    start: EventTime,
+    every: Duration,
+) -> Vec<Injection> {
+    let every_ms = i64::try_from(every.as_millis())
+        .unwrap_or(i64::MAX)
+        .max(60_000);
+    let count = usize::try_from(SCENARIO_HORIZON_MS / every_ms).unwrap_or(0);
+    let scenarios: Vec<Scenario> = Scenario::ALL.iter().copied().cycle().take(count).collect();
+    // `schedule` spreads n scenarios over (n + 1) intervals.
+    let span = every_ms.saturating_mul(count as i64 + 1);
+    schedule(province, &scenarios, seed, start, span)
 }
 
 /// The `n`-th bad record of the catalogue's rotation, stamped at event time `at` so that it

@@ -119,7 +119,7 @@ impl Injection {
 
 /// Schedules `scenarios` (each once, in order) across `[start, start + duration)`: the n-th
 /// starts at (n + 1) / (count + 1) of the run, on an enterprise and indicator chosen by the
-/// seed. Injections never share an enterprise, so their truths do not overlap.
+/// seed. Injections share an enterprise only once every enterprise has had one.
 pub fn schedule(
     province: &Province,
     scenarios: &[Scenario],
@@ -156,9 +156,13 @@ pub fn schedule(
         .collect()
 }
 
+/// An enterprise no earlier injection used; once all have been, any (the injections are
+/// sequential in time, so they still do not overlap).
 fn pick_enterprise(province: &Province, rng: &mut ChaCha8Rng, used: &[usize]) -> Option<usize> {
-    let free: Vec<usize> = (0..province.enterprises.len())
-        .filter(|e| !used.contains(e))
-        .collect();
-    free.get(rng.random_range(0..free.len().max(1))).copied()
+    let all = province.enterprises.len();
+    let free: Vec<usize> = (0..all).filter(|e| !used.contains(e)).collect();
+    if free.is_empty() {
+        return (all > 0).then(|| rng.random_range(0..all));
+    }
+    Some(free[rng.random_range(0..free.len())])
 }
