@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use crate::error::IoError;
 use crate::ingest::replay::create_output;
 use crate::model::EventTime;
+use crate::sim::readings::{LineTemplate, TimeText};
 use crate::sim::scenario::schedule;
 use crate::sim::{Province, ReadingStream, Scenario};
 
@@ -50,14 +51,28 @@ pub fn run(options: &SimOptions) -> Result<SimReport, IoError> {
         records += 1;
     }
     let end = options.start.millis().saturating_add(duration_ms);
-    let readings = ReadingStream::new(&province, options.seed, options.start)
+    let mut readings = ReadingStream::new(&province, options.seed, options.start)
         .with_injections(injections.clone());
-    for record in readings {
-        let ts = record.value["ts"].as_str().unwrap_or_default();
-        if EventTime::parse_rfc3339(ts).is_some_and(|t| t.millis() >= end) {
+    let templates: Vec<Vec<LineTemplate>> = province
+        .enterprises
+        .iter()
+        .map(|e| {
+            e.indicators
+                .iter()
+                .map(|i| LineTemplate::new(&e.enterprise_id, &i.target_code))
+                .collect()
+        })
+        .collect();
+    let mut time = TimeText::default();
+    while let Some(reading) = readings.next_reading() {
+        if reading.ts.millis() >= end {
             break;
         }
-        writeln!(out, "{}", record.to_ndjson()).map_err(write_error)?;
+        let template = &templates[reading.enterprise as usize][reading.indicator as usize];
+        reading
+            .write_templated(template, &mut time, &mut out)
+            .map_err(write_error)?;
+        out.write_all(b"\n").map_err(write_error)?;
         records += 1;
     }
     out.flush().map_err(write_error)?;

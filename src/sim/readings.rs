@@ -6,7 +6,7 @@ use std::collections::BinaryHeap;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde_json::json;
+use serde::Serialize;
 
 use crate::model::EventTime;
 
@@ -20,6 +20,57 @@ pub struct ReadingStream<'p> {
     /// (next due time, enterprise index, indicator index), earliest first.
     due: BinaryHeap<Reverse<(i64, u32, u32)>>,
     injections: Vec<Injection>,
+}
+
+/// The fixed parts of one indicator's NDJSON line, escaped once: the generator writes these,
+/// the time and the value, instead of serialising every field of every reading.
+pub struct LineTemplate {
+    /// `{"topic":"sensor.reading","key":"<enterprise>","value":{"ts":"`
+    head: String,
+    /// `","enterprise_id":"<enterprise>","target_code":"<code>","value":`
+    middle: String,
+}
+
+const TAIL: &str = ",\"quality\":\"good\"}}";
+
+impl LineTemplate {
+    pub fn new(enterprise_id: &str, target_code: &str) -> Self {
+        let quoted = |s: &str| serde_json::to_string(s).expect("a string serialises");
+        LineTemplate {
+            head: format!(
+                "{{\"topic\":\"sensor.reading\",\"key\":{},\"value\":{{\"ts\":\"",
+                quoted(enterprise_id)
+            ),
+            middle: format!(
+                "\",\"enterprise_id\":{},\"target_code\":{},\"value\":",
+                quoted(enterprise_id),
+                quoted(target_code)
+            ),
+        }
+    }
+}
+
+/// RFC 3339 text of event times, with the part up to the second formatted once per second
+/// (readings come in time order).
+#[derive(Default)]
+pub struct TimeText {
+    second: i64,
+    prefix: String,
+}
+
+impl TimeText {
+    /// `YYYY-MM-DDTHH:MM:SS.mmmZ`, as `EventTime::to_rfc3339` writes it.
+    pub fn write(&mut self, ts: EventTime, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        let (second, millis) = (ts.millis().div_euclid(1000), ts.millis().rem_euclid(1000));
+        if self.prefix.is_empty() || second != self.second {
+            let full = EventTime::from_millis(second * 1000).to_rfc3339();
+            // Everything before the milliseconds: "…:SS."
+            self.prefix = full[..full.len() - 4].to_owned();
+            self.second = second;
+        }
+        out.write_all(self.prefix.as_bytes())?;
+        write!(out, "{millis:03}Z")
+    }
 }
 
 impl<'p> ReadingStream<'p> {
@@ -56,13 +107,90 @@ impl<'p> ReadingStream<'p> {
     }
 }
 
-impl Iterator for ReadingStream<'_> {
-    type Item = SimRecord;
+/// One simulated reading, borrowed from the province: written straight to NDJSON without an
+/// intermediate JSON tree (the generator's hot path).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Reading<'p> {
+    /// Indexes of the enterprise and the indicator in the province.
+    pub enterprise: u32,
+    pub indicator: u32,
+    pub ts: EventTime,
+    pub enterprise_id: &'p str,
+    pub target_code: &'p str,
+    pub value: f64,
+}
 
-    fn next(&mut self) -> Option<SimRecord> {
+#[derive(Serialize)]
+struct Envelope<'a> {
+    topic: &'static str,
+    key: &'a str,
+    value: Payload<'a>,
+}
+
+#[derive(Serialize)]
+struct Payload<'a> {
+    ts: EventTime,
+    enterprise_id: &'a str,
+    target_code: &'a str,
+    value: f64,
+    quality: &'static str,
+}
+
+impl Reading<'_> {
+    fn envelope(&self) -> Envelope<'_> {
+        Envelope {
+            topic: "sensor.reading",
+            key: self.enterprise_id,
+            value: Payload {
+                ts: self.ts,
+                enterprise_id: self.enterprise_id,
+                target_code: self.target_code,
+                value: self.value,
+                quality: "good",
+            },
+        }
+    }
+
+    /// One line of replay input, without the newline, through serde.
+    pub fn write_ndjson(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer(out, &self.envelope()).map_err(std::io::Error::other)
+    }
+
+    /// The same bytes as `write_ndjson`, from the indicator's template (the generator's path).
+    pub fn write_templated(
+        &self,
+        template: &LineTemplate,
+        time: &mut TimeText,
+        out: &mut impl std::io::Write,
+    ) -> std::io::Result<()> {
+        out.write_all(template.head.as_bytes())?;
+        time.write(self.ts, out)?;
+        out.write_all(template.middle.as_bytes())?;
+        if self.value.is_finite() {
+            out.write_all(ryu::Buffer::new().format_finite(self.value).as_bytes())?;
+        } else {
+            out.write_all(b"null")?;
+        }
+        out.write_all(TAIL.as_bytes())
+    }
+
+    pub fn to_record(&self) -> SimRecord {
+        let envelope = self.envelope();
+        SimRecord {
+            topic: envelope.topic,
+            key: self.enterprise_id.to_owned(),
+            value: serde_json::to_value(&envelope.value).expect("a reading serialises"),
+        }
+    }
+}
+
+impl<'p> ReadingStream<'p> {
+    /// The next reading in event-time order (scenarios applied; a silenced point skipped).
+    pub fn next_reading(&mut self) -> Option<Reading<'p>> {
         loop {
             let Reverse((ts, e, i)) = self.due.pop()?;
-            let ent = &self.province.enterprises[e as usize];
+            let province = self.province;
+            let ent = &province.enterprises[e as usize];
             let indicator = &ent.indicators[i as usize];
             let (mean, noise) = ent.normals[i as usize];
             let normal = mean + self.rng.random_range(-noise..=noise);
@@ -86,18 +214,52 @@ impl Iterator for ReadingStream<'_> {
                     }
                 }
             };
-            let value = (value * 1000.0).round() / 1000.0;
-            return Some(SimRecord {
-                topic: "sensor.reading",
-                key: ent.enterprise_id.clone(),
-                value: json!({
-                    "ts": EventTime::from_millis(ts).to_rfc3339(),
-                    "enterprise_id": ent.enterprise_id,
-                    "target_code": indicator.target_code,
-                    "value": value,
-                    "quality": "good",
-                }),
+            return Some(Reading {
+                enterprise: e,
+                indicator: i,
+                ts: EventTime::from_millis(ts),
+                enterprise_id: &ent.enterprise_id,
+                target_code: &indicator.target_code,
+                value: (value * 1000.0).round() / 1000.0,
             });
+        }
+    }
+}
+
+impl Iterator for ReadingStream<'_> {
+    type Item = SimRecord;
+
+    fn next(&mut self) -> Option<SimRecord> {
+        self.next_reading().map(|r| r.to_record())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templated_lines_are_the_serde_lines() {
+        let province = Province::generate(3, 4, 2);
+        let start = EventTime::parse_rfc3339("2026-01-05T23:59:50Z").unwrap();
+        let mut stream = ReadingStream::new(&province, 3, start);
+        let mut time = TimeText::default();
+        for _ in 0..2_000 {
+            let mut r = stream.next_reading().unwrap();
+            r.value = match r.indicator % 3 {
+                0 => r.value,
+                1 => -r.value.trunc(),
+                _ => 1e-7 * r.value,
+            };
+            let ent = &province.enterprises[r.enterprise as usize];
+            let template = LineTemplate::new(&ent.enterprise_id, r.target_code);
+            let (mut fast, mut serde) = (Vec::new(), Vec::new());
+            r.write_templated(&template, &mut time, &mut fast).unwrap();
+            r.write_ndjson(&mut serde).unwrap();
+            assert_eq!(
+                String::from_utf8(fast).unwrap(),
+                String::from_utf8(serde).unwrap()
+            );
         }
     }
 }
