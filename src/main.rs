@@ -86,11 +86,24 @@ enum Command {
         #[arg(long, env = "VIGIL_WARNINGS_OUT", requires = "rules")]
         warnings_out: Option<PathBuf>,
     },
-    /// The simulated province's stream, with scenarios injected, as replay NDJSON.
+    /// The simulated province's stream, with scenarios injected: as replay NDJSON to a file
+    /// (`--out`), or produced in real time to a Kafka-protocol broker (`--brokers`).
+    #[command(group(clap::ArgGroup::new("target").required(true).args(["out", "brokers"])))]
     Sim {
         /// The stream (registry, then readings in event-time order).
         #[arg(long, env = "VIGIL_OUT")]
-        out: PathBuf,
+        out: Option<PathBuf>,
+        /// Load generator: produce to this broker (keyed by enterprise id) at about `--rate`.
+        #[arg(long, env = "VIGIL_BROKERS")]
+        brokers: Option<String>,
+        /// Load generator: readings per second (sizes the province).
+        #[arg(
+            long,
+            env = "VIGIL_RATE",
+            default_value_t = 10_000,
+            requires = "brokers"
+        )]
+        rate: u64,
         /// The ground truth of every injected scenario, one JSON object per line.
         #[arg(long, env = "VIGIL_TRUTH_OUT")]
         truth_out: Option<PathBuf>,
@@ -98,7 +111,7 @@ enum Command {
         seed: u64,
         #[arg(long, env = "VIGIL_ENTERPRISES", default_value_t = 20)]
         enterprises: usize,
-        /// Seconds of event time.
+        /// Seconds of event time (`--out`) or of real time (`--brokers`).
         #[arg(long, env = "VIGIL_DURATION", default_value_t = 3600)]
         duration: u64,
         /// Event time of the first reading (RFC 3339).
@@ -204,6 +217,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Sim {
             out,
+            brokers,
+            rate,
             truth_out,
             seed,
             enterprises,
@@ -211,10 +226,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             start,
             scenarios: chosen,
         } => {
+            if let Some(brokers) = brokers {
+                let options = app::loadgen::LoadOptions {
+                    brokers,
+                    rate,
+                    duration: std::time::Duration::from_secs(duration),
+                    seed,
+                    scenarios: scenarios(&chosen),
+                    properties: Vec::new(),
+                };
+                return tokio_main(|shutdown| async move {
+                    let report = app::loadgen::run(&options, shutdown).await?;
+                    println!("{}", serde_json::to_string(&report).unwrap_or_default());
+                    Ok(())
+                });
+            }
             let start = vigil::model::EventTime::parse_rfc3339(&start)
                 .ok_or_else(|| anyhow::anyhow!("--start {start} is not an RFC 3339 time"))?;
             let report = app::sim::run(&app::sim::SimOptions {
-                out,
+                out: out.expect("clap requires --out or --brokers"),
                 truth_out,
                 seed,
                 enterprises,

@@ -3,6 +3,7 @@
 
 pub mod demo;
 pub mod live_rules;
+pub mod loadgen;
 pub mod mock_cluster;
 pub mod replay;
 pub mod rules;

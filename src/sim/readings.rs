@@ -151,6 +151,11 @@ impl Reading<'_> {
         }
     }
 
+    /// The event alone, as it goes on the `sensor.reading` topic.
+    pub fn write_event(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer(out, &self.envelope().value).map_err(std::io::Error::other)
+    }
+
     /// One line of replay input, without the newline, through serde.
     pub fn write_ndjson(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
         serde_json::to_writer(out, &self.envelope()).map_err(std::io::Error::other)
