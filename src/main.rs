@@ -90,6 +90,21 @@ enum Command {
     /// (`--out`), or produced in real time to a Kafka-protocol broker (`--brokers`).
     #[command(group(clap::ArgGroup::new("target").required(true).args(["out", "brokers"])))]
     Sim {
+        /// The Tennessee Eastman scenario: this run file (e.g. `../shared/data/tep/d01_te.dat`)
+        /// as one enterprise's plant, written to `--out`.
+        #[arg(long, env = "VIGIL_TEP", requires_all = ["out", "tep_train"], conflicts_with = "brokers")]
+        tep: Option<PathBuf>,
+        /// The normal-operation run the TEP alarm limits are learned from (`d00.dat`).
+        #[arg(long, env = "VIGIL_TEP_TRAIN", requires = "tep")]
+        tep_train: Option<PathBuf>,
+        /// TEP's 3-minute samples come this many times faster.
+        #[arg(
+            long,
+            env = "VIGIL_TEP_COMPRESS",
+            default_value_t = 1,
+            requires = "tep"
+        )]
+        tep_compress: u32,
         /// The stream (registry, then readings in event-time order).
         #[arg(long, env = "VIGIL_OUT")]
         out: Option<PathBuf>,
@@ -216,6 +231,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             tokio_main(|shutdown| app::demo::run(config, options, shutdown))
         }
         Command::Sim {
+            tep,
+            tep_train,
+            tep_compress,
             out,
             brokers,
             rate,
@@ -243,8 +261,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let start = vigil::model::EventTime::parse_rfc3339(&start)
                 .ok_or_else(|| anyhow::anyhow!("--start {start} is not an RFC 3339 time"))?;
+            let out = out.expect("clap requires --out or --brokers");
+            if let (Some(run), Some(train)) = (tep, tep_train) {
+                let records = app::sim::run_tep(&app::sim::TepOptions {
+                    run,
+                    train,
+                    out,
+                    start,
+                    compress: tep_compress,
+                })?;
+                println!(
+                    "{records} records written (TEP plant {})",
+                    vigil::sim::tep::ENTERPRISE
+                );
+                return Ok(());
+            }
             let report = app::sim::run(&app::sim::SimOptions {
-                out: out.expect("clap requires --out or --brokers"),
+                out,
                 truth_out,
                 seed,
                 enterprises,

@@ -5,6 +5,7 @@ pub mod corrupt;
 pub mod province;
 pub mod readings;
 pub mod scenario;
+pub mod tep;
 
 pub use province::{Province, SimEnterprise};
 pub use readings::ReadingStream;
