@@ -228,3 +228,65 @@ fn replay_with_rules_ends_with_a_per_rule_report() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("c.sql:1"));
 }
+
+#[test]
+fn sim_writes_a_stream_and_its_truth_that_replay_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, truth) = (
+        dir.path().join("sim.ndjson"),
+        dir.path().join("truth.ndjson"),
+    );
+    let output = vigil()
+        .args([
+            "sim",
+            "--seed",
+            "3",
+            "--enterprises",
+            "5",
+            "--duration",
+            "900",
+        ])
+        .args(["--scenario", "gas-leak,sensor-offline", "--out"])
+        .arg(&out)
+        .arg("--truth-out")
+        .arg(&truth)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("2 scenarios injected"));
+    let truth = parse_ndjson(&std::fs::read(&truth).unwrap());
+    let rules: Vec<&str> = truth
+        .iter()
+        .map(|t| t["rule_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["r02_gas_leak", "r03_point_offline"]);
+    let summary = dir.path().join("summary.json");
+    let replay = vigil()
+        .args(["replay", "--input"])
+        .arg(&out)
+        .arg("--summary-out")
+        .arg(&summary)
+        .output()
+        .unwrap();
+    assert!(replay.status.success());
+    let summary: Value = serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
+    assert_eq!(
+        summary["read"], summary["applied"],
+        "every simulated record is valid: {summary}"
+    );
+}
+
+#[test]
+fn sim_needs_a_file_or_a_broker() {
+    let output = vigil().args(["sim", "--seed", "1"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--out") && stderr.contains("--brokers"),
+        "{stderr}"
+    );
+}
