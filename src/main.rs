@@ -155,6 +155,7 @@ enum ScenarioArg {
     ToxicLeak,
     TankOverfill,
     SensorOffline,
+    MissingCommitment,
 }
 
 fn scenarios(args: &[ScenarioArg]) -> Vec<vigil::sim::Scenario> {
@@ -166,6 +167,7 @@ fn scenarios(args: &[ScenarioArg]) -> Vec<vigil::sim::Scenario> {
             ScenarioArg::ToxicLeak => vec![S::ToxicLeak],
             ScenarioArg::TankOverfill => vec![S::TankOverfill],
             ScenarioArg::SensorOffline => vec![S::SensorOffline],
+            ScenarioArg::MissingCommitment => vec![S::MissingCommitment],
         })
         .collect()
 }

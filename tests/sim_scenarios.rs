@@ -19,7 +19,8 @@ fn simulate(dir: &Path, name: &str, seed: u64) -> (Vec<u8>, Vec<Value>) {
         truth_out: Some(truth.clone()),
         seed,
         enterprises: 10,
-        duration_s: 2 * 3600,
+        // 08:00 to 11:00 local: the commitments are due by 10:00.
+        duration_s: 3 * 3600,
         start: EventTime::parse_rfc3339("2026-01-05T00:00:00Z").unwrap(),
         scenarios: Scenario::ALL.to_vec(),
     })
@@ -57,6 +58,7 @@ fn every_injected_scenario_is_detected_by_its_rule() {
         "process/r01_process_limit.sql",
         "gas/r02_gas_leak.sql",
         "data_quality/r03_point_offline.sql",
+        "commitments/r17_commitment_missing.sql",
     ] {
         let name = Path::new(rule).file_name().unwrap();
         std::fs::copy(repo.join(rule), rules.join(name)).unwrap();

@@ -14,6 +14,7 @@ use crate::error::IoError;
 use crate::ingest::ReasonCode;
 use crate::metrics::Metrics;
 use crate::model::EventTime;
+use crate::sim::business::daily_commitments;
 use crate::sim::corrupt::{self, CaseContext, RawRecord};
 use crate::sim::scenario::schedule;
 use crate::sim::{Injection, Province, ReadingStream, Scenario, SimRecord};
@@ -122,6 +123,14 @@ async fn produce(
     let start_wall = Instant::now();
     let start_event = EventTime::from_millis(chrono::Utc::now().timestamp_millis());
     let injections = demo_scenarios(&province, seed, start_event, scenario_every);
+    let withheld: Vec<_> = injections
+        .iter()
+        .filter_map(Injection::withheld_commitment)
+        .collect();
+    let horizon = start_event.saturating_add_ms(SCENARIO_HORIZON_MS);
+    let mut commitments = daily_commitments(&province, seed, start_event, horizon, &withheld)
+        .into_iter()
+        .peekable();
     let mut announced = 0;
     let mut readings =
         ReadingStream::new(&province, seed, start_event).with_injections(injections.clone());
@@ -141,6 +150,9 @@ async fn produce(
         let Some(reading) = readings.next() else {
             break;
         };
+        while let Some((_, commitment)) = commitments.next_if(|(at, _)| *at <= due) {
+            send_sim(&producer, &commitment).await;
+        }
         send_sim(&producer, &reading).await;
         while let Some(next) = injections.get(announced).filter(|j| j.from <= due) {
             let truth = next.truth(&province);

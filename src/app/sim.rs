@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use crate::error::IoError;
 use crate::ingest::replay::create_output;
 use crate::model::EventTime;
+use crate::sim::business::daily_commitments;
 use crate::sim::readings::{LineTemplate, TimeText};
 use crate::sim::scenario::schedule;
 use crate::sim::{tep, Province, ReadingStream, Scenario};
@@ -51,6 +52,18 @@ pub fn run(options: &SimOptions) -> Result<SimReport, IoError> {
         records += 1;
     }
     let end = options.start.millis().saturating_add(duration_ms);
+    let withheld: Vec<_> = injections
+        .iter()
+        .filter_map(|j| j.withheld_commitment())
+        .collect();
+    let commitments = daily_commitments(
+        &province,
+        options.seed,
+        options.start,
+        EventTime::from_millis(end),
+        &withheld,
+    );
+    let mut commitments = commitments.into_iter().peekable();
     let mut readings = ReadingStream::new(&province, options.seed, options.start)
         .with_injections(injections.clone());
     let templates: Vec<Vec<LineTemplate>> = province
@@ -67,6 +80,10 @@ pub fn run(options: &SimOptions) -> Result<SimReport, IoError> {
     while let Some(reading) = readings.next_reading() {
         if reading.ts.millis() >= end {
             break;
+        }
+        while let Some((_, record)) = commitments.next_if(|(at, _)| *at <= reading.ts) {
+            writeln!(out, "{}", record.to_ndjson()).map_err(write_error)?;
+            records += 1;
         }
         let template = &templates[reading.enterprise as usize][reading.indicator as usize];
         reading

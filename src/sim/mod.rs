@@ -1,6 +1,7 @@
 //! A seeded, deterministic simulated province: enterprises with indicators and alarm limits
 //! from the standards, and the streams they produce. Feeds `vigil demo`, tests and benches.
 
+pub mod business;
 pub mod corrupt;
 pub mod province;
 pub mod readings;

@@ -204,10 +204,9 @@ impl<'p> ReadingStream<'p> {
                 e,
                 i,
             )));
-            let injected = self
-                .injections
-                .iter()
-                .find(|j| j.enterprise == e as usize && j.indicator == i as usize && j.covers(ts));
+            let injected = self.injections.iter().find(|j| {
+                j.enterprise == e as usize && j.indicator == Some(i as usize) && j.covers(ts)
+            });
             let value = match injected {
                 None => normal,
                 Some(j) => {

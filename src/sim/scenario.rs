@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::model::{EventTime, IndicatorKind};
 
+use super::business::local_day_start;
 use super::Province;
 
 /// The incidents the simulator can inject.
@@ -24,14 +25,17 @@ pub enum Scenario {
     TankOverfill,
     /// A point stops reporting (R3).
     SensorOffline,
+    /// The enterprise files no daily commitment for one local day (R17).
+    MissingCommitment,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 4] = [
+    pub const ALL: [Scenario; 5] = [
         Scenario::GasLeak,
         Scenario::ToxicLeak,
         Scenario::TankOverfill,
         Scenario::SensorOffline,
+        Scenario::MissingCommitment,
     ];
 
     pub fn name(self) -> &'static str {
@@ -40,6 +44,7 @@ impl Scenario {
             Scenario::ToxicLeak => "toxic_leak",
             Scenario::TankOverfill => "tank_overfill",
             Scenario::SensorOffline => "sensor_offline",
+            Scenario::MissingCommitment => "missing_commitment",
         }
     }
 
@@ -49,20 +54,37 @@ impl Scenario {
             Scenario::GasLeak | Scenario::ToxicLeak => "r02_gas_leak",
             Scenario::TankOverfill => "r01_process_limit",
             Scenario::SensorOffline => "r03_point_offline",
+            Scenario::MissingCommitment => "r17_commitment_missing",
         }
     }
 
-    fn kind(self) -> IndicatorKind {
+    /// The kind of indicator it happens on; `None`: the enterprise as a whole.
+    fn kind(self) -> Option<IndicatorKind> {
         match self {
-            Scenario::GasLeak | Scenario::SensorOffline => IndicatorKind::FlammableGas,
-            Scenario::ToxicLeak => IndicatorKind::ToxicGas,
-            Scenario::TankOverfill => IndicatorKind::Level,
+            Scenario::GasLeak | Scenario::SensorOffline => Some(IndicatorKind::FlammableGas),
+            Scenario::ToxicLeak => Some(IndicatorKind::ToxicGas),
+            Scenario::TankOverfill => Some(IndicatorKind::Level),
+            Scenario::MissingCommitment => None,
         }
     }
 
     /// How long the incident lasts once injected.
     fn duration_ms(self) -> i64 {
         15 * 60_000
+    }
+
+    /// When the rule should report it, for an injection at `at`: a sensor incident from then
+    /// for its duration; a missing commitment from 10:00 local of that day to the day's end.
+    fn window(self, at: i64) -> (EventTime, EventTime) {
+        if self == Scenario::MissingCommitment {
+            let day = local_day_start(EventTime::from_millis(at));
+            let deadline = day.saturating_add_ms(10 * 3_600_000);
+            return (deadline, day.saturating_add_ms(86_400_000));
+        }
+        (
+            EventTime::from_millis(at),
+            EventTime::from_millis(at + self.duration_ms()),
+        )
     }
 }
 
@@ -71,7 +93,8 @@ impl Scenario {
 pub struct Injection {
     pub scenario: Scenario,
     pub enterprise: usize,
-    pub indicator: usize,
+    /// The indicator it happens on; `None` for an enterprise-wide incident.
+    pub indicator: Option<usize>,
     pub from: EventTime,
     pub until: EventTime,
 }
@@ -92,7 +115,7 @@ impl Injection {
     pub fn value_at(&self, ts: i64, normal: f64, l1: f64, l2: f64) -> Option<f64> {
         let progress = (ts - self.from.millis()) as f64 / self.scenario.duration_ms() as f64;
         match self.scenario {
-            Scenario::SensorOffline => None,
+            Scenario::SensorOffline | Scenario::MissingCommitment => None,
             // Level 1 for the first third, level 2 after it.
             Scenario::GasLeak => Some(if progress < 0.34 { l1 + 5.0 } else { l2 + 5.0 }),
             Scenario::ToxicLeak => Some(l1 + 2.0),
@@ -110,10 +133,19 @@ impl Injection {
             scenario: self.scenario.name(),
             rule_id: self.scenario.rule_id(),
             enterprise_id: ent.enterprise_id.clone(),
-            subject: ent.indicators[self.indicator].target_code.clone(),
+            subject: match self.indicator {
+                Some(i) => ent.indicators[i].target_code.clone(),
+                None => ent.enterprise_id.clone(),
+            },
             from: self.from,
             until: self.until,
         }
+    }
+
+    /// The (enterprise, local day) whose commitment is withheld, for a missing commitment.
+    pub fn withheld_commitment(&self) -> Option<(usize, EventTime)> {
+        (self.scenario == Scenario::MissingCommitment)
+            .then(|| (self.enterprise, local_day_start(self.from)))
     }
 }
 
@@ -137,20 +169,26 @@ pub fn schedule(
             let from = start.millis() + duration_ms * (n as i64 + 1) / (count + 1);
             let enterprise = pick_enterprise(province, &mut rng, &used)?;
             used.push(enterprise);
-            let candidates: Vec<usize> = province.enterprises[enterprise]
-                .indicators
-                .iter()
-                .enumerate()
-                .filter(|(_, i)| i.kind == scenario.kind())
-                .map(|(index, _)| index)
-                .collect();
-            let indicator = *candidates.get(rng.random_range(0..candidates.len().max(1)))?;
+            let indicator = match scenario.kind() {
+                None => None,
+                Some(kind) => {
+                    let candidates: Vec<usize> = province.enterprises[enterprise]
+                        .indicators
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, i)| i.kind == kind)
+                        .map(|(index, _)| index)
+                        .collect();
+                    Some(*candidates.get(rng.random_range(0..candidates.len().max(1)))?)
+                }
+            };
+            let (from, until) = scenario.window(from);
             Some(Injection {
                 scenario,
                 enterprise,
                 indicator,
-                from: EventTime::from_millis(from),
-                until: EventTime::from_millis(from + scenario.duration_ms()),
+                from,
+                until,
             })
         })
         .collect()
