@@ -3,6 +3,7 @@
 
 pub mod enums;
 pub mod events;
+pub mod grading;
 pub mod physical;
 pub mod registry;
 pub mod time;

@@ -1,12 +1,18 @@
-//! The simulated province: cities → counties → enterprises, each with indicators whose alarm
-//! limits follow the standards (GB/T 50493-2019 §5.5.2 for gas; the Tennessee Eastman plant's
+//! The simulated province: cities → counties → chemical parks → enterprises. Each enterprise
+//! has a storage major hazard unit graded by GB 18218 (R from its substance, α and β), the
+//! tank and gas detectors as equipment, a tank-dike area, and indicators whose alarm limits
+//! follow the standards (GB/T 50493-2019 §5.5.2 for gas; the Tennessee Eastman plant's
 //! constraints for reactor pressure and temperature).
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 
-use crate::model::{Indicator, IndicatorKind};
+use crate::model::grading::{alpha_for_population, level_for_r, r_value};
+use crate::model::{
+    Area, Equipment, EquipmentType, HazardClass, HazardKind, HazardUnit, Indicator, IndicatorKind,
+    Substance,
+};
 
 use super::SimRecord;
 
@@ -105,12 +111,33 @@ const TEMPLATES: [PointTemplate; 6] = [
     },
 ];
 
+/// Substances a storage unit may hold: name, CAS, GHS class, critical quantity Q (t) and β
+/// (GB 18218-2018 Table 1 and the β rules of DOMAIN.md A3).
+const SUBSTANCES: [(&str, &str, &str, f64, f64); 6] = [
+    ("liquid ammonia", "7664-41-7", "toxic gas", 10.0, 2.0),
+    ("chlorine", "7782-50-5", "toxic gas", 5.0, 4.0),
+    (
+        "liquefied petroleum gas",
+        "68476-85-7",
+        "W2 flammable gas",
+        50.0,
+        1.5,
+    ),
+    ("methanol", "67-56-1", "flammable liquid", 500.0, 1.0),
+    ("benzene", "71-43-2", "flammable liquid", 50.0, 1.0),
+    ("toluene", "108-88-3", "flammable liquid", 500.0, 1.0),
+];
+
 #[derive(Clone, Debug)]
 pub struct SimEnterprise {
     pub enterprise_id: String,
     pub name: String,
     pub region_id: String,
     pub city_id: String,
+    pub park_id: String,
+    pub hazard: HazardUnit,
+    pub equipment: Vec<Equipment>,
+    pub area: Area,
     pub lat: f64,
     pub lon: f64,
     pub static_diag_score: f64,
@@ -129,7 +156,11 @@ impl Province {
     pub fn generate(seed: u64, enterprises: usize, points_per_kind: usize) -> Province {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let enterprises = (0..enterprises)
-            .map(|i| enterprise(&mut rng, i, points_per_kind))
+            .map(|i| {
+                // Plant details from their own stream, so adding one never moves the others.
+                let mut plant_rng = ChaCha8Rng::seed_from_u64(seed ^ (0x9e37 + i as u64) << 8);
+                enterprise(&mut rng, &mut plant_rng, i, points_per_kind)
+            })
             .collect();
         Province { enterprises }
     }
@@ -145,11 +176,23 @@ impl Province {
                     "entity": "enterprise", "id": e.enterprise_id,
                     "data": {
                         "enterprise_id": e.enterprise_id, "name": e.name, "region_id": e.region_id,
-                        "city_id": e.city_id, "province_id": "330000", "is_hazchem_producer": true,
+                        "city_id": e.city_id, "province_id": "330000", "park_id": e.park_id,
+                        "industry": "chemical", "is_hazchem_producer": true,
                         "static_diag_score": e.static_diag_score, "lat": e.lat, "lon": e.lon,
                     }
                 }),
             });
+            let key = || e.enterprise_id.clone();
+            let entity = |kind: &str, id: &str, data: serde_json::Value| SimRecord {
+                topic: "registry",
+                key: key(),
+                value: json!({"entity": kind, "id": id, "data": data}),
+            };
+            records.push(entity("hazard_unit", &e.hazard.hazard_id, json!(e.hazard)));
+            for equipment in &e.equipment {
+                records.push(entity("equipment", &equipment.equip_id, json!(equipment)));
+            }
+            records.push(entity("area", &e.area.area_id, json!(e.area)));
             for indicator in &e.indicators {
                 records.push(SimRecord {
                     topic: "registry",
@@ -166,28 +209,123 @@ impl Province {
     }
 }
 
-fn enterprise(rng: &mut ChaCha8Rng, index: usize, points_per_kind: usize) -> SimEnterprise {
+fn enterprise(
+    rng: &mut ChaCha8Rng,
+    plant_rng: &mut ChaCha8Rng,
+    index: usize,
+    points_per_kind: usize,
+) -> SimEnterprise {
     let (region, city, lat, lon) = COUNTIES[index % COUNTIES.len()];
     let serial = index / COUNTIES.len() + 1;
     let enterprise_id = format!("{region}{serial:05}");
+    let tank = format!("{enterprise_id}-T01");
+    let hazard = hazard_unit(plant_rng, &enterprise_id);
+    let mut equipment = vec![Equipment {
+        equip_id: tank.clone(),
+        enterprise_id: enterprise_id.clone(),
+        hazard_id: Some(hazard.hazard_id.clone()),
+        equip_type: EquipmentType::Tank,
+        medium_cas: hazard.substances.iter().map(|s| s.cas.clone()).collect(),
+        in_service: true,
+    }];
+    let area_id = format!("{enterprise_id}-A01");
     let mut indicators = Vec::new();
     let mut normals = Vec::new();
     for template in &TEMPLATES {
         for n in 0..points_per_kind {
-            indicators.push(indicator(&enterprise_id, template, n));
+            let mut point = indicator(&enterprise_id, template, n);
+            if is_gas(template.kind) {
+                // A detector of its own, in the tank dike.
+                let detector = format!("{enterprise_id}-GD{}{:03}", template.code, n + 1);
+                equipment.push(Equipment {
+                    equip_id: detector.clone(),
+                    enterprise_id: enterprise_id.clone(),
+                    hazard_id: Some(hazard.hazard_id.clone()),
+                    equip_type: EquipmentType::GasDetector,
+                    medium_cas: Vec::new(),
+                    in_service: true,
+                });
+                point.equip_id = Some(detector);
+                point.area_id = Some(area_id.clone());
+            } else {
+                point.equip_id = Some(tank.clone());
+            }
+            point.hazard_id = Some(hazard.hazard_id.clone());
+            indicators.push(point);
             normals.push(template.normal);
         }
     }
+    let (lat, lon) = (
+        lat + rng.random_range(-0.08..0.08),
+        lon + rng.random_range(-0.08..0.08),
+    );
     SimEnterprise {
         name: format!("Simulated Chemical Co. {enterprise_id}"),
         region_id: region.to_owned(),
         city_id: city.to_owned(),
-        lat: lat + rng.random_range(-0.08..0.08),
-        lon: lon + rng.random_range(-0.08..0.08),
+        park_id: format!("{region}-P{}", serial % 2 + 1),
+        area: tank_dike(&enterprise_id, area_id, lat, lon),
+        hazard,
+        equipment,
+        lat,
+        lon,
         static_diag_score: rng.random_range(55.0..98.0_f64).round(),
         enterprise_id,
         indicators,
         normals,
+    }
+}
+
+fn is_gas(kind: IndicatorKind) -> bool {
+    matches!(
+        kind,
+        IndicatorKind::FlammableGas | IndicatorKind::ToxicGas | IndicatorKind::O2
+    )
+}
+
+/// A storage unit holding 1 to 20 times the critical quantity of one substance, graded by
+/// GB 18218 from its R value.
+fn hazard_unit(rng: &mut ChaCha8Rng, enterprise_id: &str) -> HazardUnit {
+    let (name, cas, ghs, q_crit, beta) = SUBSTANCES[rng.random_range(0..SUBSTANCES.len())];
+    let held = (q_crit * rng.random_range(1.0..20.0_f64) * 10.0).round() / 10.0;
+    let substances = vec![Substance {
+        cas: cas.into(),
+        name: name.into(),
+        ghs_class: Some(ghs.into()),
+        q_design_t: held,
+        q_crit_t: q_crit,
+        beta,
+    }];
+    let pop_500m = rng.random_range(0..150);
+    let alpha = alpha_for_population(pop_500m);
+    let r = r_value(alpha, &substances);
+    HazardUnit {
+        hazard_id: format!("{enterprise_id}-HZ1"),
+        enterprise_id: enterprise_id.into(),
+        kind: HazardKind::Storage,
+        level: level_for_r(r),
+        r_registered: Some((r * 100.0).round() / 100.0),
+        alpha: Some(alpha),
+        pop_500m: Some(pop_500m),
+        substances,
+    }
+}
+
+/// A square of about 100 m around the enterprise's point.
+fn tank_dike(enterprise_id: &str, area_id: String, lat: f64, lon: f64) -> Area {
+    let d = 0.0005;
+    Area {
+        area_id,
+        enterprise_id: enterprise_id.into(),
+        hazard_class: HazardClass::FireExplosion,
+        polygon: vec![
+            [lon - d, lat - d],
+            [lon + d, lat - d],
+            [lon + d, lat + d],
+            [lon - d, lat + d],
+        ],
+        is_tank_dike: true,
+        is_pipe_rack: false,
     }
 }
 
@@ -212,5 +350,30 @@ fn indicator(enterprise_id: &str, t: &PointTemplate, n: usize) -> Indicator {
         priority: None,
         hazard_id: None,
         area_id: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::grading::s_value;
+
+    #[test]
+    fn every_storage_unit_is_a_major_hazard_graded_by_its_r_value() {
+        let province = Province::generate(42, 300, 1);
+        let mut levels = std::collections::BTreeSet::new();
+        for e in &province.enterprises {
+            let h = &e.hazard;
+            assert!(s_value(&h.substances) >= 1.0, "{h:?}");
+            let r = r_value(h.alpha.unwrap(), &h.substances);
+            assert_eq!(h.level, level_for_r(r));
+            levels.insert(h.level);
+            assert!(e
+                .indicators
+                .iter()
+                .all(|i| i.hazard_id.as_ref() == Some(&h.hazard_id)));
+            assert_eq!(e.area.polygon.len(), 4);
+        }
+        assert_eq!(levels.len(), 4, "all four levels occur: {levels:?}");
     }
 }
