@@ -98,3 +98,46 @@ fn every_injected_scenario_is_detected_by_its_rule() {
     // Nothing else fires: the normal stream around the scenarios is quiet.
     assert_eq!(fired.len(), truth.len(), "{fired:#?}");
 }
+
+#[test]
+fn a_day_of_normal_operation_is_quiet() {
+    let dir = tempfile::tempdir().unwrap();
+    let stream = dir.path().join("day.ndjson");
+    sim::run(&SimOptions {
+        out: stream.clone(),
+        truth_out: None,
+        seed: 13,
+        enterprises: 10,
+        duration_s: 24 * 3600,
+        start: EventTime::parse_rfc3339("2026-01-05T00:00:00Z").unwrap(),
+        scenarios: Vec::new(),
+    })
+    .unwrap();
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
+    for rule in [
+        "process/r01_process_limit.sql",
+        "gas/r02_gas_leak.sql",
+        "data_quality/r03_point_offline.sql",
+        "commitments/r17_commitment_missing.sql",
+    ] {
+        let name = Path::new(rule).file_name().unwrap();
+        std::fs::copy(repo.join(rule), rules.join(name)).unwrap();
+    }
+    // A day of daily cycles (tank levels, temperatures, pressures) at one tick a minute.
+    let config = Config::from_toml("[rules]\ntick = \"60s\"\n").unwrap();
+    let warnings = dir.path().join("warnings.ndjson");
+    run(
+        &config,
+        &ReplayOptions {
+            inputs: vec![stream],
+            rules: Some(rules),
+            warnings_out: Some(warnings.clone()),
+            ..ReplayOptions::default()
+        },
+    )
+    .unwrap();
+    let written = std::fs::read_to_string(warnings).unwrap();
+    assert!(written.is_empty(), "warnings on a normal day:\n{written}");
+}

@@ -8,7 +8,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
-use crate::model::EventTime;
+use crate::model::{EventTime, IndicatorKind};
 
 use super::scenario::Injection;
 use super::{Province, SimRecord};
@@ -107,6 +107,27 @@ impl<'p> ReadingStream<'p> {
     }
 }
 
+/// How a point moves around its normal value over the day (plus noise): tanks fill and
+/// empty twice a day (±8 % of span), temperatures follow the day (±2 °C, warmest mid-afternoon
+/// local time), pressures follow their temperature (±12 kPa). Gas and O2 stay flat. Each point
+/// has its own phase, so a province does not breathe in step. Amplitudes stay well inside the
+/// level-1 limits: the normal stream must not warn.
+fn daily_cycle(kind: IndicatorKind, ts: i64, point: u32) -> f64 {
+    let day = 86_400_000.0;
+    // Local solar-ish day: China Standard Time, warmest at 15:00.
+    let local = (ts + 8 * 3_600_000) as f64;
+    let phase = f64::from(point % 97) / 97.0 * std::f64::consts::TAU * 0.25;
+    let angle = |period: f64, peak_ms: f64| {
+        ((local - peak_ms) / period * std::f64::consts::TAU + phase).cos()
+    };
+    match kind {
+        IndicatorKind::Level => 8.0 * angle(day / 2.0, 0.0),
+        IndicatorKind::Temp => 2.0 * angle(day, 15.0 * 3_600_000.0),
+        IndicatorKind::Press => 12.0 * angle(day, 15.0 * 3_600_000.0),
+        _ => 0.0,
+    }
+}
+
 /// One simulated reading, borrowed from the province: written straight to NDJSON without an
 /// intermediate JSON tree (the generator's hot path).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -198,7 +219,8 @@ impl<'p> ReadingStream<'p> {
             let ent = &province.enterprises[e as usize];
             let indicator = &ent.indicators[i as usize];
             let (mean, noise) = ent.normals[i as usize];
-            let normal = mean + self.rng.random_range(-noise..=noise);
+            let cycle = daily_cycle(indicator.kind, ts, e.wrapping_mul(31).wrapping_add(i));
+            let normal = mean + cycle + self.rng.random_range(-noise..=noise);
             self.due.push(Reverse((
                 ts + i64::from(indicator.expected_period_s) * 1000,
                 e,
