@@ -156,6 +156,7 @@ enum ScenarioArg {
     TankOverfill,
     SensorOffline,
     MissingCommitment,
+    OverCapacity,
 }
 
 fn scenarios(args: &[ScenarioArg]) -> Vec<vigil::sim::Scenario> {
@@ -168,6 +169,7 @@ fn scenarios(args: &[ScenarioArg]) -> Vec<vigil::sim::Scenario> {
             ScenarioArg::TankOverfill => vec![S::TankOverfill],
             ScenarioArg::SensorOffline => vec![S::SensorOffline],
             ScenarioArg::MissingCommitment => vec![S::MissingCommitment],
+            ScenarioArg::OverCapacity => vec![S::OverCapacity],
         })
         .collect()
 }

@@ -43,7 +43,11 @@ async fn the_demo_ingests_dead_letters_exposes_metrics_and_stops_on_sigterm() {
                 Err(_) => None,
             };
         if let Some(s) = status.filter(|s| {
-            s["records_applied"].as_u64() > Some(200) && s["records_rejected"].as_u64() > Some(0)
+            // Every enterprise registered (the registry comes first), readings flowing, and a
+            // bad record dead-lettered.
+            s["state"]["enterprises"] == 20
+                && s["records_applied"].as_u64() > Some(500)
+                && s["records_rejected"].as_u64() > Some(0)
         }) {
             break s;
         }

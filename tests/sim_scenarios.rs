@@ -59,6 +59,7 @@ fn every_injected_scenario_is_detected_by_its_rule() {
         "gas/r02_gas_leak.sql",
         "data_quality/r03_point_offline.sql",
         "commitments/r17_commitment_missing.sql",
+        "storage/r13_inventory_over_capacity.sql",
     ] {
         let name = Path::new(rule).file_name().unwrap();
         std::fs::copy(repo.join(rule), rules.join(name)).unwrap();
@@ -121,6 +122,7 @@ fn a_day_of_normal_operation_is_quiet() {
         "gas/r02_gas_leak.sql",
         "data_quality/r03_point_offline.sql",
         "commitments/r17_commitment_missing.sql",
+        "storage/r13_inventory_over_capacity.sql",
     ] {
         let name = Path::new(rule).file_name().unwrap();
         std::fs::copy(repo.join(rule), rules.join(name)).unwrap();

@@ -14,7 +14,7 @@ use crate::error::IoError;
 use crate::ingest::ReasonCode;
 use crate::metrics::Metrics;
 use crate::model::EventTime;
-use crate::sim::business::daily_commitments;
+use crate::sim::business;
 use crate::sim::corrupt::{self, CaseContext, RawRecord};
 use crate::sim::scenario::schedule;
 use crate::sim::{Injection, Province, ReadingStream, Scenario, SimRecord};
@@ -123,12 +123,8 @@ async fn produce(
     let start_wall = Instant::now();
     let start_event = EventTime::from_millis(chrono::Utc::now().timestamp_millis());
     let injections = demo_scenarios(&province, seed, start_event, scenario_every);
-    let withheld: Vec<_> = injections
-        .iter()
-        .filter_map(Injection::withheld_commitment)
-        .collect();
     let horizon = start_event.saturating_add_ms(SCENARIO_HORIZON_MS);
-    let mut commitments = daily_commitments(&province, seed, start_event, horizon, &withheld)
+    let mut business = business::stream(&province, seed, start_event, horizon, &injections)
         .into_iter()
         .peekable();
     let mut announced = 0;
@@ -150,8 +146,8 @@ async fn produce(
         let Some(reading) = readings.next() else {
             break;
         };
-        while let Some((_, commitment)) = commitments.next_if(|(at, _)| *at <= due) {
-            send_sim(&producer, &commitment).await;
+        while let Some((_, record)) = business.next_if(|(at, _)| *at <= due) {
+            send_sim(&producer, &record).await;
         }
         send_sim(&producer, &reading).await;
         while let Some(next) = injections.get(announced).filter(|j| j.from <= due) {

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use crate::error::IoError;
 use crate::ingest::replay::create_output;
 use crate::model::EventTime;
-use crate::sim::business::daily_commitments;
+use crate::sim::business;
 use crate::sim::readings::{LineTemplate, TimeText};
 use crate::sim::scenario::schedule;
 use crate::sim::{tep, Province, ReadingStream, Scenario};
@@ -52,18 +52,14 @@ pub fn run(options: &SimOptions) -> Result<SimReport, IoError> {
         records += 1;
     }
     let end = options.start.millis().saturating_add(duration_ms);
-    let withheld: Vec<_> = injections
-        .iter()
-        .filter_map(|j| j.withheld_commitment())
-        .collect();
-    let commitments = daily_commitments(
+    let business = business::stream(
         &province,
         options.seed,
         options.start,
         EventTime::from_millis(end),
-        &withheld,
+        &injections,
     );
-    let mut commitments = commitments.into_iter().peekable();
+    let mut business = business.into_iter().peekable();
     let mut readings = ReadingStream::new(&province, options.seed, options.start)
         .with_injections(injections.clone());
     let templates: Vec<Vec<LineTemplate>> = province
@@ -81,7 +77,7 @@ pub fn run(options: &SimOptions) -> Result<SimReport, IoError> {
         if reading.ts.millis() >= end {
             break;
         }
-        while let Some((_, record)) = commitments.next_if(|(at, _)| *at <= reading.ts) {
+        while let Some((_, record)) = business.next_if(|(at, _)| *at <= reading.ts) {
             writeln!(out, "{}", record.to_ndjson()).map_err(write_error)?;
             records += 1;
         }

@@ -1,6 +1,8 @@
-//! The simulated province's business streams. So far: the daily safety commitment
-//! (`commitment.daily`) every enterprise files each local morning between 08:00 and 09:30,
-//! before the 10:00 deadline (DOMAIN.md R17), declaring its units running and no special work.
+//! The simulated province's business streams, merged in event-time order by `stream`: the
+//! daily safety commitment (`commitment.daily`) every enterprise files each local morning
+//! between 08:00 and 09:30, before the 10:00 deadline (DOMAIN.md R17), declaring its units
+//! running and no special work; and the tank inventory (`inventory.level`) every 30 minutes,
+//! between 45 % and 75 % of the approved capacity.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -8,7 +10,77 @@ use serde_json::json;
 
 use crate::model::EventTime;
 
+use super::scenario::{Injection, Scenario};
 use super::{Province, SimRecord};
+
+/// Inventory is reported this often.
+const INVENTORY_EVERY_MS: i64 = 30 * 60_000;
+
+/// Every business record in `[start, end)`, in time order, with the injections' effects
+/// (a withheld commitment, an over-filled tank).
+pub fn stream(
+    province: &Province,
+    seed: u64,
+    start: EventTime,
+    end: EventTime,
+    injections: &[Injection],
+) -> Vec<(EventTime, SimRecord)> {
+    let withheld: Vec<_> = injections
+        .iter()
+        .filter_map(Injection::withheld_commitment)
+        .collect();
+    let mut out = daily_commitments(province, seed, start, end, &withheld);
+    out.extend(inventory(province, start, end, injections));
+    out.sort_by_key(|(at, _)| *at);
+    out
+}
+
+/// Tank inventory every 30 minutes from `start` (aligned to the half hour).
+fn inventory(
+    province: &Province,
+    start: EventTime,
+    end: EventTime,
+    injections: &[Injection],
+) -> Vec<(EventTime, SimRecord)> {
+    let mut out = Vec::new();
+    let first = start.millis().div_euclid(INVENTORY_EVERY_MS) * INVENTORY_EVERY_MS;
+    let mut t = if first < start.millis() {
+        first + INVENTORY_EVERY_MS
+    } else {
+        first
+    };
+    while t < end.millis() {
+        for (index, ent) in province.enterprises.iter().enumerate() {
+            let over = injections.iter().any(|j| {
+                j.scenario == Scenario::OverCapacity && j.enterprise == index && j.covers(t)
+            });
+            // A slow fill-and-draw over the day, different per tank.
+            let phase = (t / INVENTORY_EVERY_MS + index as i64 * 7) % 48;
+            let share = if over {
+                1.02
+            } else {
+                0.45 + 0.3 * (phase as f64 / 47.0)
+            };
+            let qty = (ent.approved_capacity_t * share * 10.0).round() / 10.0;
+            let at = EventTime::from_millis(t);
+            out.push((
+                at,
+                SimRecord {
+                    topic: "inventory.level",
+                    key: ent.enterprise_id.clone(),
+                    value: json!({
+                        "ts": at, "enterprise_id": ent.enterprise_id,
+                        "storage_unit_id": ent.tank_id(),
+                        "cas": ent.hazard.substances[0].cas, "qty_t": qty,
+                        "approved_capacity_t": ent.approved_capacity_t,
+                    }),
+                },
+            ));
+        }
+        t += INVENTORY_EVERY_MS;
+    }
+    out
+}
 
 /// China Standard Time, the sites' zone (no daylight saving).
 pub const UTC_OFFSET_MS: i64 = 8 * 3_600_000;
@@ -22,7 +94,7 @@ pub fn local_day_start(t: EventTime) -> EventTime {
 
 /// The commitments filed in `[start, end)`, in time order; `skip` lists (enterprise index,
 /// local day start) pairs whose commitment is not filed (the missing-commitment scenario).
-pub fn daily_commitments(
+fn daily_commitments(
     province: &Province,
     seed: u64,
     start: EventTime,

@@ -136,6 +136,8 @@ pub struct SimEnterprise {
     pub city_id: String,
     pub park_id: String,
     pub hazard: HazardUnit,
+    /// The tank's approved capacity (t): its design holding plus 25 %.
+    pub approved_capacity_t: f64,
     pub equipment: Vec<Equipment>,
     pub area: Area,
     pub lat: f64,
@@ -144,6 +146,13 @@ pub struct SimEnterprise {
     pub indicators: Vec<Indicator>,
     /// Normal value and noise of each indicator, in the same order.
     pub normals: Vec<(f64, f64)>,
+}
+
+impl SimEnterprise {
+    /// The storage tank of the hazard unit (the storage unit of `inventory.level`).
+    pub fn tank_id(&self) -> String {
+        format!("{}-T01", self.enterprise_id)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -178,6 +187,9 @@ impl Province {
                         "enterprise_id": e.enterprise_id, "name": e.name, "region_id": e.region_id,
                         "city_id": e.city_id, "province_id": "330000", "park_id": e.park_id,
                         "industry": "chemical", "is_hazchem_producer": true,
+                        "registered_capacity_t": {
+                            e.tank_id(): (e.approved_capacity_t * 1.1 * 10.0).round() / 10.0
+                        },
                         "static_diag_score": e.static_diag_score, "lat": e.lat, "lon": e.lon,
                     }
                 }),
@@ -265,6 +277,7 @@ fn enterprise(
         city_id: city.to_owned(),
         park_id: format!("{region}-P{}", serial % 2 + 1),
         area: tank_dike(&enterprise_id, area_id, lat, lon),
+        approved_capacity_t: (hazard.substances[0].q_design_t * 12.5).round() / 10.0,
         hazard,
         equipment,
         lat,

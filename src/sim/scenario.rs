@@ -27,10 +27,14 @@ pub enum Scenario {
     SensorOffline,
     /// The enterprise files no daily commitment for one local day (R17).
     MissingCommitment,
+    /// The tank is filled past its approved capacity for two hours (R13).
+    OverCapacity,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 5] = [
+    /// The catalogue, the slow incidents first (over-capacity holds an hour before R13 fires).
+    pub const ALL: [Scenario; 6] = [
+        Scenario::OverCapacity,
         Scenario::GasLeak,
         Scenario::ToxicLeak,
         Scenario::TankOverfill,
@@ -45,6 +49,7 @@ impl Scenario {
             Scenario::TankOverfill => "tank_overfill",
             Scenario::SensorOffline => "sensor_offline",
             Scenario::MissingCommitment => "missing_commitment",
+            Scenario::OverCapacity => "over_capacity",
         }
     }
 
@@ -55,6 +60,7 @@ impl Scenario {
             Scenario::TankOverfill => "r01_process_limit",
             Scenario::SensorOffline => "r03_point_offline",
             Scenario::MissingCommitment => "r17_commitment_missing",
+            Scenario::OverCapacity => "r13_inventory_over_capacity",
         }
     }
 
@@ -64,13 +70,17 @@ impl Scenario {
             Scenario::GasLeak | Scenario::SensorOffline => Some(IndicatorKind::FlammableGas),
             Scenario::ToxicLeak => Some(IndicatorKind::ToxicGas),
             Scenario::TankOverfill => Some(IndicatorKind::Level),
-            Scenario::MissingCommitment => None,
+            Scenario::MissingCommitment | Scenario::OverCapacity => None,
         }
     }
 
     /// How long the incident lasts once injected.
     fn duration_ms(self) -> i64 {
-        15 * 60_000
+        match self {
+            // R13 holds for an hour before it fires.
+            Scenario::OverCapacity => 2 * 3_600_000,
+            _ => 15 * 60_000,
+        }
     }
 
     /// When the rule should report it, for an injection at `at`: a sensor incident from then
@@ -115,7 +125,7 @@ impl Injection {
     pub fn value_at(&self, ts: i64, normal: f64, l1: f64, l2: f64) -> Option<f64> {
         let progress = (ts - self.from.millis()) as f64 / self.scenario.duration_ms() as f64;
         match self.scenario {
-            Scenario::SensorOffline | Scenario::MissingCommitment => None,
+            Scenario::SensorOffline | Scenario::MissingCommitment | Scenario::OverCapacity => None,
             // Level 1 for the first third, level 2 after it.
             Scenario::GasLeak => Some(if progress < 0.34 { l1 + 5.0 } else { l2 + 5.0 }),
             Scenario::ToxicLeak => Some(l1 + 2.0),
@@ -133,9 +143,10 @@ impl Injection {
             scenario: self.scenario.name(),
             rule_id: self.scenario.rule_id(),
             enterprise_id: ent.enterprise_id.clone(),
-            subject: match self.indicator {
-                Some(i) => ent.indicators[i].target_code.clone(),
-                None => ent.enterprise_id.clone(),
+            subject: match (self.indicator, self.scenario) {
+                (Some(i), _) => ent.indicators[i].target_code.clone(),
+                (None, Scenario::OverCapacity) => ent.tank_id(),
+                (None, _) => ent.enterprise_id.clone(),
             },
             from: self.from,
             until: self.until,
