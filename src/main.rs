@@ -157,6 +157,7 @@ enum ScenarioArg {
     SensorOffline,
     MissingCommitment,
     OverCapacity,
+    UncertifiedStaff,
 }
 
 fn scenarios(args: &[ScenarioArg]) -> Vec<vigil::sim::Scenario> {
@@ -170,6 +171,7 @@ fn scenarios(args: &[ScenarioArg]) -> Vec<vigil::sim::Scenario> {
             ScenarioArg::SensorOffline => vec![S::SensorOffline],
             ScenarioArg::MissingCommitment => vec![S::MissingCommitment],
             ScenarioArg::OverCapacity => vec![S::OverCapacity],
+            ScenarioArg::UncertifiedStaff => vec![S::UncertifiedStaff],
         })
         .collect()
 }

@@ -1,8 +1,10 @@
 //! The simulated province's business streams, merged in event-time order by `stream`: the
 //! daily safety commitment (`commitment.daily`) every enterprise files each local morning
 //! between 08:00 and 09:30, before the 10:00 deadline (DOMAIN.md R17), declaring its units
-//! running and no special work; and the tank inventory (`inventory.level`) every 30 minutes,
-//! between 45 % and 75 % of the approved capacity.
+//! running and no special work; the tank inventory (`inventory.level`) every 30 minutes,
+//! between 45 % and 75 % of the approved capacity; and the staffing snapshot
+//! (`staffing.snapshot`) of each local day at 08:05, key posts filled by trained, certified
+//! people.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -31,7 +33,58 @@ pub fn stream(
         .collect();
     let mut out = daily_commitments(province, seed, start, end, &withheld);
     out.extend(inventory(province, start, end, injections));
+    out.extend(staffing(province, seed, start, end, injections));
     out.sort_by_key(|(at, _)| *at);
+    out
+}
+
+/// When the day's staffing snapshot is filed: 08:05 local.
+pub const STAFFING_AT_MS: i64 = (8 * 60 + 5) * 60_000;
+
+/// One staffing snapshot per enterprise and local day; on the day of an uncertified-staff
+/// injection it lists two special-work operators without a valid certificate.
+fn staffing(
+    province: &Province,
+    seed: u64,
+    start: EventTime,
+    end: EventTime,
+    injections: &[Injection],
+) -> Vec<(EventTime, SimRecord)> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x57af_f1e5);
+    let mut out = Vec::new();
+    let mut day = local_day_start(start);
+    while day < end {
+        let at = day.saturating_add_ms(STAFFING_AT_MS);
+        for (index, ent) in province.enterprises.iter().enumerate() {
+            let (filled, new) = (rng.random_range(11..=12), rng.random_range(0..=2));
+            if at < start || at >= end {
+                continue;
+            }
+            let uncertified = injections.iter().any(|j| {
+                j.scenario == Scenario::UncertifiedStaff
+                    && j.enterprise == index
+                    && local_day_start(j.from) == day
+            });
+            let local_date = chrono::DateTime::from_timestamp_millis(day.millis() + UTC_OFFSET_MS)
+                .map(|d| d.date_naive().to_string())
+                .unwrap_or_default();
+            out.push((
+                at,
+                SimRecord {
+                    topic: "staffing.snapshot",
+                    key: ent.enterprise_id.clone(),
+                    value: json!({
+                        "date": local_date, "enterprise_id": ent.enterprise_id,
+                        "key_posts_required": 12, "key_posts_filled": filled,
+                        "new_or_transferred_n": new, "on_post_untrained_n": 0,
+                        "special_ops_uncertified_n": if uncertified { 2 } else { 0 },
+                        "headcount_vs_normal_pct": 95.0 + f64::from(filled) / 12.0 * 5.0,
+                    }),
+                },
+            ));
+        }
+        day = day.saturating_add_ms(DAY_MS);
+    }
     out
 }
 

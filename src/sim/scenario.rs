@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::model::{EventTime, IndicatorKind};
 
-use super::business::local_day_start;
+use super::business::{local_day_start, STAFFING_AT_MS};
 use super::Province;
 
 /// The incidents the simulator can inject.
@@ -29,17 +29,20 @@ pub enum Scenario {
     MissingCommitment,
     /// The tank is filled past its approved capacity for two hours (R13).
     OverCapacity,
+    /// The day's staffing snapshot lists uncertified special-work operators (R15).
+    UncertifiedStaff,
 }
 
 impl Scenario {
     /// The catalogue, the slow incidents first (over-capacity holds an hour before R13 fires).
-    pub const ALL: [Scenario; 6] = [
+    pub const ALL: [Scenario; 7] = [
         Scenario::OverCapacity,
         Scenario::GasLeak,
         Scenario::ToxicLeak,
         Scenario::TankOverfill,
         Scenario::SensorOffline,
         Scenario::MissingCommitment,
+        Scenario::UncertifiedStaff,
     ];
 
     pub fn name(self) -> &'static str {
@@ -50,6 +53,7 @@ impl Scenario {
             Scenario::SensorOffline => "sensor_offline",
             Scenario::MissingCommitment => "missing_commitment",
             Scenario::OverCapacity => "over_capacity",
+            Scenario::UncertifiedStaff => "uncertified_staff",
         }
     }
 
@@ -61,6 +65,7 @@ impl Scenario {
             Scenario::SensorOffline => "r03_point_offline",
             Scenario::MissingCommitment => "r17_commitment_missing",
             Scenario::OverCapacity => "r13_inventory_over_capacity",
+            Scenario::UncertifiedStaff => "r15_staffing_training",
         }
     }
 
@@ -70,7 +75,9 @@ impl Scenario {
             Scenario::GasLeak | Scenario::SensorOffline => Some(IndicatorKind::FlammableGas),
             Scenario::ToxicLeak => Some(IndicatorKind::ToxicGas),
             Scenario::TankOverfill => Some(IndicatorKind::Level),
-            Scenario::MissingCommitment | Scenario::OverCapacity => None,
+            Scenario::MissingCommitment | Scenario::OverCapacity | Scenario::UncertifiedStaff => {
+                None
+            }
         }
     }
 
@@ -86,6 +93,12 @@ impl Scenario {
     /// When the rule should report it, for an injection at `at`: a sensor incident from then
     /// for its duration; a missing commitment from 10:00 local of that day to the day's end.
     fn window(self, at: i64) -> (EventTime, EventTime) {
+        if self == Scenario::UncertifiedStaff {
+            // The day's snapshot says so, until the next day's.
+            let day = local_day_start(EventTime::from_millis(at));
+            let filed = day.saturating_add_ms(STAFFING_AT_MS);
+            return (filed, filed.saturating_add_ms(86_400_000));
+        }
         if self == Scenario::MissingCommitment {
             let day = local_day_start(EventTime::from_millis(at));
             let deadline = day.saturating_add_ms(10 * 3_600_000);
@@ -125,11 +138,12 @@ impl Injection {
     pub fn value_at(&self, ts: i64, normal: f64, l1: f64, l2: f64) -> Option<f64> {
         let progress = (ts - self.from.millis()) as f64 / self.scenario.duration_ms() as f64;
         match self.scenario {
-            Scenario::SensorOffline | Scenario::MissingCommitment | Scenario::OverCapacity => None,
             // Level 1 for the first third, level 2 after it.
             Scenario::GasLeak => Some(if progress < 0.34 { l1 + 5.0 } else { l2 + 5.0 }),
             Scenario::ToxicLeak => Some(l1 + 2.0),
             Scenario::TankOverfill => Some((l2 + 2.0).max(normal)),
+            // Silent; the other incidents are not in the readings.
+            _ => None,
         }
     }
 
