@@ -348,7 +348,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Config {
             command: ConfigCommand::Show,
         } => {
-            print!("{}", toml::to_string_pretty(&config)?);
+            let mut shown = config;
+            if !shown.warnings.api_token.is_empty() {
+                // A secret: say that it is set, not what it is.
+                shown.warnings.api_token = "<set>".into();
+            }
+            print!("{}", toml::to_string_pretty(&shown)?);
             Ok(())
         }
         Command::Config {

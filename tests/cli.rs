@@ -114,6 +114,23 @@ fn an_unknown_config_key_is_named() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("lateness"));
 }
 
+#[test]
+fn config_show_does_not_print_the_api_token() {
+    let output = vigil()
+        .args(["config", "show"])
+        .env("VIGIL__WARNINGS__API_TOKEN", "s3cret-token")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let shown = String::from_utf8_lossy(&output.stdout);
+    assert!(!shown.contains("s3cret-token"), "{shown}");
+    assert!(shown.contains("api_token = \"<set>\""), "{shown}");
+}
+
 fn rule_fixture(path: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/rules")
