@@ -132,9 +132,11 @@ enum Command {
         /// Event time of the first reading (RFC 3339).
         #[arg(long, env = "VIGIL_START", default_value = "2026-01-05T00:00:00Z")]
         start: String,
-        /// Scenarios to inject (each once, spread over the run); `all` for the catalogue.
-        #[arg(long = "scenario", env = "VIGIL_SCENARIO", value_delimiter = ',')]
-        scenarios: Vec<ScenarioArg>,
+        /// Scenarios to inject (each once, spread over the run): gas-leak, toxic-leak,
+        /// tank-overfill, sensor-offline, missing-commitment, over-capacity, uncertified-staff,
+        /// or all.
+        #[arg(long = "scenario", env = "VIGIL_SCENARIO", value_delimiter = ',', value_parser = parse_scenarios)]
+        scenarios: Vec<Vec<vigil::sim::Scenario>>,
     },
     /// Rule files: check them, list the tables they query.
     Rules {
@@ -148,32 +150,14 @@ enum Command {
     },
 }
 
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum ScenarioArg {
-    All,
-    GasLeak,
-    ToxicLeak,
-    TankOverfill,
-    SensorOffline,
-    MissingCommitment,
-    OverCapacity,
-    UncertifiedStaff,
-}
-
-fn scenarios(args: &[ScenarioArg]) -> Vec<vigil::sim::Scenario> {
-    use vigil::sim::Scenario as S;
-    args.iter()
-        .flat_map(|a| match a {
-            ScenarioArg::All => S::ALL.to_vec(),
-            ScenarioArg::GasLeak => vec![S::GasLeak],
-            ScenarioArg::ToxicLeak => vec![S::ToxicLeak],
-            ScenarioArg::TankOverfill => vec![S::TankOverfill],
-            ScenarioArg::SensorOffline => vec![S::SensorOffline],
-            ScenarioArg::MissingCommitment => vec![S::MissingCommitment],
-            ScenarioArg::OverCapacity => vec![S::OverCapacity],
-            ScenarioArg::UncertifiedStaff => vec![S::UncertifiedStaff],
-        })
-        .collect()
+/// A `--scenario` value: a scenario's name, or `all` for the catalogue.
+fn parse_scenarios(name: &str) -> Result<Vec<vigil::sim::Scenario>, String> {
+    use clap::ValueEnum;
+    use vigil::sim::Scenario;
+    if name == "all" {
+        return Ok(Scenario::ALL.to_vec());
+    }
+    Scenario::from_str(name, true).map(|s| vec![s])
 }
 
 #[derive(Subcommand)]
@@ -256,7 +240,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     rate,
                     duration: std::time::Duration::from_secs(duration),
                     seed,
-                    scenarios: scenarios(&chosen),
+                    scenarios: chosen.concat(),
                     properties: Vec::new(),
                 };
                 return tokio_main(|shutdown| async move {
@@ -289,7 +273,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 enterprises,
                 duration_s: duration,
                 start,
-                scenarios: scenarios(&chosen),
+                scenarios: chosen.concat(),
             })?;
             println!(
                 "{} records written, {} scenarios injected",

@@ -34,6 +34,25 @@ fn simulate(dir: &Path, name: &str, seed: u64) -> (Vec<u8>, Vec<Value>) {
     (std::fs::read(out).unwrap(), truth)
 }
 
+/// A rules directory with the rules the scenarios are scored against.
+fn scenario_rules(dir: &Path) -> std::path::PathBuf {
+    let rules = dir.join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
+    for rule in [
+        "process/r01_process_limit.sql",
+        "gas/r02_gas_leak.sql",
+        "data_quality/r03_point_offline.sql",
+        "commitments/r17_commitment_missing.sql",
+        "storage/r13_inventory_over_capacity.sql",
+        "people/r15_staffing_training.sql",
+    ] {
+        let name = Path::new(rule).file_name().unwrap();
+        std::fs::copy(repo.join(rule), rules.join(name)).unwrap();
+    }
+    rules
+}
+
 #[test]
 fn the_same_seed_gives_the_same_bytes() {
     let dir = tempfile::tempdir().unwrap();
@@ -51,20 +70,7 @@ fn the_same_seed_gives_the_same_bytes() {
 fn every_injected_scenario_is_detected_by_its_rule() {
     let dir = tempfile::tempdir().unwrap();
     let (_, truth) = simulate(dir.path(), "stream", 11);
-    let rules = dir.path().join("rules");
-    std::fs::create_dir(&rules).unwrap();
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
-    for rule in [
-        "process/r01_process_limit.sql",
-        "gas/r02_gas_leak.sql",
-        "data_quality/r03_point_offline.sql",
-        "commitments/r17_commitment_missing.sql",
-        "storage/r13_inventory_over_capacity.sql",
-        "people/r15_staffing_training.sql",
-    ] {
-        let name = Path::new(rule).file_name().unwrap();
-        std::fs::copy(repo.join(rule), rules.join(name)).unwrap();
-    }
+    let rules = scenario_rules(dir.path());
     let warnings = dir.path().join("warnings.ndjson");
     run(
         &Config::default(),
@@ -118,20 +124,7 @@ fn a_day_of_normal_operation_is_quiet() {
         scenarios: Vec::new(),
     })
     .unwrap();
-    let rules = dir.path().join("rules");
-    std::fs::create_dir(&rules).unwrap();
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
-    for rule in [
-        "process/r01_process_limit.sql",
-        "gas/r02_gas_leak.sql",
-        "data_quality/r03_point_offline.sql",
-        "commitments/r17_commitment_missing.sql",
-        "storage/r13_inventory_over_capacity.sql",
-        "people/r15_staffing_training.sql",
-    ] {
-        let name = Path::new(rule).file_name().unwrap();
-        std::fs::copy(repo.join(rule), rules.join(name)).unwrap();
-    }
+    let rules = scenario_rules(dir.path());
     // A day of daily cycles (tank levels, temperatures, pressures) at one tick a minute.
     let config = Config::from_toml("[rules]\ntick = \"60s\"\n").unwrap();
     let warnings = dir.path().join("warnings.ndjson");

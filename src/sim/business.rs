@@ -65,9 +65,7 @@ fn staffing(
                     && j.enterprise == index
                     && local_day_start(j.from) == day
             });
-            let local_date = chrono::DateTime::from_timestamp_millis(day.millis() + UTC_OFFSET_MS)
-                .map(|d| d.date_naive().to_string())
-                .unwrap_or_default();
+            let local_date = local_date(day);
             out.push((
                 at,
                 SimRecord {
@@ -145,6 +143,13 @@ pub fn local_day_start(t: EventTime) -> EventTime {
     EventTime::from_millis(local.div_euclid(DAY_MS) * DAY_MS - UTC_OFFSET_MS)
 }
 
+/// The local date (`YYYY-MM-DD`) of the local day starting at `day`.
+fn local_date(day: EventTime) -> String {
+    chrono::DateTime::from_timestamp_millis(day.millis() + UTC_OFFSET_MS)
+        .map(|d| d.date_naive().to_string())
+        .unwrap_or_default()
+}
+
 /// The commitments filed in `[start, end)`, in time order; `skip` lists (enterprise index,
 /// local day start) pairs whose commitment is not filed (the missing-commitment scenario).
 fn daily_commitments(
@@ -164,9 +169,7 @@ fn daily_commitments(
             if at < start || at >= end || skip.contains(&(index, day)) {
                 continue;
             }
-            let local_date = chrono::DateTime::from_timestamp_millis(day.millis() + UTC_OFFSET_MS)
-                .map(|d| d.date_naive().to_string())
-                .unwrap_or_default();
+            let local_date = local_date(day);
             out.push((
                 at,
                 SimRecord {
