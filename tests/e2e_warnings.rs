@@ -3,6 +3,8 @@
 //! replay of the same input gives (same ids, states, times), keyed by warning id, and nothing
 //! more once the stream goes quiet.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,7 +16,6 @@ use rdkafka::Message;
 use serde_json::Value;
 use vigil::api::StatusReport;
 use vigil::app::mock_cluster::MockKafka;
-use vigil::app::replay::{run, ReplayOptions};
 use vigil::app::Engine;
 use vigil::config::Config;
 
@@ -39,19 +40,8 @@ fn gas_rule_dir() -> tempfile::TempDir {
 }
 
 fn replayed_warnings(rules: &Path) -> Vec<Value> {
-    let out = tempfile::NamedTempFile::new().unwrap();
-    let options = ReplayOptions {
-        inputs: inputs(),
-        rules: Some(rules.to_owned()),
-        warnings_out: Some(out.path().to_owned()),
-        ..ReplayOptions::default()
-    };
-    run(&Config::default(), &options).unwrap();
-    std::fs::read_to_string(out.path())
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    let work = tempfile::tempdir().unwrap();
+    common::replay_warnings(&Config::default(), inputs(), rules.to_owned(), work.path())
 }
 
 /// Produces the lines of `path` to their topics, in order.

@@ -2,10 +2,11 @@
 //! bytes, and every injected scenario is detected by its rule — for the enterprise and subject
 //! of its ground truth, while it lasts — when the stream is replayed through the shipped rules.
 
+mod common;
+
 use std::path::Path;
 
 use serde_json::Value;
-use vigil::app::replay::{run, ReplayOptions};
 use vigil::app::sim::{self, SimOptions};
 use vigil::config::Config;
 use vigil::model::EventTime;
@@ -34,24 +35,15 @@ fn simulate(dir: &Path, name: &str, seed: u64) -> (Vec<u8>, Vec<Value>) {
     (std::fs::read(out).unwrap(), truth)
 }
 
-/// A rules directory with the rules the scenarios are scored against.
-fn scenario_rules(dir: &Path) -> std::path::PathBuf {
-    let rules = dir.join("rules");
-    std::fs::create_dir(&rules).unwrap();
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
-    for rule in [
-        "process/r01_process_limit.sql",
-        "gas/r02_gas_leak.sql",
-        "data_quality/r03_point_offline.sql",
-        "commitments/r17_commitment_missing.sql",
-        "storage/r13_inventory_over_capacity.sql",
-        "people/r15_staffing_training.sql",
-    ] {
-        let name = Path::new(rule).file_name().unwrap();
-        std::fs::copy(repo.join(rule), rules.join(name)).unwrap();
-    }
-    rules
-}
+/// The rules the scenarios are scored against.
+const SCENARIO_RULES: [&str; 6] = [
+    "process/r01_process_limit.sql",
+    "gas/r02_gas_leak.sql",
+    "data_quality/r03_point_offline.sql",
+    "commitments/r17_commitment_missing.sql",
+    "storage/r13_inventory_over_capacity.sql",
+    "people/r15_staffing_training.sql",
+];
 
 #[test]
 fn the_same_seed_gives_the_same_bytes() {
@@ -70,24 +62,13 @@ fn the_same_seed_gives_the_same_bytes() {
 fn every_injected_scenario_is_detected_by_its_rule() {
     let dir = tempfile::tempdir().unwrap();
     let (_, truth) = simulate(dir.path(), "stream", 11);
-    let rules = scenario_rules(dir.path());
-    let warnings = dir.path().join("warnings.ndjson");
-    run(
-        &Config::default(),
-        &ReplayOptions {
-            inputs: vec![dir.path().join("stream.ndjson")],
-            rules: Some(rules),
-            warnings_out: Some(warnings.clone()),
-            ..ReplayOptions::default()
-        },
-    )
-    .unwrap();
-    let fired: Vec<Value> = std::fs::read_to_string(warnings)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .filter(|w| w["state"] == "firing")
-        .collect();
+    let rules = common::shipped_rules(dir.path(), &SCENARIO_RULES);
+    let stream = dir.path().join("stream.ndjson");
+    let fired: Vec<Value> =
+        common::replay_warnings(&Config::default(), vec![stream], rules, dir.path())
+            .into_iter()
+            .filter(|w| w["state"] == "firing")
+            .collect();
     let time = |v: &Value| EventTime::parse_rfc3339(v.as_str().unwrap()).unwrap();
     let lateness_ms = Config::default().ingest.allowed_lateness.as_millis() as i64;
     for t in &truth {
@@ -124,20 +105,9 @@ fn a_day_of_normal_operation_is_quiet() {
         scenarios: Vec::new(),
     })
     .unwrap();
-    let rules = scenario_rules(dir.path());
+    let rules = common::shipped_rules(dir.path(), &SCENARIO_RULES);
     // A day of daily cycles (tank levels, temperatures, pressures) at one tick a minute.
     let config = Config::from_toml("[rules]\ntick = \"60s\"\n").unwrap();
-    let warnings = dir.path().join("warnings.ndjson");
-    run(
-        &config,
-        &ReplayOptions {
-            inputs: vec![stream],
-            rules: Some(rules),
-            warnings_out: Some(warnings.clone()),
-            ..ReplayOptions::default()
-        },
-    )
-    .unwrap();
-    let written = std::fs::read_to_string(warnings).unwrap();
-    assert!(written.is_empty(), "warnings on a normal day:\n{written}");
+    let written = common::replay_warnings(&config, vec![stream], rules, dir.path());
+    assert!(written.is_empty(), "warnings on a normal day: {written:#?}");
 }

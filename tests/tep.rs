@@ -4,10 +4,10 @@
 //! process-limit rule (R1) stays nearly quiet on 48 h of normal operation and catches both
 //! faults within minutes of their start (sample 160, 08:00).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
-use vigil::app::replay::{run, ReplayOptions};
 use vigil::app::sim::{run_tep, TepOptions};
 use vigil::config::Config;
 use vigil::model::EventTime;
@@ -33,30 +33,11 @@ fn process_limit_warnings(run_file: &str) -> Vec<f64> {
         compress: 1,
     })
     .unwrap();
-    let rules = dir.path().join("rules");
-    std::fs::create_dir(&rules).unwrap();
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("queries/process/r01_process_limit.sql"),
-        rules.join("r01.sql"),
-    )
-    .unwrap();
+    let rules = common::shipped_rules(dir.path(), &["process/r01_process_limit.sql"]);
     // One sample every 3 minutes: a 30 s tick sees every one.
     let config = Config::from_toml("[rules]\ntick = \"30s\"\n").unwrap();
-    let out = dir.path().join("warnings.ndjson");
-    run(
-        &config,
-        &ReplayOptions {
-            inputs: vec![stream],
-            rules: Some(rules),
-            warnings_out: Some(out.clone()),
-            ..ReplayOptions::default()
-        },
-    )
-    .unwrap();
-    std::fs::read_to_string(out)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+    common::replay_warnings(&config, vec![stream], rules, dir.path())
+        .into_iter()
         .filter(|w| w["state"] == "firing")
         .map(|w| {
             let at = EventTime::parse_rfc3339(w["fired_at"].as_str().unwrap()).unwrap();

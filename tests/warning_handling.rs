@@ -3,10 +3,11 @@
 //! not lost), a flood is summarised, a chattering point stays one warning, and every record
 //! names its inputs. Each test replays generated input through the real rules.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
-use vigil::app::replay::{run, ReplayOptions};
 use vigil::config::Config;
 use vigil::model::EventTime;
 use vigil::warnings::warning_id;
@@ -63,12 +64,7 @@ fn repo(path: &str) -> PathBuf {
 /// warning records written.
 fn replay(config: &Config, rules: &[&str], input: Input) -> Vec<Value> {
     let dir = tempfile::tempdir().unwrap();
-    let rules_dir = dir.path().join("rules");
-    std::fs::create_dir(&rules_dir).unwrap();
-    for rule in rules {
-        let name = Path::new(rule).file_name().unwrap();
-        std::fs::copy(repo("queries").join(rule), rules_dir.join(name)).unwrap();
-    }
+    let rules_dir = common::shipped_rules(dir.path(), rules);
     let input = match input {
         Input::Fixture(path) => repo("tests/fixtures/rules").join(path),
         Input::Lines(lines) => {
@@ -78,19 +74,8 @@ fn replay(config: &Config, rules: &[&str], input: Input) -> Vec<Value> {
             path
         }
     };
-    let out = dir.path().join("warnings.ndjson");
-    let options = ReplayOptions {
-        inputs: vec![repo("tests/fixtures/rules/world.ndjson"), input],
-        rules: Some(rules_dir),
-        warnings_out: Some(out.clone()),
-        ..ReplayOptions::default()
-    };
-    run(config, &options).unwrap();
-    std::fs::read_to_string(out)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    let inputs = vec![repo("tests/fixtures/rules/world.ndjson"), input];
+    common::replay_warnings(config, inputs, rules_dir, dir.path())
 }
 
 enum Input {

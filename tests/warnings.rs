@@ -2,12 +2,13 @@
 //! and replays: the gas-leak fixture gives one firing warning per detector (not a storm), an
 //! escalation when it worsens, a resolution when it clears, and the same records every time.
 
+mod common;
+
 use std::path::Path;
 use std::time::Duration;
 
 use proptest::prelude::*;
 use serde_json::Value;
-use vigil::app::replay::{run, ReplayOptions};
 use vigil::config::Config;
 use vigil::model::EventTime;
 use vigil::rules::Color;
@@ -130,26 +131,12 @@ fn fixture(path: &str) -> std::path::PathBuf {
 
 fn replay_gas_leak() -> Vec<Value> {
     let dir = tempfile::tempdir().unwrap();
-    let rules = dir.path().join("rules");
-    std::fs::create_dir(&rules).unwrap();
-    let queries = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries/gas/r02_gas_leak.sql");
-    std::fs::copy(queries, rules.join("r02_gas_leak.sql")).unwrap();
-    let out = dir.path().join("warnings.ndjson");
-    let options = ReplayOptions {
-        inputs: vec![
-            fixture("world.ndjson"),
-            fixture("r02_gas_leak/fires.ndjson"),
-        ],
-        rules: Some(rules),
-        warnings_out: Some(out.clone()),
-        ..ReplayOptions::default()
-    };
-    run(&Config::default(), &options).unwrap();
-    std::fs::read_to_string(out)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    let rules = common::shipped_rules(dir.path(), &["gas/r02_gas_leak.sql"]);
+    let inputs = vec![
+        fixture("world.ndjson"),
+        fixture("r02_gas_leak/fires.ndjson"),
+    ];
+    common::replay_warnings(&Config::default(), inputs, rules, dir.path())
 }
 
 #[test]

@@ -239,3 +239,38 @@ pub fn metric_value(exposition: &str, name: &str) -> Option<f64> {
         .filter(|l| !l.starts_with('#'))
         .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
 }
+
+/// Replays `inputs` with the rules of `rules` under `config`; the warning records written,
+/// in order. `work` holds the output file.
+pub fn replay_warnings(
+    config: &Config,
+    inputs: Vec<std::path::PathBuf>,
+    rules: std::path::PathBuf,
+    work: &Path,
+) -> Vec<Value> {
+    let out = work.join("warnings.ndjson");
+    vigil::app::replay::run(
+        config,
+        &vigil::app::replay::ReplayOptions {
+            inputs,
+            rules: Some(rules),
+            warnings_out: Some(out.clone()),
+            ..Default::default()
+        },
+    )
+    .expect("the replay runs");
+    parse_ndjson(&std::fs::read(out).expect("warnings output"))
+}
+
+/// A rules directory under `work` holding copies of these shipped rule files (paths under
+/// `queries/`).
+pub fn shipped_rules(work: &Path, rules: &[&str]) -> std::path::PathBuf {
+    let dir = work.join("rules");
+    std::fs::create_dir_all(&dir).expect("a rules directory");
+    let queries = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
+    for rule in rules {
+        let name = Path::new(rule).file_name().expect("a file name");
+        std::fs::copy(queries.join(rule), dir.join(name)).expect("the rule file copies");
+    }
+    dir
+}
