@@ -43,6 +43,17 @@ pub struct InputRange {
 #[derive(Clone, Debug, Default)]
 pub struct InputLog {
     sources: Vec<Source>,
+    /// The span being filled, kept inline: an enterprise's records mostly come from one source
+    /// within a minute, so the ingest hot path updates it without touching the heap.
+    current: Option<CurrentSpan>,
+}
+
+#[derive(Clone, Debug)]
+struct CurrentSpan {
+    topic: Topic,
+    partition: i32,
+    lines: bool,
+    span: MinuteSpan,
 }
 
 impl InputLog {
@@ -57,16 +68,46 @@ impl InputLog {
         horizon_minutes: u32,
     ) {
         let minute = at.millis().div_euclid(60_000);
-        let source = self.source(topic, partition, line);
-        match source.spans.iter_mut().rev().find(|s| s.minute == minute) {
-            Some(span) => {
-                span.first = span.first.min(position);
-                span.last = span.last.max(position);
-                span.records += 1;
-            }
-            None => insert_sorted(&mut source.spans, minute, position),
+        if let Some(c) = self.current.as_mut().filter(|c| {
+            c.topic == topic
+                && c.partition == partition
+                && c.lines == line
+                && c.span.minute == minute
+        }) {
+            c.span.add(position, 1);
+            return;
         }
-        let oldest = minute - i64::from(horizon_minutes);
+        self.flush(minute - i64::from(horizon_minutes));
+        self.current = Some(CurrentSpan {
+            topic,
+            partition,
+            lines: line,
+            span: MinuteSpan {
+                minute,
+                first: position,
+                last: position,
+                records: 1,
+            },
+        });
+    }
+
+    /// Moves the current span into its source's history, forgetting spans before `oldest`.
+    fn flush(&mut self, oldest: i64) {
+        let Some(c) = self.current.take() else { return };
+        let source = self.source(c.topic, c.partition, c.lines);
+        let span = c.span;
+        match source
+            .spans
+            .iter_mut()
+            .rev()
+            .find(|s| s.minute == span.minute)
+        {
+            Some(old) => {
+                old.add(span.first, 0);
+                old.add(span.last, span.records);
+            }
+            None => insert_sorted(&mut source.spans, span),
+        }
         while source.spans.front().is_some_and(|s| s.minute < oldest) {
             source.spans.pop_front();
         }
@@ -95,55 +136,85 @@ impl InputLog {
             from.millis().div_euclid(60_000),
             to.millis().div_euclid(60_000),
         );
+        let within = |s: &&MinuteSpan| s.minute >= lo && s.minute <= hi;
+        let current = self.current.as_ref();
+        let is_current = |c: &&CurrentSpan, topic, partition, lines| {
+            c.topic == topic && c.partition == partition && c.lines == lines
+        };
         let mut out: Vec<InputRange> = self
             .sources
             .iter()
             .filter_map(|source| {
-                let spans = source
-                    .spans
-                    .iter()
-                    .filter(|s| s.minute >= lo && s.minute <= hi);
-                spans.fold(None, |range: Option<InputRange>, span| {
-                    Some(match range {
-                        None => InputRange {
-                            topic: source.topic.name(),
-                            partition: source.partition,
-                            unit: if source.lines { "lines" } else { "offsets" },
-                            first: span.first,
-                            last: span.last,
-                            records: u64::from(span.records),
-                        },
-                        Some(r) => InputRange {
-                            first: r.first.min(span.first),
-                            last: r.last.max(span.last),
-                            records: r.records + u64::from(span.records),
-                            ..r
-                        },
-                    })
-                })
+                let open = current
+                    .filter(|c| is_current(c, source.topic, source.partition, source.lines))
+                    .map(|c| &c.span);
+                let spans = source.spans.iter().chain(open).filter(within);
+                range(source.topic, source.partition, source.lines, spans)
             })
             .collect();
+        let unfiled = current.filter(|c| {
+            !self
+                .sources
+                .iter()
+                .any(|s| is_current(c, s.topic, s.partition, s.lines))
+        });
+        if let Some(c) = unfiled {
+            out.extend(range(
+                c.topic,
+                c.partition,
+                c.lines,
+                std::iter::once(&c.span).filter(within),
+            ));
+        }
         out.sort_by(|a, b| (a.topic, a.partition).cmp(&(b.topic, b.partition)));
         out
     }
 
     pub fn spans(&self) -> usize {
-        self.sources.iter().map(|s| s.spans.len()).sum()
+        let filed: usize = self.sources.iter().map(|s| s.spans.len()).sum();
+        filed + usize::from(self.current.is_some())
+    }
+}
+
+/// One source's spans merged into a range; `None` when there are none.
+fn range<'a>(
+    topic: Topic,
+    partition: i32,
+    lines: bool,
+    spans: impl Iterator<Item = &'a MinuteSpan>,
+) -> Option<InputRange> {
+    spans.fold(None, |range: Option<InputRange>, span| {
+        Some(match range {
+            None => InputRange {
+                topic: topic.name(),
+                partition,
+                unit: if lines { "lines" } else { "offsets" },
+                first: span.first,
+                last: span.last,
+                records: u64::from(span.records),
+            },
+            Some(r) => InputRange {
+                first: r.first.min(span.first),
+                last: r.last.max(span.last),
+                records: r.records + u64::from(span.records),
+                ..r
+            },
+        })
+    })
+}
+
+impl MinuteSpan {
+    fn add(&mut self, position: i64, records: u32) {
+        self.first = self.first.min(position);
+        self.last = self.last.max(position);
+        self.records += records;
     }
 }
 
 /// Late records of an earlier minute are rare; keep the spans in minute order for pruning.
-fn insert_sorted(spans: &mut VecDeque<MinuteSpan>, minute: i64, position: i64) {
-    let at = spans.partition_point(|s| s.minute < minute);
-    spans.insert(
-        at,
-        MinuteSpan {
-            minute,
-            first: position,
-            last: position,
-            records: 1,
-        },
-    );
+fn insert_sorted(spans: &mut VecDeque<MinuteSpan>, span: MinuteSpan) {
+    let at = spans.partition_point(|s| s.minute < span.minute);
+    spans.insert(at, span);
 }
 
 #[cfg(test)]
