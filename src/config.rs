@@ -25,6 +25,7 @@ pub struct Config {
     pub log: LogConfig,
     pub rules: RulesConfig,
     pub warnings: crate::warnings::WarningsConfig,
+    pub risk: crate::risk::RiskConfig,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -78,6 +79,8 @@ pub struct KafkaConfig {
     pub dlq_topic: String,
     /// Warning records (key = warning id).
     pub warnings_topic: String,
+    /// Enterprise risk records (compacted; key = enterprise id).
+    pub risk_topic: String,
     pub late_topic: String,
     #[serde(with = "humantime_serde")]
     pub commit_interval: Duration,
@@ -154,6 +157,9 @@ impl Config {
     fn check(&self) -> Result<(), ConfigError> {
         let invalid = |message: &str| Err(ConfigError::Invalid(message.to_owned()));
         if let Err(message) = self.warnings.check() {
+            return invalid(&message);
+        }
+        if let Err(message) = self.risk.check() {
             return invalid(&message);
         }
         if self.ingest.allowed_lateness >= self.state.bucket_horizon {

@@ -11,6 +11,7 @@ pub mod ingest;
 pub mod logging;
 pub mod metrics;
 pub mod model;
+pub mod risk;
 pub mod rules;
 pub mod sim;
 pub mod state;

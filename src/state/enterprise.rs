@@ -71,6 +71,9 @@ pub struct EnterpriseState {
     pub last_event: EventTime,
     /// Bumped on every change, so readers can tell what changed since they last looked.
     pub version: u64,
+    /// Bumped on every change but a reading: what the risk index reads besides the live
+    /// values (which it samples on its own clock).
+    pub business_version: u64,
 }
 
 /// The entry for `key`, created with `make` unless the map already holds `cap` others.
@@ -117,6 +120,7 @@ impl EnterpriseState {
             inputs: InputLog::default(),
             last_event: EventTime::MIN,
             version: 0,
+            business_version: 0,
         }
     }
 
@@ -175,6 +179,7 @@ impl EnterpriseState {
             Event::Registry(_) | Event::RegionEpidemic(_) => return Ok(()),
         }
         self.touch(event.event_time());
+        self.business_version += 1;
         Ok(())
     }
 
@@ -347,6 +352,7 @@ impl EnterpriseState {
             RegistryChange::Deleted { entity, id } => self.delete(*entity, id),
         }
         self.touch(None);
+        self.business_version += 1;
         Ok(())
     }
 

@@ -1,0 +1,180 @@
+//! Every enterprise's risk index over time. Fed once per tick, after the warnings: the warning
+//! records of the tick, then the state. An enterprise is recomputed when its state (other than
+//! readings) or its warnings changed, and at least every `refresh` of event time; a record is
+//! published when what it says changed. Deterministic, so replay gives what live gave.
+
+use std::collections::{BTreeMap, HashSet};
+
+use crate::model::EventTime;
+use crate::state::{EnterpriseState, StateStore};
+use crate::warnings::WarningRecord;
+
+use super::color::{band, ColorState};
+use super::config::RiskConfig;
+use super::inputs::{gather, points_offline, GatherContext};
+use super::ledger::WarningLedger;
+use super::online::OnlineHistory;
+use super::record::RiskRecord;
+use super::score::score;
+
+struct Tracked {
+    business_version: u64,
+    computed_at: EventTime,
+    color: ColorState,
+    online: OnlineHistory,
+    published: RiskRecord,
+}
+
+pub struct RiskBook {
+    config: RiskConfig,
+    utc_offset_minutes: i32,
+    ledger: WarningLedger,
+    tracked: BTreeMap<String, Tracked>,
+    /// Enterprises whose warnings changed since the last update.
+    touched: HashSet<String>,
+}
+
+impl RiskBook {
+    pub fn new(config: &RiskConfig, utc_offset_minutes: i32) -> Self {
+        RiskBook {
+            ledger: WarningLedger::new(config.region.window),
+            config: config.clone(),
+            utc_offset_minutes,
+            tracked: BTreeMap::new(),
+            touched: HashSet::new(),
+        }
+    }
+
+    /// Folds in a tick's warning records.
+    pub fn observe(&mut self, records: &[WarningRecord]) {
+        for record in records {
+            let enterprise = self.ledger.observe(record);
+            self.touched.insert(enterprise.to_owned());
+        }
+    }
+
+    /// Recomputes the enterprises that are due at `now`; returns the records that changed.
+    pub fn update(&mut self, now: EventTime, store: &StateStore) -> Vec<RiskRecord> {
+        let mut out = Vec::new();
+        for partition in store.partitions() {
+            for entry in partition.enterprises.iter() {
+                if let Some(record) = self.update_one(entry.value(), now, store) {
+                    out.push(record);
+                }
+            }
+        }
+        self.touched.clear();
+        out.sort_by(|a, b| a.enterprise_id.cmp(&b.enterprise_id));
+        out
+    }
+
+    fn is_due(&self, e: &EnterpriseState, now: EventTime) -> bool {
+        let Some(t) = self.tracked.get(e.enterprise_id.as_str()) else {
+            return true;
+        };
+        t.business_version != e.business_version
+            || self.touched.contains(e.enterprise_id.as_str())
+            || now.millis() - t.computed_at.millis() >= self.config.refresh.as_millis() as i64
+    }
+
+    fn update_one(
+        &mut self,
+        e: &EnterpriseState,
+        now: EventTime,
+        store: &StateStore,
+    ) -> Option<RiskRecord> {
+        let profile = e.profile.as_ref()?;
+        if !self.is_due(e, now) {
+            return None;
+        }
+        let window_ms = self.config.alarms.window.as_millis() as i64;
+        let days_ms = self.config.region.window.as_millis() as i64;
+        let id = e.enterprise_id.to_string();
+        let (points, offline) = points_offline(e, now);
+        let share = if points == 0 {
+            0.0
+        } else {
+            f64::from(offline) / f64::from(points)
+        };
+        let mut online = self
+            .tracked
+            .remove(&id)
+            .map(|t| (t.online.clone(), Some(t)))
+            .unwrap_or_default();
+        online.0.sample(now, share, window_ms, days_ms);
+        let ctx = GatherContext {
+            now,
+            config: &self.config,
+            utc_offset_minutes: self.utc_offset_minutes,
+            epidemic: store.regions.level_at(&profile.region_id, now),
+            offline_share: online.0.recent_share(),
+        };
+        let inputs = gather(e, self.ledger.of(&id), &ctx);
+        let scored = score(&inputs, &self.config);
+        let bands = &self.config.bands;
+        let color = match online.1.as_ref() {
+            Some(t) => {
+                let mut c = t.color.clone();
+                c.step(scored.eri, scored.floor.as_ref(), now, bands);
+                c
+            }
+            None => ColorState::first(scored.eri, scored.floor.as_ref(), now, bands),
+        };
+        let record = RiskRecord {
+            enterprise_id: id.clone(),
+            name: profile.name.clone(),
+            region_id: profile.region_id.clone(),
+            city_id: profile.city_id.clone(),
+            park_id: profile.park_id.clone(),
+            lat: profile.lat,
+            lon: profile.lon,
+            at: now.to_rfc3339(),
+            eri: scored.eri,
+            color: color.color,
+            band: band(scored.eri, bands),
+            floor: scored.floor,
+            color_since: color.since.to_rfc3339(),
+            downgrade_pending_since: color.downgrade_pending_since.map(EventTime::to_rfc3339),
+            weights_version: self.config.weights_version.clone(),
+            terms: scored.terms,
+            inputs,
+        };
+        let changed = online.1.as_ref().is_none_or(|t| t.published.differs(&record));
+        let published = if changed {
+            record.clone()
+        } else {
+            online.1.map(|t| t.published).expect("unchanged means tracked")
+        };
+        self.tracked.insert(
+            id,
+            Tracked {
+                business_version: e.business_version,
+                computed_at: now,
+                color,
+                online: online.0,
+                published,
+            },
+        );
+        changed.then_some(record)
+    }
+
+    /// The latest published record of every enterprise.
+    pub fn records(&self) -> impl Iterator<Item = &RiskRecord> {
+        self.tracked.values().map(|t| &t.published)
+    }
+
+    /// Mean share of points offline over the region window, per enterprise.
+    pub fn long_offline_share(&self, enterprise_id: &str) -> Option<f64> {
+        self.tracked
+            .get(enterprise_id)
+            .map(|t| t.online.long_share())
+    }
+
+    pub fn ledger(&self) -> &WarningLedger {
+        &self.ledger
+    }
+
+    pub fn config(&self) -> &RiskConfig {
+        &self.config
+    }
+}
