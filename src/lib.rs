@@ -6,6 +6,7 @@
 pub mod api;
 pub mod app;
 pub mod config;
+pub mod enforce;
 pub mod error;
 pub mod ingest;
 pub mod logging;

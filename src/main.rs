@@ -85,6 +85,10 @@ enum Command {
         /// The warnings (firing, escalated, resolved records), as NDJSON.
         #[arg(long, env = "VIGIL_WARNINGS_OUT", requires = "rules")]
         warnings_out: Option<PathBuf>,
+        /// The enterprises' risk records (index, colour, breakdown) whenever one changes, as
+        /// NDJSON.
+        #[arg(long, env = "VIGIL_RISK_OUT", requires = "rules")]
+        risk_out: Option<PathBuf>,
     },
     /// The simulated province's stream, with scenarios injected: as replay NDJSON to a file
     /// (`--out`), or produced in real time to a Kafka-protocol broker (`--brokers`).
@@ -293,6 +297,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             rules,
             hits_out,
             warnings_out,
+            risk_out,
         } => {
             let options = app::replay::ReplayOptions {
                 inputs,
@@ -303,6 +308,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 rules,
                 hits_out,
                 warnings_out,
+                risk_out,
             };
             let result = app::replay::run(&config, &options)?;
             print!("{}", app::replay::describe(&result.summary));

@@ -39,6 +39,9 @@ pub struct Metrics {
     pub warnings_suppressed: IntCounterVec,
     pub warnings_chattering: IntGauge,
     pub warning_floods: IntGauge,
+    pub enterprises_by_color: IntGaugeVec,
+    pub risk_records: IntCounter,
+    pub regions_by_color: IntGaugeVec,
 }
 
 /// The rules engine's metrics. The `rule` label is a rule id: bounded by the files in the
@@ -240,7 +243,7 @@ impl Metrics {
             outputs_produced: counter_vec(
                 &r,
                 "vigil_output_records_total",
-                "Records delivered to an output (dlq, late, warnings).",
+                "Records delivered to an output (dlq, late, warnings, risk).",
                 &["output"],
             ),
             output_errors: counter_vec(
@@ -311,6 +314,23 @@ impl Metrics {
                 "vigil_warning_floods",
                 "Enterprises in a warning flood now.",
             ),
+            enterprises_by_color: gauge_vec(
+                &r,
+                "vigil_enterprises_by_color",
+                "Enterprises by the colour of their risk code (red, orange, yellow, blue).",
+                &["color"],
+            ),
+            risk_records: counter(
+                &r,
+                "vigil_risk_records_total",
+                "Risk records published (an enterprise's index, colour or breakdown changed).",
+            ),
+            regions_by_color: gauge_vec(
+                &r,
+                "vigil_regions_by_color",
+                "Counties by the colour of their control index (CPI; blue is best).",
+                &["color"],
+            ),
             registry: r,
         }
         .with_known_labels()
@@ -319,13 +339,17 @@ impl Metrics {
     /// Exports the known label values at zero, so dashboards and `rate()` see the series
     /// before the first event.
     fn with_known_labels(self) -> Self {
-        for output in ["dlq", "late", "warnings"] {
+        for output in ["dlq", "late", "warnings", "risk"] {
             self.outputs_produced.with_label_values(&[output]);
             self.output_errors.with_label_values(&[output]);
         }
         self.channel_depth.with_label_values(&["outputs"]);
         for by in ["silence", "inhibition", "flood"] {
             self.warnings_suppressed.with_label_values(&[by]);
+        }
+        for color in ["red", "orange", "yellow", "blue"] {
+            self.enterprises_by_color.with_label_values(&[color]);
+            self.regions_by_color.with_label_values(&[color]);
         }
         self
     }

@@ -114,6 +114,7 @@ async fn live_warnings_on_kafka_equal_the_replay() {
         config.kafka.dlq_topic.clone(),
         config.kafka.late_topic.clone(),
         config.kafka.warnings_topic.clone(),
+        config.kafka.risk_topic.clone(),
     ]);
     // One partition: the same record order as the replay.
     let cluster = MockKafka::start(&topics, 1).unwrap();

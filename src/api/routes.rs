@@ -27,6 +27,7 @@ pub struct AppState {
     pub status: Arc<LiveStatus>,
     pub warnings: Arc<WarningView>,
     pub silences: Arc<Silences>,
+    pub risk: Arc<crate::risk::RiskView>,
     /// The bearer token of `POST /api/silences`; empty turns it off.
     pub api_token: Arc<str>,
 }

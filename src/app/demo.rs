@@ -45,6 +45,7 @@ pub async fn run(
         config.kafka.dlq_topic.clone(),
         config.kafka.late_topic.clone(),
         config.kafka.warnings_topic.clone(),
+        config.kafka.risk_topic.clone(),
     ]);
     let cluster = MockKafka::start(&topics, options.partitions)?;
     config.kafka.brokers = cluster.bootstrap_servers.clone();

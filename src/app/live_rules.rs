@@ -16,9 +16,10 @@ use crate::ingest::kafka::ClockHook;
 use crate::metrics::Metrics;
 use crate::model::EventTime;
 use crate::rules::watch::{watch, RuleWatch};
+use crate::risk::{RiskStage, RiskView};
 use crate::rules::{ReloadReport, RuleDriver, RuleEngine};
 use crate::state::StateStore;
-use crate::warnings::delivery::WarningSender;
+use crate::warnings::delivery::{KeyedSender, WarningSender};
 use crate::warnings::view::WarningView;
 use crate::warnings::{Transition, WarningBook, WarningRecord};
 
@@ -33,9 +34,18 @@ pub struct WarningOutputs {
     pub sender: Option<WarningSender>,
 }
 
+/// Where a live engine's risk records go: the stage that computes them, the API's view, and
+/// the producer to `vigil.risk` (key = enterprise id).
+pub struct RiskOutputs {
+    pub stage: RiskStage,
+    pub view: Arc<RiskView>,
+    pub sender: Option<KeyedSender>,
+}
+
 pub struct LiveRules {
     driver: RuleDriver,
     warnings: WarningOutputs,
+    risk: Option<RiskOutputs>,
     store: Arc<StateStore>,
     metrics: Arc<Metrics>,
     dir: std::path::PathBuf,
@@ -60,6 +70,7 @@ impl LiveRules {
         LiveRules {
             driver: RuleDriver::new(engine, Arc::clone(&store), config.tick),
             warnings,
+            risk: None,
             store,
             metrics,
             dir: config.dir.clone(),
@@ -67,6 +78,12 @@ impl LiveRules {
             changes,
             change_seen: None,
         }
+    }
+
+    /// Computes the risk index after every tick's warnings.
+    pub fn with_risk(mut self, risk: RiskOutputs) -> Self {
+        self.risk = Some(risk);
+        self
     }
 
     async fn reload_if_changed(&mut self) {
@@ -154,6 +171,40 @@ impl ClockHook for LiveRules {
             .book
             .apply(&tick, &self.driver.engine, self.store.as_ref());
         self.publish(&records, tick.now).await;
+        self.update_risk(&records, tick.now).await;
+    }
+}
+
+impl LiveRules {
+    async fn update_risk(&mut self, records: &[WarningRecord], now: EventTime) {
+        let Some(risk) = &mut self.risk else { return };
+        let tick = risk.stage.tick(now, records, self.store.as_ref());
+        if let Some(sender) = &risk.sender {
+            for record in &tick.records {
+                let payload = serde_json::to_string(record).expect("a risk record serialises");
+                sender.send(record.enterprise_id.clone(), payload).await;
+            }
+        }
+        self.metrics.risk_records.inc_by(tick.records.len() as u64);
+        risk.view.publish(&risk.stage, &tick);
+        if tick.records.is_empty() && tick.regions.is_none() {
+            return;
+        }
+        for (color, n) in risk.view.color_counts_all() {
+            self.metrics
+                .enterprises_by_color
+                .with_label_values(&[color])
+                .set(n as i64);
+        }
+        if let Some((counties, _)) = &tick.regions {
+            for color in crate::rules::Color::ALL {
+                let n = counties.iter().filter(|c| c.color == color).count();
+                self.metrics
+                    .regions_by_color
+                    .with_label_values(&[color.as_str()])
+                    .set(n as i64);
+            }
+        }
     }
 }
 

@@ -23,10 +23,11 @@ use crate::config::Config;
 use crate::error::IoError;
 use crate::ingest::{kafka, Pipeline};
 use crate::metrics::Metrics;
+use crate::risk::{RiskStage, RiskView};
 use crate::state::StateStore;
 use crate::warnings::view::WarningView;
 use crate::warnings::{Silences, WarningBook};
-use live_rules::{LiveRules, WarningOutputs};
+use live_rules::{LiveRules, RiskOutputs, WarningOutputs};
 
 /// The engine's shared parts.
 pub struct Engine {
@@ -35,6 +36,7 @@ pub struct Engine {
     pub status: Arc<LiveStatus>,
     pub warnings: Arc<WarningView>,
     pub silences: Arc<Silences>,
+    pub risk: Arc<RiskView>,
     /// The bearer token of `POST /api/silences` (empty: the endpoint is off).
     api_token: String,
 }
@@ -47,6 +49,7 @@ impl Engine {
             status: Arc::new(LiveStatus::new(config.api.ready_max_lag)),
             warnings: Arc::new(WarningView::new(config.warnings.history)),
             silences: Arc::new(Silences::from_config(&config.warnings.silences)),
+            risk: Arc::new(RiskView::default()),
             api_token: config.warnings.api_token.clone(),
         }
     }
@@ -68,14 +71,15 @@ impl Engine {
             status: Arc::clone(&self.status),
             warnings: Arc::clone(&self.warnings),
             silences: Arc::clone(&self.silences),
+            risk: Arc::clone(&self.risk),
             api_token: Arc::from(self.api_token.as_str()),
         });
         Ok((bound, tokio::spawn(api::serve(listener, router, shutdown))))
     }
 
     /// The rules engine for the ingest loop, its warnings delivered to
-    /// `kafka.warnings_topic`; the handle ends once the last warning is delivered (after the
-    /// loop is done with the rules).
+    /// `kafka.warnings_topic` and its risk records to `kafka.risk_topic`; the handle ends once
+    /// the last of them is delivered (after the loop is done with the rules).
     pub async fn live_rules(
         &self,
         config: &Config,
@@ -90,14 +94,31 @@ impl Engine {
             view: Arc::clone(&self.warnings),
             sender: Some(sender),
         };
+        let (risk_sender, risk_delivery) = crate::warnings::delivery::spawn_keyed(
+            &config.kafka,
+            &config.kafka.risk_topic,
+            "risk",
+            config.ingest.channel_capacity,
+            Arc::clone(&self.metrics),
+        )?;
+        let risk = RiskOutputs {
+            stage: RiskStage::new(&config.risk, config.rules.utc_offset_minutes),
+            view: Arc::clone(&self.risk),
+            sender: Some(risk_sender),
+        };
         let rules = LiveRules::start(
             &config.rules,
             Arc::clone(&self.store),
             Arc::clone(&self.metrics),
             outputs,
         )
-        .await;
-        Ok((rules, delivery))
+        .await
+        .with_risk(risk);
+        let both = tokio::spawn(async move {
+            let _ = delivery.await;
+            let _ = risk_delivery.await;
+        });
+        Ok((rules, both))
     }
 
     /// Consumes from Kafka until `shutdown` (see `ingest::kafka::run`), with the rules and

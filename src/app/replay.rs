@@ -22,6 +22,8 @@ pub struct ReplayOptions {
     pub rules: Option<PathBuf>,
     pub hits_out: Option<PathBuf>,
     pub warnings_out: Option<PathBuf>,
+    /// Risk records (needs `rules`).
+    pub risk_out: Option<PathBuf>,
 }
 
 /// What a replay produced.
@@ -46,6 +48,9 @@ pub fn run(config: &Config, options: &ReplayOptions) -> Result<ReplayResult, Rep
             }
             if let Some(path) = &options.warnings_out {
                 clock.write_warnings_to(path)?;
+            }
+            if let Some(path) = &options.risk_out {
+                clock.write_risk_to(path)?;
             }
             Some(clock)
         }

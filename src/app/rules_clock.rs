@@ -16,6 +16,7 @@ use crate::model::EventTime;
 use crate::rules::backtest::Backtest;
 use crate::rules::{RuleDriver, RuleEngine, RuleHit, RuleProblem, TickReport};
 use crate::state::StateStore;
+use crate::risk::RiskStage;
 use crate::warnings::{Silences, WarningBook, WarningRecord};
 
 /// A hit with the event time of the tick that found it.
@@ -32,8 +33,10 @@ pub struct RulesClock {
     store: Arc<StateStore>,
     pub backtest: Backtest,
     pub warnings: WarningBook,
+    pub risk: RiskStage,
     hits_out: Option<BufWriter<File>>,
     warnings_out: Option<BufWriter<File>>,
+    risk_out: Option<BufWriter<File>>,
     /// Every hit, when asked for (tests); otherwise empty.
     pub hits: Vec<TimedHit>,
     keep_hits: bool,
@@ -66,8 +69,10 @@ impl RulesClock {
                 &config.warnings,
                 Arc::new(Silences::from_config(&config.warnings.silences)),
             ),
+            risk: RiskStage::new(&config.risk, config.rules.utc_offset_minutes),
             hits_out: None,
             warnings_out: None,
+            risk_out: None,
             hits: Vec::new(),
             keep_hits: false,
         })
@@ -80,6 +85,11 @@ impl RulesClock {
 
     pub fn write_warnings_to(&mut self, path: &Path) -> Result<(), IoError> {
         self.warnings_out = Some(create_output(path)?);
+        Ok(())
+    }
+
+    pub fn write_risk_to(&mut self, path: &Path) -> Result<(), IoError> {
+        self.risk_out = Some(create_output(path)?);
         Ok(())
     }
 
@@ -100,6 +110,8 @@ impl RulesClock {
             .apply(&tick, &self.driver.engine, self.store.as_ref());
         self.backtest.add_warnings(&records);
         self.write_warnings(&records)?;
+        let risk = self.risk.tick(tick.now, &records, self.store.as_ref());
+        write_lines(&mut self.risk_out, &risk.records, "risk")?;
         let at = tick.now.to_rfc3339();
         for hit in tick.hits {
             let timed = TimedHit {
@@ -123,17 +135,25 @@ impl RulesClock {
 
 impl RulesClock {
     fn write_warnings(&mut self, records: &[WarningRecord]) -> Result<(), IoError> {
-        for record in records {
-            if let Some(out) = &mut self.warnings_out {
-                let line = serde_json::to_string(record).expect("a warning serialises");
-                writeln!(out, "{line}").map_err(|source| IoError::Write {
-                    what: "warnings".into(),
-                    source,
-                })?;
-            }
-        }
-        Ok(())
+        write_lines(&mut self.warnings_out, records, "warnings")
     }
+}
+
+/// Writes records as NDJSON, if the output was asked for.
+fn write_lines<T: Serialize>(
+    out: &mut Option<BufWriter<File>>,
+    records: &[T],
+    what: &str,
+) -> Result<(), IoError> {
+    let Some(out) = out else { return Ok(()) };
+    for record in records {
+        let line = serde_json::to_string(record).expect("an output record serialises");
+        writeln!(out, "{line}").map_err(|source| IoError::Write {
+            what: what.into(),
+            source,
+        })?;
+    }
+    Ok(())
 }
 
 impl EventClock for RulesClock {
@@ -145,7 +165,7 @@ impl EventClock for RulesClock {
     fn finish(&mut self, end: EventTime) -> Result<(), IoError> {
         let tick = self.runtime.block_on(self.driver.finish(end));
         self.absorb(tick)?;
-        for out in [&mut self.hits_out, &mut self.warnings_out]
+        for out in [&mut self.hits_out, &mut self.warnings_out, &mut self.risk_out]
             .into_iter()
             .flatten()
         {

@@ -5,13 +5,14 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use crate::enforce::facts::{self, EnterpriseFacts, FactsContext};
 use crate::model::EventTime;
 use crate::state::{EnterpriseState, StateStore};
 use crate::warnings::WarningRecord;
 
 use super::color::{band, ColorState};
 use super::config::RiskConfig;
-use super::inputs::{gather, points_offline, GatherContext};
+use super::inputs::{gather, night_and_holiday, points_offline, GatherContext};
 use super::ledger::WarningLedger;
 use super::online::OnlineHistory;
 use super::record::RiskRecord;
@@ -19,6 +20,7 @@ use super::score::score;
 
 struct Tracked {
     business_version: u64,
+    facts: EnterpriseFacts,
     computed_at: EventTime,
     color: ColorState,
     online: OnlineHistory,
@@ -110,6 +112,7 @@ impl RiskBook {
             offline_share: online.0.recent_share(),
         };
         let inputs = gather(e, self.ledger.of(&id), &ctx);
+        let facts = self.facts(e, now, ctx.epidemic);
         let scored = score(&inputs, &self.config);
         let bands = &self.config.bands;
         let color = match online.1.as_ref() {
@@ -149,6 +152,7 @@ impl RiskBook {
             id,
             Tracked {
                 business_version: e.business_version,
+                facts,
                 computed_at: now,
                 color,
                 online: online.0,
@@ -156,6 +160,31 @@ impl RiskBook {
             },
         );
         changed.then_some(record)
+    }
+
+    fn facts(
+        &self,
+        e: &EnterpriseState,
+        now: EventTime,
+        epidemic: Option<crate::model::EpidemicLevel>,
+    ) -> EnterpriseFacts {
+        let (context, offset) = (&self.config.context, self.utc_offset_minutes);
+        let is_night_or_holiday = |at: EventTime| {
+            let (night, holiday) = night_and_holiday(at, context, offset);
+            night || holiday
+        };
+        let ctx = FactsContext {
+            now,
+            window_ms: self.config.region.window.as_millis() as i64,
+            is_night_or_holiday: &is_night_or_holiday,
+            epidemic,
+        };
+        facts::gather(e, self.ledger.of(&e.enterprise_id), &ctx)
+    }
+
+    /// Every enterprise's latest published record with its enforcement facts.
+    pub fn snapshot(&self) -> impl Iterator<Item = (&RiskRecord, &EnterpriseFacts)> {
+        self.tracked.values().map(|t| (&t.published, &t.facts))
     }
 
     /// The latest published record of every enterprise.

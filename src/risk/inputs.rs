@@ -233,8 +233,13 @@ fn data_quality(
     }
 }
 
-/// Points, and points offline at `now`.
+/// Points, and points offline at `now`. Until any point of the enterprise has reported, its
+/// points are waiting for their first reading rather than offline (R3 covers an enterprise
+/// that never reports).
 pub fn points_offline(e: &EnterpriseState, now: EventTime) -> (u32, u32) {
+    if e.indicators.values().all(|i| i.last.is_none()) {
+        return (e.indicators.len() as u32, 0);
+    }
     let points = e.indicators.len() as u32;
     let online = e.indicators.values().filter(|i| i.is_online(now)).count() as u32;
     (points, points - online)
@@ -329,23 +334,31 @@ fn inspections(e: &EnterpriseState, now: EventTime) -> (u32, bool) {
 }
 
 fn context(ctx: &GatherContext<'_>) -> ContextInputs {
-    let local = chrono::DateTime::from_timestamp_millis(
-        ctx.now.millis() + i64::from(ctx.utc_offset_minutes) * 60_000,
-    )
-    .unwrap_or_default()
-    .naive_utc();
+    let (night, holiday) = night_and_holiday(ctx.now, &ctx.config.context, ctx.utc_offset_minutes);
+    ContextInputs {
+        epidemic: ctx.epidemic,
+        night,
+        holiday,
+    }
+}
+
+/// Whether `at` is at night, and whether it is a public holiday, in local time.
+pub fn night_and_holiday(
+    at: EventTime,
+    c: &super::config::ContextWeights,
+    utc_offset_minutes: i32,
+) -> (bool, bool) {
+    let local =
+        chrono::DateTime::from_timestamp_millis(at.millis() + i64::from(utc_offset_minutes) * 60_000)
+            .unwrap_or_default()
+            .naive_utc();
     let hour = chrono::Timelike::hour(&local);
-    let c = &ctx.config.context;
     let night = if c.night_from > c.night_to {
         hour >= c.night_from || hour < c.night_to
     } else {
         hour >= c.night_from && hour < c.night_to
     };
-    ContextInputs {
-        epidemic: ctx.epidemic,
-        night,
-        holiday: c.holidays.contains(&local.date()),
-    }
+    (night, c.holidays.contains(&local.date()))
 }
 
 fn floors(e: &EnterpriseState, w: &EnterpriseWarnings, config: &RiskConfig) -> FloorInputs {

@@ -10,8 +10,13 @@ pub mod inputs;
 pub mod ledger;
 pub mod online;
 pub mod record;
+pub mod region;
 pub mod score;
+pub mod stage;
+pub mod view;
 
 pub use book::RiskBook;
 pub use config::RiskConfig;
 pub use record::RiskRecord;
+pub use stage::{RiskStage, RiskTick};
+pub use view::RiskView;
