@@ -26,6 +26,7 @@ pub struct Config {
     pub rules: RulesConfig,
     pub warnings: crate::warnings::WarningsConfig,
     pub risk: crate::risk::RiskConfig,
+    pub enforce: crate::enforce::config::EnforceConfig,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -160,6 +161,9 @@ impl Config {
             return invalid(&message);
         }
         if let Err(message) = self.risk.check() {
+            return invalid(&message);
+        }
+        if let Err(message) = self.enforce.check() {
             return invalid(&message);
         }
         if self.ingest.allowed_lateness >= self.state.bucket_horizon {

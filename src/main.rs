@@ -89,6 +89,39 @@ enum Command {
         /// NDJSON.
         #[arg(long, env = "VIGIL_RISK_OUT", requires = "rules")]
         risk_out: Option<PathBuf>,
+        /// The enterprises' risk records and enforcement facts at the end, as JSON: what
+        /// `vigil enforce --snapshot` plans from.
+        #[arg(long, env = "VIGIL_SNAPSHOT_OUT", requires = "rules")]
+        snapshot_out: Option<PathBuf>,
+    },
+    /// The day's inspection plan for one county (DOMAIN.md (e)): the mandatory set, the
+    /// SELF_CHECK and HOT_WORK quotas, then the RISK pool, with a reason for every task.
+    #[command(group(clap::ArgGroup::new("source").required(true).args(["api", "snapshot"])))]
+    Enforce {
+        /// County (region id).
+        #[arg(long, env = "VIGIL_REGION")]
+        region: String,
+        /// The day planned (local date, YYYY-MM-DD).
+        #[arg(long, env = "VIGIL_DATE")]
+        date: chrono::NaiveDate,
+        /// Visits the county's teams can make that day.
+        #[arg(long, env = "VIGIL_CAPACITY")]
+        capacity: u32,
+        /// Inspector teams; whole parks go to one team.
+        #[arg(long, env = "VIGIL_TEAMS", default_value_t = 1)]
+        teams: u32,
+        /// Seed of the priority-weighted draws (logged with the plan).
+        #[arg(long, env = "VIGIL_SEED", default_value_t = 0)]
+        seed: u64,
+        /// Read the snapshot from a running vigil (`http://127.0.0.1:8080`).
+        #[arg(long, env = "VIGIL_API")]
+        api: Option<String>,
+        /// Read the snapshot from a file (`vigil replay --snapshot-out`).
+        #[arg(long, env = "VIGIL_SNAPSHOT")]
+        snapshot: Option<PathBuf>,
+        /// The plan: `.csv`, `.parquet` (tasks) or `.json` (tasks, quota ledger, deficits).
+        #[arg(long, env = "VIGIL_OUT")]
+        out: Option<PathBuf>,
     },
     /// The simulated province's stream, with scenarios injected: as replay NDJSON to a file
     /// (`--out`), or produced in real time to a Kafka-protocol broker (`--brokers`).
@@ -298,6 +331,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             hits_out,
             warnings_out,
             risk_out,
+            snapshot_out,
         } => {
             let options = app::replay::ReplayOptions {
                 inputs,
@@ -309,12 +343,42 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 hits_out,
                 warnings_out,
                 risk_out,
+                snapshot_out,
             };
             let result = app::replay::run(&config, &options)?;
             print!("{}", app::replay::describe(&result.summary));
             if let Some(backtest) = &result.backtest {
                 print!("{}", backtest.describe());
             }
+            Ok(())
+        }
+        Command::Enforce {
+            region,
+            date,
+            capacity,
+            teams,
+            seed,
+            api,
+            snapshot,
+            out,
+        } => {
+            let source = match (api, snapshot) {
+                (Some(url), _) => app::enforce::SnapshotSource::Api(url),
+                (None, Some(path)) => app::enforce::SnapshotSource::File(path),
+                (None, None) => unreachable!("clap requires one source"),
+            };
+            let options = app::enforce::EnforceOptions {
+                region,
+                date,
+                capacity,
+                teams,
+                seed,
+                source,
+                out,
+            };
+            let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
+            let plan = runtime.block_on(app::enforce::run(&config, &options))?;
+            print!("{}", app::enforce::describe(&plan));
             Ok(())
         }
         Command::Rules {

@@ -1,8 +1,12 @@
 //! The HTTP API (axum): `/metrics`, `/healthz`, `/readyz`, `/api/status`, the warnings
 //! (`/api/warnings`, `/api/warnings/{id}`, `/api/warnings/stream`, `/api/warnings/kpis`) and
-//! silences (`/api/silences`).
+//! silences (`/api/silences`), the risk picture (`/api/risk`, `/api/risk/{id}`,
+//! `/api/risk/stream`, `/api/regions`), the planner (`/api/enforcement/snapshot`,
+//! `/api/enforcement/plan`) and the four-colour map at `/`.
 
+mod risk;
 mod routes;
+mod sse;
 mod status;
 mod warnings;
 

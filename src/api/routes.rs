@@ -17,7 +17,7 @@ use crate::warnings::view::WarningView;
 use crate::warnings::Silences;
 
 use super::status::{LiveStatus, StatusReport};
-use super::warnings;
+use super::{risk, warnings};
 
 /// What the handlers share.
 #[derive(Clone)]
@@ -28,6 +28,7 @@ pub struct AppState {
     pub warnings: Arc<WarningView>,
     pub silences: Arc<Silences>,
     pub risk: Arc<crate::risk::RiskView>,
+    pub config: Arc<crate::config::Config>,
     /// The bearer token of `POST /api/silences`; empty turns it off.
     pub api_token: Arc<str>,
 }
@@ -46,6 +47,12 @@ pub fn router(state: AppState) -> Router {
             "/api/silences",
             get(warnings::silences).post(warnings::add_silence),
         )
+        .route("/api/risk", get(risk::list))
+        .route("/api/risk/stream", get(risk::stream))
+        .route("/api/risk/{id}", get(risk::one))
+        .route("/api/regions", get(risk::regions))
+        .route("/api/enforcement/snapshot", get(risk::snapshot))
+        .route("/api/enforcement/plan", get(risk::enforcement_plan))
         .with_state(state)
 }
 

@@ -7,12 +7,11 @@ use std::convert::Infallible;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use futures::stream::{Stream, StreamExt};
+use futures::stream::Stream;
 use subtle::ConstantTimeEq;
-use tokio_stream::wrappers::BroadcastStream;
 
 use crate::warnings::view::WarningQuery;
 use crate::warnings::SilenceSpec;
@@ -37,24 +36,13 @@ pub async fn kpis(State(app): State<AppState>) -> impl IntoResponse {
     Json(app.warnings.kpis())
 }
 
-/// One `warning` event per record, as it is published; a subscriber that falls more than the
-/// stream's buffer behind gets a `lagged` event saying how many it missed.
+/// One `warning` event per record, as it is published.
 pub async fn stream(
     State(app): State<AppState>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let events = BroadcastStream::new(app.warnings.subscribe()).map(|item| {
-        Ok(match item {
-            Ok(record) => Event::default()
-                .event("warning")
-                .id(record.id.clone())
-                .json_data(record.as_ref())
-                .unwrap_or_else(|_| Event::default().event("error")),
-            Err(lagged) => Event::default().event("lagged").data(lagged.to_string()),
-        })
-    });
-    // A first comment sends the response head at once, so clients see the stream open.
-    let hello = futures::stream::once(async { Ok(Event::default().comment("vigil warnings")) });
-    Sse::new(hello.chain(events)).keep_alive(KeepAlive::default())
+    super::sse::events(app.warnings.subscribe(), "vigil warnings", |r| {
+        ("warning", Some(r.id.clone()))
+    })
 }
 
 pub async fn silences(State(app): State<AppState>) -> impl IntoResponse {

@@ -2,6 +2,7 @@
 //! parses flags and calls these.
 
 pub mod demo;
+pub mod enforce;
 pub mod live_rules;
 pub mod loadgen;
 pub mod mock_cluster;
@@ -37,6 +38,7 @@ pub struct Engine {
     pub warnings: Arc<WarningView>,
     pub silences: Arc<Silences>,
     pub risk: Arc<RiskView>,
+    pub config: Arc<Config>,
     /// The bearer token of `POST /api/silences` (empty: the endpoint is off).
     api_token: String,
 }
@@ -50,6 +52,7 @@ impl Engine {
             warnings: Arc::new(WarningView::new(config.warnings.history)),
             silences: Arc::new(Silences::from_config(&config.warnings.silences)),
             risk: Arc::new(RiskView::default()),
+            config: Arc::new(config.clone()),
             api_token: config.warnings.api_token.clone(),
         }
     }
@@ -72,6 +75,7 @@ impl Engine {
             warnings: Arc::clone(&self.warnings),
             silences: Arc::clone(&self.silences),
             risk: Arc::clone(&self.risk),
+            config: Arc::clone(&self.config),
             api_token: Arc::from(self.api_token.as_str()),
         });
         Ok((bound, tokio::spawn(api::serve(listener, router, shutdown))))

@@ -24,6 +24,9 @@ pub struct ReplayOptions {
     pub warnings_out: Option<PathBuf>,
     /// Risk records (needs `rules`).
     pub risk_out: Option<PathBuf>,
+    /// The enterprises' risk records and enforcement facts at the end, for `vigil enforce`
+    /// (needs `rules`).
+    pub snapshot_out: Option<PathBuf>,
 }
 
 /// What a replay produced.
@@ -69,6 +72,14 @@ pub fn run(config: &Config, options: &ReplayOptions) -> Result<ReplayResult, Rep
     }
     let mut summary = replay.run(&options.inputs, |n| progress.inc(n))?;
     progress.finish_and_clear();
+    if let (Some(path), Some(clock)) = (&options.snapshot_out, &rules) {
+        let at = clock.last_tick().unwrap_or_default();
+        let json = serde_json::to_string(&clock.snapshot(at)).expect("a snapshot serialises");
+        std::fs::write(path, json + "\n").map_err(|source| IoError::Write {
+            what: path.display().to_string(),
+            source,
+        })?;
+    }
     let backtest = rules.map(|r| r.backtest);
     if let Some(backtest) = &backtest {
         summary.warnings = backtest.warnings_by_color.clone();

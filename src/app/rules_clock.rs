@@ -93,9 +93,19 @@ impl RulesClock {
         Ok(())
     }
 
+    /// The enterprises' risk records and facts now, for `vigil enforce`.
+    pub fn snapshot(&self, at: EventTime) -> crate::enforce::plan::Snapshot {
+        self.risk.snapshot(at)
+    }
+
     pub fn keep_hits(mut self) -> Self {
         self.keep_hits = true;
         self
+    }
+
+    /// The event time of the last evaluation.
+    pub fn last_tick(&self) -> Option<EventTime> {
+        self.driver.last_tick()
     }
 
     pub fn engine(&self) -> &RuleEngine {

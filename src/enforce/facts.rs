@@ -33,6 +33,12 @@ pub struct EnterpriseFacts {
     /// Inspections within the region window, newest state of each.
     #[serde(default)]
     pub inspections: Vec<InspectionFacts>,
+    /// The last inspection of any kind, and the last on-site one without findings, as far
+    /// back as the engine has seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_inspected_at: Option<EventTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_clean_onsite_at: Option<EventTime>,
     /// ORANGE or RED warnings fired in the last 7 days.
     pub orange_red_warnings_7d: u32,
     /// A warning flood or a bad-actor alarm point (R6) in the last 7 days.
@@ -84,6 +90,14 @@ pub struct InspectionFacts {
     pub rectified_at: Option<EventTime>,
 }
 
+impl EnterpriseFacts {
+    /// Keeps the visit times an earlier gathering saw, once the state's history has let them go.
+    pub fn remember(&mut self, earlier: &EnterpriseFacts) {
+        self.last_inspected_at = self.last_inspected_at.max(earlier.last_inspected_at);
+        self.last_clean_onsite_at = self.last_clean_onsite_at.max(earlier.last_clean_onsite_at);
+    }
+}
+
 impl InspectionFacts {
     pub fn is_clean(&self) -> bool {
         self.findings_general + self.findings_major == 0
@@ -117,7 +131,15 @@ pub fn gather(
     let status = e.status.latest();
     let week_ago = ctx.now.saturating_sub_ms(7 * DAY_MS);
     let recent: Vec<_> = warnings.fired_since(week_ago).collect();
+    let inspections = inspections(e, ctx.now.saturating_sub_ms(ctx.window_ms));
     EnterpriseFacts {
+        last_inspected_at: e.inspections.iter().map(|(at, _)| *at).max(),
+        last_clean_onsite_at: e
+            .inspections
+            .iter()
+            .filter(|(_, r)| r.mode == InspectionMode::Onsite && r.findings.is_empty())
+            .map(|(at, _)| *at)
+            .max(),
         is_hazchem_producer: e.profile.as_ref().is_some_and(|p| p.is_hazchem_producer),
         resumed: status.is_some_and(|s| {
             s.approved_to_resume
@@ -135,7 +157,7 @@ pub fn gather(
                 passed: si.passed,
             }),
         hot_work: hot_work(e, warnings, ctx),
-        inspections: inspections(e, ctx.now.saturating_sub_ms(ctx.window_ms)),
+        inspections,
         orange_red_warnings_7d: recent.iter().filter(|w| w.color >= Color::Orange).count()
             as u32,
         flood_or_bad_actor: recent.iter().any(|w| {

@@ -112,7 +112,10 @@ impl RiskBook {
             offline_share: online.0.recent_share(),
         };
         let inputs = gather(e, self.ledger.of(&id), &ctx);
-        let facts = self.facts(e, now, ctx.epidemic);
+        let mut facts = self.facts(e, now, ctx.epidemic);
+        if let Some(t) = &online.1 {
+            facts.remember(&t.facts);
+        }
         let scored = score(&inputs, &self.config);
         let bands = &self.config.bands;
         let color = match online.1.as_ref() {

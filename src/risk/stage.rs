@@ -11,6 +11,7 @@ use super::{RiskBook, RiskConfig, RiskRecord};
 /// What one tick changed.
 #[derive(Default)]
 pub struct RiskTick {
+    pub now: EventTime,
     pub records: Vec<RiskRecord>,
     /// Recomputed region indices, when the refresh came round.
     pub regions: Option<(Vec<RegionIndex>, Vec<CityIndex>)>,
@@ -43,7 +44,26 @@ impl RiskStage {
             self.regions_at = Some(now);
             self.history.compute(&self.book, now)
         });
-        RiskTick { records, regions }
+        RiskTick {
+            now,
+            records,
+            regions,
+        }
+    }
+
+    /// Every enterprise's latest record and facts, for the planner.
+    pub fn snapshot(&self, at: EventTime) -> crate::enforce::plan::Snapshot {
+        crate::enforce::plan::Snapshot {
+            at,
+            enterprises: self
+                .book
+                .snapshot()
+                .map(|(risk, facts)| super::view::EnterpriseView {
+                    risk: risk.clone(),
+                    facts: facts.clone(),
+                })
+                .collect(),
+        }
     }
 
     /// The region indices now, whatever the refresh.

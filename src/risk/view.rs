@@ -9,6 +9,8 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 
 use crate::enforce::facts::EnterpriseFacts;
+use crate::enforce::plan::Snapshot;
+use crate::model::EventTime;
 
 use super::region::{CityIndex, RegionIndex};
 use super::stage::RiskStage;
@@ -37,6 +39,7 @@ pub enum RiskChange {
 
 #[derive(Default)]
 struct Inner {
+    at: EventTime,
     enterprises: BTreeMap<String, EnterpriseView>,
     counties: Vec<RegionIndex>,
     cities: Vec<CityIndex>,
@@ -60,6 +63,7 @@ impl RiskView {
     /// Shows what a tick of `stage` changed.
     pub fn publish(&self, stage: &RiskStage, tick: &super::stage::RiskTick) {
         let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        inner.at = tick.now;
         if tick.regions.is_some() {
             // Facts move with every refresh (permits, inspections): take them all then.
             inner.enterprises = stage
@@ -100,6 +104,15 @@ impl RiskView {
                 counties: counties.clone(),
                 cities: cities.clone(),
             }));
+        }
+    }
+
+    /// Every enterprise's record and facts, for the planner.
+    pub fn snapshot(&self) -> Snapshot {
+        let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
+        Snapshot {
+            at: inner.at,
+            enterprises: inner.enterprises.values().cloned().collect(),
         }
     }
 

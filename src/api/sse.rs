@@ -1,0 +1,41 @@
+//! Server-sent events from a broadcast of records: one event per record, named (and given an
+//! id) by the caller; a subscriber that falls more than the buffer behind gets a `lagged`
+//! event saying how many it missed.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures::stream::{Stream, StreamExt};
+use serde::Serialize;
+use tokio::sync::broadcast;
+use tokio_stream::wrappers::BroadcastStream;
+
+/// An event's name and id.
+pub type Describe<T> = fn(&T) -> (&'static str, Option<String>);
+
+pub fn events<T: Serialize + Send + Sync + 'static>(
+    rx: broadcast::Receiver<Arc<T>>,
+    hello: &'static str,
+    describe: Describe<T>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let events = BroadcastStream::new(rx).map(move |item| {
+        Ok(match item {
+            Ok(record) => {
+                let (name, id) = describe(&record);
+                let event = Event::default().event(name);
+                let event = match id {
+                    Some(id) => event.id(id),
+                    None => event,
+                };
+                event
+                    .json_data(record.as_ref())
+                    .unwrap_or_else(|_| Event::default().event("error"))
+            }
+            Err(lagged) => Event::default().event("lagged").data(lagged.to_string()),
+        })
+    });
+    // A first comment sends the response head at once, so clients see the stream open.
+    let hello = futures::stream::once(async move { Ok(Event::default().comment(hello)) });
+    Sse::new(hello.chain(events)).keep_alive(KeepAlive::default())
+}
