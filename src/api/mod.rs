@@ -4,6 +4,7 @@
 //! `/api/risk/stream`, `/api/regions`), the planner (`/api/enforcement/snapshot`,
 //! `/api/enforcement/plan`) and the four-colour map at `/`.
 
+mod map;
 mod risk;
 mod routes;
 mod sse;

@@ -17,7 +17,7 @@ use crate::warnings::view::WarningView;
 use crate::warnings::Silences;
 
 use super::status::{LiveStatus, StatusReport};
-use super::{risk, warnings};
+use super::{map, risk, warnings};
 
 /// What the handlers share.
 #[derive(Clone)]
@@ -35,6 +35,10 @@ pub struct AppState {
 
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .route("/", get(map::page))
+        .route("/map.js", get(map::script))
+        .route("/map.css", get(map::style))
+        .route("/api/map", get(map::shapes))
         .route("/metrics", get(metrics_text))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))

@@ -19,6 +19,8 @@ use super::record::RiskRecord;
 use super::score::score;
 
 struct Tracked {
+    /// When the book first saw the enterprise.
+    known_since: EventTime,
     business_version: u64,
     facts: EnterpriseFacts,
     computed_at: EventTime,
@@ -92,7 +94,8 @@ impl RiskBook {
         let window_ms = self.config.alarms.window.as_millis() as i64;
         let days_ms = self.config.region.window.as_millis() as i64;
         let id = e.enterprise_id.to_string();
-        let (points, offline) = points_offline(e, now);
+        let known_since = self.tracked.get(&id).map_or(now, |t| t.known_since);
+        let (points, offline) = points_offline(e, now, known_since);
         let share = if points == 0 {
             0.0
         } else {
@@ -109,6 +112,7 @@ impl RiskBook {
             config: &self.config,
             utc_offset_minutes: self.utc_offset_minutes,
             epidemic: store.regions.level_at(&profile.region_id, now),
+            points: (points, offline),
             offline_share: online.0.recent_share(),
         };
         let inputs = gather(e, self.ledger.of(&id), &ctx);
@@ -154,6 +158,7 @@ impl RiskBook {
         self.tracked.insert(
             id,
             Tracked {
+                known_since,
                 business_version: e.business_version,
                 facts,
                 computed_at: now,

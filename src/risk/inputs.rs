@@ -122,6 +122,8 @@ pub struct GatherContext<'a> {
     pub config: &'a RiskConfig,
     pub utc_offset_minutes: i32,
     pub epidemic: Option<EpidemicLevel>,
+    /// Points, points offline now, and the time-weighted share offline over the window.
+    pub points: (u32, u32),
     pub offline_share: f64,
 }
 
@@ -135,7 +137,7 @@ pub fn gather(
     RiskInputs {
         inherent: inherent(e),
         alarms: alarms(e, warnings, ctx),
-        data_quality: data_quality(e, warnings, ctx),
+        data_quality: data_quality(warnings, ctx),
         special_work: special_work(e, warnings),
         operations: operations(e, warnings, ctx.now),
         people: people(e),
@@ -218,11 +220,10 @@ fn alarm_episodes(e: &EnterpriseState, since: EventTime) -> AlarmEpisodes {
 }
 
 fn data_quality(
-    e: &EnterpriseState,
     w: &EnterpriseWarnings,
     ctx: &GatherContext<'_>,
 ) -> DataQualityInputs {
-    let (points, offline) = points_offline(e, ctx.now);
+    let (points, offline) = ctx.points;
     DataQualityInputs {
         points,
         points_offline_now: offline,
@@ -233,16 +234,20 @@ fn data_quality(
     }
 }
 
-/// Points, and points offline at `now`. Until any point of the enterprise has reported, its
-/// points are waiting for their first reading rather than offline (R3 covers an enterprise
-/// that never reports).
-pub fn points_offline(e: &EnterpriseState, now: EventTime) -> (u32, u32) {
-    if e.indicators.values().all(|i| i.last.is_none()) {
-        return (e.indicators.len() as u32, 0);
-    }
-    let points = e.indicators.len() as u32;
-    let online = e.indicators.values().filter(|i| i.is_online(now)).count() as u32;
-    (points, points - online)
+/// Points, and points offline at `now`. A point that has never reported counts as offline
+/// only once the enterprise has been known for the point's offline delay: at the start of a
+/// stream every point is still waiting for its first reading.
+pub fn points_offline(e: &EnterpriseState, now: EventTime, known_since: EventTime) -> (u32, u32) {
+    let known_ms = now.millis().saturating_sub(known_since.millis());
+    let offline = e
+        .indicators
+        .values()
+        .filter(|i| match i.last {
+            Some(_) => !i.is_online(now),
+            None => known_ms >= i.offline_after_ms(),
+        })
+        .count();
+    (e.indicators.len() as u32, offline as u32)
 }
 
 fn special_work(e: &EnterpriseState, w: &EnterpriseWarnings) -> SpecialWorkInputs {

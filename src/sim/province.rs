@@ -143,6 +143,8 @@ pub struct SimEnterprise {
     pub lat: f64,
     pub lon: f64,
     pub static_diag_score: f64,
+    /// MEM 2018 direct-red conditions (a red enterprise whatever its score).
+    pub direct_red_flags: Vec<String>,
     pub indicators: Vec<Indicator>,
     /// Normal value and noise of each indicator, in the same order.
     pub normals: Vec<(f64, f64)>,
@@ -191,6 +193,7 @@ impl Province {
                             e.tank_id(): (e.approved_capacity_t * 1.1 * 10.0).round() / 10.0
                         },
                         "static_diag_score": e.static_diag_score, "lat": e.lat, "lon": e.lon,
+                        "direct_red_flags": e.direct_red_flags,
                     }
                 }),
             });
@@ -282,7 +285,18 @@ fn enterprise(
         equipment,
         lat,
         lon,
-        static_diag_score: rng.random_range(55.0..98.0_f64).round(),
+        // A fifth with weak safety management (MEM 2018 grading below 60), and a few with a
+        // flag that makes them red outright.
+        static_diag_score: if rng.random_bool(0.2) {
+            rng.random_range(30.0..60.0_f64).round()
+        } else {
+            rng.random_range(60.0..98.0_f64).round()
+        },
+        direct_red_flags: if rng.random_bool(0.03) {
+            vec!["major_hidden_hazard_unrectified".to_owned()]
+        } else {
+            Vec::new()
+        },
         enterprise_id,
         indicators,
         normals,

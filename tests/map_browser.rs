@@ -1,0 +1,283 @@
+//! Issue 6: the four-colour map in a real browser. Starts `vigil demo`, loads `/` in headless
+//! Chromium (driven over the DevTools protocol), and checks that the points, their colours and
+//! letters and the colour counts match `/api/risk`, that the counties are drawn, that the page
+//! goes live, and that clicking an enterprise and a county opens their breakdowns. Saves a
+//! screenshot as a test artefact.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use futures::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::Message;
+
+/// Kills a child process when dropped, so a failing assertion leaves nothing running.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start_demo(addr: &str) -> Running {
+    let rules = concat!(env!("CARGO_MANIFEST_DIR"), "/queries");
+    Running(
+        Command::new(env!("CARGO_BIN_EXE_vigil"))
+            .env("VIGIL__RULES__DIR", rules)
+            .env("VIGIL__RULES__WATCH", "false")
+            .args(["demo", "--addr", addr, "--speed", "60", "--enterprises", "40"])
+            .args(["--scenario-every", "1m"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("vigil demo starts"),
+    )
+}
+
+/// Starts headless Chromium with the DevTools protocol on a free loopback port; returns it
+/// and the port's address.
+fn start_chromium(profile: &std::path::Path) -> (Running, String) {
+    let mut child = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--remote-debugging-address=127.0.0.1",
+            "--remote-debugging-port=0",
+            "--window-size=1400,900",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg("about:blank")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("chromium is installed (Debian package `chromium`; .ci/setup installs it)");
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(url) = line.split("DevTools listening on ").nth(1) {
+                let _ = tx.send(url.trim().to_owned());
+            }
+        }
+    });
+    let ws = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("chromium announces its DevTools port");
+    let host = ws
+        .trim_start_matches("ws://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    (Running(child), host)
+}
+
+/// A DevTools session on one page.
+struct Page {
+    ws: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+    next_id: u64,
+}
+
+impl Page {
+    async fn open(host: &str) -> Page {
+        let targets: Vec<Value> = reqwest::get(format!("http://{host}/json/list"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let page = targets
+            .iter()
+            .find(|t| t["type"] == "page")
+            .expect("a page target");
+        let url = page["webSocketDebuggerUrl"].as_str().unwrap();
+        let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        Page { ws, next_id: 0 }
+    }
+
+    async fn call(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        let message = json!({"id": id, "method": method, "params": params}).to_string();
+        self.ws.send(Message::text(message)).await.unwrap();
+        loop {
+            let reply = self.ws.next().await.expect("devtools answers").unwrap();
+            let Message::Text(text) = reply else { continue };
+            let value: Value = serde_json::from_str(&text).unwrap();
+            if value["id"] == id {
+                assert!(value.get("error").is_none(), "{method}: {value}");
+                return value["result"].clone();
+            }
+        }
+    }
+
+    /// Evaluates a JavaScript expression that returns JSON text, and parses it.
+    async fn eval(&mut self, expression: &str) -> Value {
+        let result = self
+            .call(
+                "Runtime.evaluate",
+                json!({"expression": expression, "returnByValue": true, "awaitPromise": true}),
+            )
+            .await;
+        let text = result["result"]["value"].as_str().unwrap_or("null").to_owned();
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    async fn wait_for(&mut self, expression: &str, what: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let value = self.eval(expression).await;
+            if !value.is_null() && value != json!(false) {
+                return value;
+            }
+            assert!(Instant::now() < deadline, "the page never showed {what}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+const DOM_STATE: &str = r#"JSON.stringify({
+  counts: Object.fromEntries(["red","orange","yellow","blue"].map(c => [c, +document.getElementById("count-" + c).textContent])),
+  points: Object.fromEntries([...document.querySelectorAll(".enterprise")].map(n => [n.dataset.id, [n.dataset.color, n.querySelector("text").textContent]])),
+  regions: document.querySelectorAll(".region").length
+})"#;
+
+async fn api_colors(addr: &str) -> serde_json::Map<String, Value> {
+    let risk: Vec<Value> = reqwest::get(format!("http://{addr}/api/risk"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    risk.into_iter()
+        .map(|r| (r["enterprise_id"].as_str().unwrap().to_owned(), r["color"].clone()))
+        .collect()
+}
+
+/// Waits until the demo has every enterprise scored, the counties indexed, and one enterprise
+/// off blue (an injected incident); returns that enterprise.
+async fn wait_for_colours(addr: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if let Ok(response) = reqwest::get(format!("http://{addr}/api/risk")).await {
+            let risk: Vec<Value> = response.json().await.unwrap_or_default();
+            let regions: Value = reqwest::get(format!("http://{addr}/api/map"))
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let coloured = risk.iter().find(|r| r["color"] != "blue");
+            if let (40, Some(r), true) = (
+                risk.len(),
+                coloured,
+                regions["regions"].as_array().is_some_and(|a| !a.is_empty()),
+            ) {
+                return r["enterprise_id"].as_str().unwrap().to_owned();
+            }
+        }
+        assert!(Instant::now() < deadline, "the demo never coloured an enterprise");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_map_shows_the_live_four_colour_picture_and_drills_down() {
+    let addr = format!("127.0.0.1:{}", free_port());
+    let _demo = start_demo(&addr);
+    let coloured = wait_for_colours(&addr).await;
+    let profile = tempfile::tempdir().unwrap();
+    let (_chromium, host) = start_chromium(profile.path());
+    let mut page = Page::open(&host).await;
+    page.call("Page.navigate", json!({"url": format!("http://{addr}/")}))
+        .await;
+    page.wait_for("JSON.stringify(document.body.dataset.ready === 'true')", "ready")
+        .await;
+    page.wait_for(
+        "JSON.stringify(document.getElementById('live').textContent === 'live')",
+        "its live stream open",
+    )
+    .await;
+
+    // The DOM against the API, read between two API reads that agree (the demo moves on).
+    let mut attempts = 0;
+    let (dom, api) = loop {
+        let before = api_colors(&addr).await;
+        let dom = page.eval(DOM_STATE).await;
+        let after = api_colors(&addr).await;
+        if before == after {
+            break (dom, after);
+        }
+        attempts += 1;
+        assert!(attempts < 20, "the risk picture never held still");
+    };
+    let points = dom["points"].as_object().unwrap();
+    assert_eq!(points.len(), api.len(), "one point per enterprise");
+    for (id, color) in &api {
+        let point = &points[id];
+        assert_eq!(&point[0], color, "{id}'s colour");
+        let letter = color.as_str().unwrap()[..1].to_uppercase();
+        assert_eq!(point[1], letter.as_str(), "{id} is labelled, not only coloured");
+    }
+    for color in ["red", "orange", "yellow", "blue"] {
+        let expected = api.values().filter(|c| *c == color).count();
+        assert_eq!(dom["counts"][color], expected, "{color} count");
+    }
+    assert!(dom["regions"].as_u64() > Some(0), "counties drawn");
+
+    // Click the coloured enterprise: its code, broken into its terms.
+    let click = format!(
+        "document.querySelector('.enterprise[data-id=\"{coloured}\"]').dispatchEvent(new MouseEvent('click', {{bubbles: true}})); 'true'"
+    );
+    page.eval(&click).await;
+    let detail = page
+        .wait_for(
+            &format!("JSON.stringify(document.querySelector('#detail-title[data-enterprise=\"{coloured}\"]') && {{rows: document.querySelectorAll('#detail-terms tr').length, text: document.getElementById('detail').textContent}})"),
+            "the enterprise's breakdown",
+        )
+        .await;
+    assert_eq!(detail["rows"], 10, "I, D and its five parts, M, E, ERI");
+    let text = detail["text"].as_str().unwrap();
+    assert!(text.contains("Active warnings") && text.contains("Permits in progress"), "{text}");
+
+    // Click a county: its control index components and quota ledger.
+    page.eval("document.querySelector('.region').dispatchEvent(new MouseEvent('click', {bubbles: true})); 'true'")
+        .await;
+    let region = page
+        .wait_for(
+            "JSON.stringify(document.querySelector('#detail-title[data-region]') && {cpi: document.querySelectorAll('#detail-cpi tr').length, quotas: document.querySelectorAll('#detail-quotas tr').length})",
+            "the county's breakdown",
+        )
+        .await;
+    assert_eq!(region, json!({"cpi": 6, "quotas": 3}));
+
+    let shot = page
+        .call("Page.captureScreenshot", json!({"format": "png"}))
+        .await;
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(shot["data"].as_str().unwrap())
+        .unwrap();
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("map.png");
+    std::fs::write(&path, &png).unwrap();
+    println!("screenshot: {}", path.display());
+    assert!(png.len() > 10_000, "a real screenshot");
+}
