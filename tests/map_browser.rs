@@ -37,7 +37,15 @@ fn start_demo(addr: &str) -> Running {
         Command::new(env!("CARGO_BIN_EXE_vigil"))
             .env("VIGIL__RULES__DIR", rules)
             .env("VIGIL__RULES__WATCH", "false")
-            .args(["demo", "--addr", addr, "--speed", "60", "--enterprises", "40"])
+            .args([
+                "demo",
+                "--addr",
+                addr,
+                "--speed",
+                "60",
+                "--enterprises",
+                "40",
+            ])
             .args(["--scenario-every", "1m"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -138,7 +146,10 @@ impl Page {
                 json!({"expression": expression, "returnByValue": true, "awaitPromise": true}),
             )
             .await;
-        let text = result["result"]["value"].as_str().unwrap_or("null").to_owned();
+        let text = result["result"]["value"]
+            .as_str()
+            .unwrap_or("null")
+            .to_owned();
         serde_json::from_str(&text).unwrap_or(Value::Null)
     }
 
@@ -169,7 +180,12 @@ async fn api_colors(addr: &str) -> serde_json::Map<String, Value> {
         .await
         .unwrap();
     risk.into_iter()
-        .map(|r| (r["enterprise_id"].as_str().unwrap().to_owned(), r["color"].clone()))
+        .map(|r| {
+            (
+                r["enterprise_id"].as_str().unwrap().to_owned(),
+                r["color"].clone(),
+            )
+        })
         .collect()
 }
 
@@ -195,7 +211,10 @@ async fn wait_for_colours(addr: &str) -> String {
                 return r["enterprise_id"].as_str().unwrap().to_owned();
             }
         }
-        assert!(Instant::now() < deadline, "the demo never coloured an enterprise");
+        assert!(
+            Instant::now() < deadline,
+            "the demo never coloured an enterprise"
+        );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
@@ -210,8 +229,11 @@ async fn the_map_shows_the_live_four_colour_picture_and_drills_down() {
     let mut page = Page::open(&host).await;
     page.call("Page.navigate", json!({"url": format!("http://{addr}/")}))
         .await;
-    page.wait_for("JSON.stringify(document.body.dataset.ready === 'true')", "ready")
-        .await;
+    page.wait_for(
+        "JSON.stringify(document.body.dataset.ready === 'true')",
+        "ready",
+    )
+    .await;
     page.wait_for(
         "JSON.stringify(document.getElementById('live').textContent === 'live')",
         "its live stream open",
@@ -236,7 +258,11 @@ async fn the_map_shows_the_live_four_colour_picture_and_drills_down() {
         let point = &points[id];
         assert_eq!(&point[0], color, "{id}'s colour");
         let letter = color.as_str().unwrap()[..1].to_uppercase();
-        assert_eq!(point[1], letter.as_str(), "{id} is labelled, not only coloured");
+        assert_eq!(
+            point[1],
+            letter.as_str(),
+            "{id} is labelled, not only coloured"
+        );
     }
     for color in ["red", "orange", "yellow", "blue"] {
         let expected = api.values().filter(|c| *c == color).count();
@@ -257,7 +283,10 @@ async fn the_map_shows_the_live_four_colour_picture_and_drills_down() {
         .await;
     assert_eq!(detail["rows"], 10, "I, D and its five parts, M, E, ERI");
     let text = detail["text"].as_str().unwrap();
-    assert!(text.contains("Active warnings") && text.contains("Permits in progress"), "{text}");
+    assert!(
+        text.contains("Active warnings") && text.contains("Permits in progress"),
+        "{text}"
+    );
 
     // Click a county: its control index components and quota ledger.
     page.eval("document.querySelector('.region').dispatchEvent(new MouseEvent('click', {bubbles: true})); 'true'")

@@ -48,7 +48,11 @@ fn the_worked_example_scores_32_7_and_is_yellow() {
     let terms = &last["terms"];
     assert_eq!(terms["inherent"], 20.6);
     assert_eq!(
-        (&terms["alarms"], &terms["special_work"], &terms["operations"]),
+        (
+            &terms["alarms"],
+            &terms["special_work"],
+            &terms["operations"]
+        ),
         (&Value::from(2.0), &Value::from(5.0), &Value::from(4.0))
     );
     assert_eq!(terms["dynamic"], 11.0);
@@ -83,8 +87,7 @@ fn an_r8_violation_on_the_special_job_adds_3_and_a_red_warning_floor_making_it_o
 
     // The snapshot for `vigil enforce` carries the enterprise's hot work with its violation.
     let snapshot: Value =
-        serde_json::from_slice(&std::fs::read(work.path().join("snapshot.json")).unwrap())
-            .unwrap();
+        serde_json::from_slice(&std::fs::read(work.path().join("snapshot.json")).unwrap()).unwrap();
     let view = snapshot["enterprises"]
         .as_array()
         .unwrap()

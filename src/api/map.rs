@@ -71,9 +71,11 @@ pub async fn shapes(State(app): State<AppState>) -> impl IntoResponse {
                 .collect();
             let hull = MultiPoint::from(points).convex_hull();
             let polygon: Vec<[f64; 2]> = hull.exterior().coords().map(|c| [c.x, c.y]).collect();
-            let label_at = polygon.iter().fold([f64::INFINITY, f64::NEG_INFINITY], |acc, p| {
-                [acc[0].min(p[0]), acc[1].max(p[1])]
-            });
+            let label_at = polygon
+                .iter()
+                .fold([f64::INFINITY, f64::NEG_INFINITY], |acc, p| {
+                    [acc[0].min(p[0]), acc[1].max(p[1])]
+                });
             (polygon.len() >= 4).then(|| RegionShape {
                 region_id: county.region_id,
                 city_id: county.city_id,

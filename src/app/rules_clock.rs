@@ -13,10 +13,10 @@ use crate::error::IoError;
 use crate::ingest::replay::{create_output, EventClock};
 use crate::metrics::Metrics;
 use crate::model::EventTime;
+use crate::risk::RiskStage;
 use crate::rules::backtest::Backtest;
 use crate::rules::{RuleDriver, RuleEngine, RuleHit, RuleProblem, TickReport};
 use crate::state::StateStore;
-use crate::risk::RiskStage;
 use crate::warnings::{Silences, WarningBook, WarningRecord};
 
 /// A hit with the event time of the tick that found it.
@@ -175,9 +175,13 @@ impl EventClock for RulesClock {
     fn finish(&mut self, end: EventTime) -> Result<(), IoError> {
         let tick = self.runtime.block_on(self.driver.finish(end));
         self.absorb(tick)?;
-        for out in [&mut self.hits_out, &mut self.warnings_out, &mut self.risk_out]
-            .into_iter()
-            .flatten()
+        for out in [
+            &mut self.hits_out,
+            &mut self.warnings_out,
+            &mut self.risk_out,
+        ]
+        .into_iter()
+        .flatten()
         {
             out.flush().map_err(|source| IoError::Write {
                 what: "rule outputs".into(),

@@ -149,20 +149,19 @@ pub fn gather(
                 )
         }),
         resumed_at: e.resumed_at,
-        self_inspection: status
-            .and_then(|s| s.self_inspection.as_ref())
-            .map(|si| SelfInspectionFacts {
+        self_inspection: status.and_then(|s| s.self_inspection.as_ref()).map(|si| {
+            SelfInspectionFacts {
                 report_id: si.report_id.clone(),
                 submitted_at: si.submitted_at,
                 passed: si.passed,
-            }),
+            }
+        }),
         hot_work: hot_work(e, warnings, ctx),
         inspections,
-        orange_red_warnings_7d: recent.iter().filter(|w| w.color >= Color::Orange).count()
-            as u32,
-        flood_or_bad_actor: recent.iter().any(|w| {
-            w.rule_id == "r06_warning_flood" || w.rule_id == "r06_alarm_bad_actor"
-        }),
+        orange_red_warnings_7d: recent.iter().filter(|w| w.color >= Color::Orange).count() as u32,
+        flood_or_bad_actor: recent
+            .iter()
+            .any(|w| w.rule_id == "r06_warning_flood" || w.rule_id == "r06_alarm_bad_actor"),
         mandatory: mandatory(e, warnings),
         epidemic: ctx.epidemic,
     }

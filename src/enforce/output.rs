@@ -78,7 +78,9 @@ pub fn tasks_batch(plan: &Plan) -> RecordBatch {
         ("reason_codes", text(&|t| t.reason_codes.join(";"))),
         (
             "priority",
-            Arc::new(Float64Array::from_iter_values(tasks.iter().map(|t| t.priority))),
+            Arc::new(Float64Array::from_iter_values(
+                tasks.iter().map(|t| t.priority),
+            )),
         ),
         (
             "eri",

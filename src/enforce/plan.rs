@@ -113,7 +113,10 @@ pub fn plan(snapshot: &Snapshot, request: &PlanRequest, rules: &PlanRules<'_>) -
 }
 
 fn day_of(date: NaiveDate, utc_offset_minutes: i32, state_at: EventTime) -> Day {
-    let midnight = date.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
+    let midnight = date
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight exists")
+        .and_utc();
     let start = EventTime::from_millis(
         midnight.timestamp_millis() - i64::from(utc_offset_minutes) * 60_000,
     );
@@ -164,10 +167,11 @@ impl<'p, 'v> Planner<'p, 'v> {
             let mut priority = priority::enterprise(v, self.day.now, enforce);
             let mut refs = Vec::new();
             for (i, reason) in v.facts.mandatory.iter().enumerate() {
-                priority.reasons.insert(i, format!("mandatory_{}", reason.code));
+                priority
+                    .reasons
+                    .insert(i, format!("mandatory_{}", reason.code));
                 refs.extend(reason.refs.iter().cloned());
             }
-            refs.extend(self.active_permits(v).map(|p| p.permit_id.clone()));
             refs.extend(self_inspection_ref(v));
             let due = self
                 .day
@@ -247,7 +251,15 @@ impl<'p, 'v> Planner<'p, 'v> {
                 video_possible: true,
             });
         }
-        self.close_pool(Pool::SelfCheck, eligible.len() as u32, required, done_before, planned, need, available);
+        self.close_pool(
+            Pool::SelfCheck,
+            eligible.len() as u32,
+            required,
+            done_before,
+            planned,
+            need,
+            available,
+        );
     }
 
     fn hot_work(&mut self, members: &[&'v EnterpriseView], rng: &mut ChaCha8Rng) {
@@ -256,7 +268,10 @@ impl<'p, 'v> Planner<'p, 'v> {
             .copied()
             .filter(|v| v.facts.resumed && v.facts.is_hazchem_producer)
             .collect();
-        let eligible: u32 = producers.iter().map(|v| v.facts.hot_work.len() as u32).sum();
+        let eligible: u32 = producers
+            .iter()
+            .map(|v| v.facts.hot_work.len() as u32)
+            .sum();
         let checked: BTreeSet<&str> = producers
             .iter()
             .flat_map(|v| v.facts.inspections.iter())
@@ -268,14 +283,9 @@ impl<'p, 'v> Planner<'p, 'v> {
             .flat_map(|v| v.facts.hot_work.iter())
             .filter(|p| checked.contains(p.permit_id.as_str()))
             .count() as u32;
-        let by_mandatory = producers
-            .iter()
-            .filter(|v| self.chosen.contains(v.risk.enterprise_id.as_str()))
-            .flat_map(|v| self.active_permits(v))
-            .filter(|p| !checked.contains(p.permit_id.as_str()))
-            .count() as u32;
+        let by_visits = self.cover_permits_on_visits(&checked);
         let required = quota(self.rules.quotas.hot_work_share, eligible as usize);
-        let need = required.saturating_sub(done_before + by_mandatory);
+        let need = required.saturating_sub(done_before + by_visits);
         let enforce = self.rules.enforce;
         let mut candidates = Vec::new();
         for &v in producers.iter().filter(|v| self.free(v)) {
@@ -285,7 +295,9 @@ impl<'p, 'v> Planner<'p, 'v> {
                 .collect();
             let Some(best) = permits
                 .iter()
-                .map(|p| priority::hot_work(&priority::enterprise(v, self.day.now, enforce), p, enforce))
+                .map(|p| {
+                    priority::hot_work(&priority::enterprise(v, self.day.now, enforce), p, enforce)
+                })
                 .max_by(|a, b| a.value.total_cmp(&b.value))
             else {
                 continue;
@@ -301,7 +313,7 @@ impl<'p, 'v> Planner<'p, 'v> {
         let slots = self.slots();
         let mut picked = select(candidates, need, enforce.rank_share, rng);
         picked.truncate(slots as usize);
-        let mut planned = by_mandatory;
+        let mut planned = by_visits;
         for ((v, p, permits), selection) in picked {
             planned += permits.len() as u32;
             let not_before = permits
@@ -327,7 +339,42 @@ impl<'p, 'v> Planner<'p, 'v> {
                 video_possible: permits.iter().all(|p| p.video_stream),
             });
         }
-        self.close_pool(Pool::HotWork, eligible, required, done_before, planned, need, available);
+        self.close_pool(
+            Pool::HotWork,
+            eligible,
+            required,
+            done_before,
+            planned,
+            need,
+            available,
+        );
+    }
+
+    /// Visits already planned (mandatory, self-check) also check the enterprise's special and
+    /// L1 hot work that is active during the visit's window, if it is a resumed hazchem
+    /// producer; returns how many permits they cover.
+    fn cover_permits_on_visits(&mut self, checked: &BTreeSet<&str>) -> u32 {
+        let mut covered = 0;
+        for draft in &mut self.drafts {
+            let facts = &draft.view.facts;
+            if !(facts.resumed && facts.is_hazchem_producer) {
+                continue;
+            }
+            let (from, to) = (draft.not_before, draft.due_by);
+            for permit in facts.hot_work.iter().filter(|p| {
+                !checked.contains(p.permit_id.as_str())
+                    && p.planned_start.is_none_or(|s| s <= to)
+                    && p.planned_end.is_none_or(|e| e >= from)
+            }) {
+                draft.refs.push(permit.permit_id.clone());
+                draft
+                    .priority
+                    .reasons
+                    .push(format!("hot_work_{}", permit.grade.as_str()));
+                covered += 1;
+            }
+        }
+        covered
     }
 
     /// The capacity left, by index: enterprises past their colour's visit floor first.
@@ -457,7 +504,11 @@ fn ranked_by<T>(mut items: Vec<Candidate<T>>, value: impl Fn(&T) -> f64) -> Vec<
 
 /// Orders the tasks (mandatory, quotas, risk; by priority within), numbers them, picks the
 /// mode, and hands whole parks to the teams.
-fn finish(mut drafts: Vec<Draft<'_>>, request: &PlanRequest, high_epidemic: bool) -> Vec<InspectionTask> {
+fn finish(
+    mut drafts: Vec<Draft<'_>>,
+    request: &PlanRequest,
+    high_epidemic: bool,
+) -> Vec<InspectionTask> {
     drafts.sort_by(|a, b| {
         a.pool
             .cmp(&b.pool)
@@ -501,7 +552,10 @@ fn assign_teams(drafts: &[Draft<'_>], teams: u32) -> BTreeMap<String, String> {
     let mut parks: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for d in drafts {
         let park = d.view.risk.park_id.as_deref().unwrap_or("");
-        parks.entry(park).or_default().push(&d.view.risk.enterprise_id);
+        parks
+            .entry(park)
+            .or_default()
+            .push(&d.view.risk.enterprise_id);
     }
     let mut parks: Vec<_> = parks.into_iter().collect();
     parks.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(b.0)));

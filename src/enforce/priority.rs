@@ -51,7 +51,8 @@ pub fn enterprise(view: &EnterpriseView, now: EventTime, c: &EnforceConfig) -> P
         let n = f64::from(facts.orange_red_warnings_7d);
         p.add(c.warning_weight * n, "orange_red_warnings_7d");
     }
-    if days_since(facts.last_inspected_at, now).is_none_or(|d| d >= f64::from(c.not_inspected_days)) {
+    if days_since(facts.last_inspected_at, now).is_none_or(|d| d >= f64::from(c.not_inspected_days))
+    {
         p.add(c.not_inspected, "not_inspected_90d");
     }
     if days_since(facts.resumed_at, now).is_some_and(|d| d < f64::from(c.resumption_days)) {
@@ -70,7 +71,8 @@ pub fn enterprise(view: &EnterpriseView, now: EventTime, c: &EnforceConfig) -> P
 
 pub fn hot_work(base: &Priority, permit: &HotWorkFacts, c: &EnforceConfig) -> Priority {
     let mut p = base.clone();
-    p.reasons.insert(0, format!("hot_work_{}", grade(permit.grade)));
+    p.reasons
+        .insert(0, format!("hot_work_{}", permit.grade.as_str()));
     if permit.grade == HotGrade::Special {
         p.add(c.hot_special, "hot_special");
     }
@@ -84,14 +86,6 @@ pub fn hot_work(base: &Priority, permit: &HotWorkFacts, c: &EnforceConfig) -> Pr
         p.add(c.hot_open_violation, "open_r08_r12");
     }
     p
-}
-
-fn grade(g: HotGrade) -> &'static str {
-    match g {
-        HotGrade::Special => "special",
-        HotGrade::L1 => "l1",
-        HotGrade::L2 => "l2",
-    }
 }
 
 /// Past the minimum visit frequency of its colour.

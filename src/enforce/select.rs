@@ -91,8 +91,16 @@ mod tests {
         for seed in 0..400 {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
             let c = vec![
-                Candidate { item: "low", priority: 10.0, units: 1 },
-                Candidate { item: "high", priority: 90.0, units: 1 },
+                Candidate {
+                    item: "low",
+                    priority: 10.0,
+                    units: 1,
+                },
+                Candidate {
+                    item: "high",
+                    priority: 90.0,
+                    units: 1,
+                },
             ];
             if select(c, 1, 0.0, &mut rng)[0].0 == "high" {
                 high += 1;

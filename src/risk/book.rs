@@ -149,11 +149,17 @@ impl RiskBook {
             terms: scored.terms,
             inputs,
         };
-        let changed = online.1.as_ref().is_none_or(|t| t.published.differs(&record));
+        let changed = online
+            .1
+            .as_ref()
+            .is_none_or(|t| t.published.differs(&record));
         let published = if changed {
             record.clone()
         } else {
-            online.1.map(|t| t.published).expect("unchanged means tracked")
+            online
+                .1
+                .map(|t| t.published)
+                .expect("unchanged means tracked")
         };
         self.tracked.insert(
             id,

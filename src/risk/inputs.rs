@@ -18,6 +18,7 @@ const HOUR_MS: i64 = 3_600_000;
 const DAY_MS: i64 = 24 * HOUR_MS;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct RiskInputs {
     pub inherent: InherentInputs,
     pub alarms: AlarmInputs,
@@ -31,6 +32,7 @@ pub struct RiskInputs {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct InherentInputs {
     pub static_diag_score: Option<f64>,
     /// The most severe GB 18218 level among its hazard units (1 is the most severe).
@@ -38,6 +40,7 @@ pub struct InherentInputs {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct AlarmInputs {
     pub active_hh_ll: u32,
     pub active_h_l: u32,
@@ -53,6 +56,7 @@ pub struct AlarmInputs {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DataQualityInputs {
     pub points: u32,
     pub points_offline_now: u32,
@@ -62,6 +66,7 @@ pub struct DataQualityInputs {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SpecialWorkInputs {
     pub hot_special: u32,
     pub hot_l1: u32,
@@ -73,6 +78,7 @@ pub struct SpecialWorkInputs {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct OperationsInputs {
     pub production_state: Option<ProductionState>,
     pub days_since_resumption: Option<f64>,
@@ -83,6 +89,7 @@ pub struct OperationsInputs {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PeopleInputs {
     pub key_posts_required: u32,
     pub key_posts_filled: u32,
@@ -91,6 +98,7 @@ pub struct PeopleInputs {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ManagementInputs {
     /// Open R7 warnings: warnings unacknowledged past their deadline, and how many are red.
     pub overdue: u32,
@@ -102,6 +110,7 @@ pub struct ManagementInputs {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ContextInputs {
     pub epidemic: Option<EpidemicLevel>,
     pub night: bool,
@@ -109,6 +118,7 @@ pub struct ContextInputs {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct FloorInputs {
     pub direct_red_flags: Vec<String>,
     /// Open red warnings, and those of the rules that make an enterprise red.
@@ -159,7 +169,11 @@ fn alarms(e: &EnterpriseState, w: &EnterpriseWarnings, ctx: &GatherContext<'_>) 
         .now
         .saturating_sub_ms(ctx.config.alarms.window.as_millis() as i64);
     let mut out = AlarmInputs::default();
-    for alarm in e.alarms.values().filter(|a| is_standing(a.latest.transition)) {
+    for alarm in e
+        .alarms
+        .values()
+        .filter(|a| is_standing(a.latest.transition))
+    {
         match alarm.latest.level {
             AlarmLevel::Hh | AlarmLevel::Ll => out.active_hh_ll += 1,
             AlarmLevel::H | AlarmLevel::L => out.active_h_l += 1,
@@ -179,7 +193,9 @@ fn alarms(e: &EnterpriseState, w: &EnterpriseWarnings, ctx: &GatherContext<'_>) 
         out.avg_clear_minutes = Some(total / episodes.cleared.len() as f64 / 60_000.0);
     }
     let longest_cleared = episodes.cleared.iter().copied().fold(0.0, f64::max);
-    out.longest_alarm_hours = out.longest_alarm_hours.max(longest_cleared / HOUR_MS as f64);
+    out.longest_alarm_hours = out
+        .longest_alarm_hours
+        .max(longest_cleared / HOUR_MS as f64);
     out.repeated_points = episodes.repeated_points;
     out.under_reporting = w.fired_since(since).filter(|w| w.rule == 5).count() as u32;
     out
@@ -219,10 +235,7 @@ fn alarm_episodes(e: &EnterpriseState, since: EventTime) -> AlarmEpisodes {
     }
 }
 
-fn data_quality(
-    w: &EnterpriseWarnings,
-    ctx: &GatherContext<'_>,
-) -> DataQualityInputs {
+fn data_quality(w: &EnterpriseWarnings, ctx: &GatherContext<'_>) -> DataQualityInputs {
     let (points, offline) = ctx.points;
     DataQualityInputs {
         points,
@@ -323,7 +336,8 @@ fn inspections(e: &EnterpriseState, now: EventTime) -> (u32, bool) {
     for (_, result) in e.inspections.iter() {
         latest.insert(result.inspection_id.as_str(), result);
     }
-    let open = |r: &crate::model::InspectionResult| !r.findings.is_empty() && r.rectified_at.is_none();
+    let open =
+        |r: &crate::model::InspectionResult| !r.findings.is_empty() && r.rectified_at.is_none();
     let major_overdue = latest
         .values()
         .filter(|r| open(r) && r.rectify_due.is_some_and(|due| due < now))
@@ -353,10 +367,11 @@ pub fn night_and_holiday(
     c: &super::config::ContextWeights,
     utc_offset_minutes: i32,
 ) -> (bool, bool) {
-    let local =
-        chrono::DateTime::from_timestamp_millis(at.millis() + i64::from(utc_offset_minutes) * 60_000)
-            .unwrap_or_default()
-            .naive_utc();
+    let local = chrono::DateTime::from_timestamp_millis(
+        at.millis() + i64::from(utc_offset_minutes) * 60_000,
+    )
+    .unwrap_or_default()
+    .naive_utc();
     let hour = chrono::Timelike::hour(&local);
     let night = if c.night_from > c.night_to {
         hour >= c.night_from || hour < c.night_to

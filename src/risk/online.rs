@@ -32,10 +32,18 @@ impl OnlineHistory {
                 self.add_to_day(slot, offline_share);
             }
         }
-        while self.slots.front().is_some_and(|(s, _)| *s <= slot - window_ms) {
+        while self
+            .slots
+            .front()
+            .is_some_and(|(s, _)| *s <= slot - window_ms)
+        {
             self.slots.pop_front();
         }
-        while self.days.front().is_some_and(|(d, _, _)| *d <= slot - days_ms) {
+        while self
+            .days
+            .front()
+            .is_some_and(|(d, _, _)| *d <= slot - days_ms)
+        {
             self.days.pop_front();
         }
     }

@@ -130,7 +130,11 @@ struct Member<'a> {
 
 impl RegionHistory {
     /// Computes every county's index and the cities' from the book at `now`.
-    pub fn compute(&mut self, book: &RiskBook, now: EventTime) -> (Vec<RegionIndex>, Vec<CityIndex>) {
+    pub fn compute(
+        &mut self,
+        book: &RiskBook,
+        now: EventTime,
+    ) -> (Vec<RegionIndex>, Vec<CityIndex>) {
         let w = &book.config().region;
         let since = now.saturating_sub_ms(w.window.as_millis() as i64);
         let mut regions: BTreeMap<&str, Vec<Member<'_>>> = BTreeMap::new();
@@ -143,7 +147,9 @@ impl RegionHistory {
             regions.entry(&record.region_id).or_default().push(Member {
                 record,
                 facts,
-                offline: book.long_offline_share(&record.enterprise_id).unwrap_or(0.0),
+                offline: book
+                    .long_offline_share(&record.enterprise_id)
+                    .unwrap_or(0.0),
                 warnings,
             });
         }
@@ -182,7 +188,11 @@ impl RegionHistory {
             ),
             containment: round1(
                 w.containment
-                    * (1.0 - ratio(f64::from(inputs.escalated_beyond_county), f64::from(inputs.warnings.max(1)))
+                    * (1.0
+                        - ratio(
+                            f64::from(inputs.escalated_beyond_county),
+                            f64::from(inputs.warnings.max(1)),
+                        )
                         .min(1.0)),
             ),
             data_quality: round1(
@@ -196,8 +206,7 @@ impl RegionHistory {
                     / 3.0,
             ),
             rectification: round1(
-                w.rectification
-                    * ratio(inputs.findings_closed_weight, inputs.findings_due_weight),
+                w.rectification * ratio(inputs.findings_closed_weight, inputs.findings_due_weight),
             ),
             outcome: round1((w.outcome * outcome_share + inputs.trend).clamp(0.0, w.outcome)),
         };
@@ -231,7 +240,13 @@ impl RegionHistory {
     }
 
     /// Stores today's outcome; returns the one from a window ago, if any.
-    fn remember(&mut self, region: &str, now: EventTime, outcome: f64, w: &RegionWeights) -> Option<f64> {
+    fn remember(
+        &mut self,
+        region: &str,
+        now: EventTime,
+        outcome: f64,
+        w: &RegionWeights,
+    ) -> Option<f64> {
         let window_ms = w.window.as_millis() as i64;
         let day = now.millis().div_euclid(DAY_MS) * DAY_MS;
         let days = self.outcomes.entry(region.to_owned()).or_default();
@@ -311,7 +326,8 @@ fn rectification(members: &[Member<'_>], now: EventTime, since: EventTime, input
         let Some(due) = inspection.rectify_due.filter(|d| *d >= since && *d <= now) else {
             continue;
         };
-        let weight = 3.0 * f64::from(inspection.findings_major) + f64::from(inspection.findings_general);
+        let weight =
+            3.0 * f64::from(inspection.findings_major) + f64::from(inspection.findings_general);
         inputs.findings_due_weight += weight;
         if inspection.rectified_at.is_some_and(|at| at <= due) {
             inputs.findings_closed_weight += weight;
@@ -320,7 +336,11 @@ fn rectification(members: &[Member<'_>], now: EventTime, since: EventTime, input
 }
 
 fn quotas(members: &[Member<'_>], w: &RegionWeights, since: EventTime) -> QuotaLedger {
-    fn in_window<'a>(m: &Member<'a>, pool: InspectionPool, since: EventTime) -> Vec<&'a InspectionFacts> {
+    fn in_window<'a>(
+        m: &Member<'a>,
+        pool: InspectionPool,
+        since: EventTime,
+    ) -> Vec<&'a InspectionFacts> {
         m.facts
             .inspections
             .iter()
@@ -345,7 +365,10 @@ fn quotas(members: &[Member<'_>], w: &RegionWeights, since: EventTime) -> QuotaL
         .flat_map(|m| in_window(m, InspectionPool::HotWork, since))
         .flat_map(|i| &i.target_refs)
         .collect();
-    let red: Vec<_> = members.iter().filter(|m| m.record.color == Color::Red).collect();
+    let red: Vec<_> = members
+        .iter()
+        .filter(|m| m.record.color == Color::Red)
+        .collect();
     let red_done = red
         .iter()
         .filter(|m| {
@@ -356,7 +379,11 @@ fn quotas(members: &[Member<'_>], w: &RegionWeights, since: EventTime) -> QuotaL
         })
         .count();
     QuotaLedger {
-        self_check: Quota::new(self_check.len() as u32, w.self_check_share, self_done as u32),
+        self_check: Quota::new(
+            self_check.len() as u32,
+            w.self_check_share,
+            self_done as u32,
+        ),
         hot_work: Quota::new(hot_eligible, w.hot_work_share, hot_done.len() as u32),
         red_onsite: Quota::new(red.len() as u32, 1.0, red_done as u32),
     }

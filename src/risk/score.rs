@@ -10,6 +10,7 @@ use super::config::RiskConfig;
 use super::inputs::RiskInputs;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Terms {
     /// I, 0-40.
     pub inherent: f64,
@@ -28,6 +29,7 @@ pub struct Terms {
 
 /// The index, its terms, and the colour floor the warnings and flags set, with why.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct RiskScore {
     pub eri: f64,
     pub terms: Terms,
@@ -76,10 +78,15 @@ fn capped(cap: f64, x: f64) -> f64 {
 fn inherent(inputs: &RiskInputs, config: &RiskConfig) -> f64 {
     let w = &config.inherent;
     let i = &inputs.inherent;
-    let diag = i.static_diag_score.map_or(0.0, |s| (100.0 - s.clamp(0.0, 100.0)) / 100.0);
+    let diag = i
+        .static_diag_score
+        .map_or(0.0, |s| (100.0 - s.clamp(0.0, 100.0)) / 100.0);
     let hazard = i
         .max_hazard_level
-        .and_then(|level| w.hazard_level_factor.get(usize::from(level).checked_sub(1)?))
+        .and_then(|level| {
+            w.hazard_level_factor
+                .get(usize::from(level).checked_sub(1)?)
+        })
         .copied()
         .unwrap_or(0.0);
     round1(w.diag_weight * diag + w.hazard_weight * hazard)
@@ -91,7 +98,9 @@ fn alarms(inputs: &RiskInputs, config: &RiskConfig) -> f64 {
     let severe = f64::from(a.active_hh_ll + a.gas_level2);
     let plain = f64::from(a.active_h_l + a.gas_level1);
     let mut points = w.severe * severe + w.alarm * plain;
-    if a.avg_clear_minutes.is_some_and(|m| m > w.slow_clear_minutes) {
+    if a.avg_clear_minutes
+        .is_some_and(|m| m > w.slow_clear_minutes)
+    {
         points += w.slow_clear;
     }
     if a.longest_alarm_hours > w.long_alarm_hours {
@@ -132,7 +141,9 @@ fn operations(inputs: &RiskInputs, config: &RiskConfig) -> f64 {
     let starting = matches!(
         o.production_state,
         Some(ProductionState::Startup | ProductionState::Trial)
-    ) || o.days_since_resumption.is_some_and(|d| d < w.resumption_days);
+    ) || o
+        .days_since_resumption
+        .is_some_and(|d| d < w.resumption_days);
     let mut points = if starting { w.startup } else { 0.0 };
     points += match o.over_capacity_ratio {
         Some(r) if r >= 1.0 => w.over_capacity_100,

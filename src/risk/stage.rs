@@ -34,7 +34,12 @@ impl RiskStage {
         }
     }
 
-    pub fn tick(&mut self, now: EventTime, warnings: &[WarningRecord], store: &StateStore) -> RiskTick {
+    pub fn tick(
+        &mut self,
+        now: EventTime,
+        warnings: &[WarningRecord],
+        store: &StateStore,
+    ) -> RiskTick {
         self.book.observe(warnings);
         let records = self.book.update(now, store);
         let due = self

@@ -137,7 +137,11 @@ impl RiskView {
         crate::rules::Color::ALL
             .iter()
             .map(|c| {
-                let n = inner.enterprises.values().filter(|v| v.risk.color == *c).count();
+                let n = inner
+                    .enterprises
+                    .values()
+                    .filter(|v| v.risk.color == *c)
+                    .count();
                 (c.as_str(), n)
             })
             .collect()
