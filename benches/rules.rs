@@ -6,17 +6,18 @@
 //!
 //! Run: `cargo bench --bench rules` (VIGIL_BENCH_ENTERPRISES=2000 for a quicker look).
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng};
-use vigil::app::Engine;
 use vigil::config::Config;
-use vigil::ingest::{Disposition, Pipeline, Position, RecordRef};
 use vigil::metrics::Metrics;
 use vigil::model::{EventTime, Quality, ReadingSource, SensorReading};
 use vigil::rules::{RuleEngine, TickReport};
-use vigil::sim::{Province, ReadingStream};
+use vigil::sim::Province;
 use vigil::state::StateStore;
 
 /// 2020-03-01T00:00:00Z.
@@ -26,71 +27,8 @@ const HISTORY_MIN: i64 = 10;
 const TICKS: usize = 120;
 const FULL_RUNS: usize = 5;
 
-fn feed(
-    pipeline: &mut Pipeline,
-    out: &mut Vec<Disposition>,
-    topic: &str,
-    key: &str,
-    payload: &[u8],
-    n: i64,
-) {
-    let record = RecordRef {
-        topic,
-        partition: 0,
-        position: Position::Offset(n),
-        key: Some(key.as_bytes()),
-        payload,
-    };
-    pipeline.process(record, None, out);
-    out.clear();
-}
-
 fn build_world(enterprises: usize, config: &Config) -> (Province, Arc<StateStore>, EventTime) {
-    let started = Instant::now();
-    let province = Province::generate(11, enterprises, POINTS_PER_KIND);
-    let engine = Engine::new(config);
-    let mut pipeline = engine.pipeline(config);
-    let mut out = Vec::new();
-    let mut n = 0;
-    for record in province.registry_records() {
-        feed(
-            &mut pipeline,
-            &mut out,
-            "registry",
-            &record.key,
-            record.value.to_string().as_bytes(),
-            n,
-        );
-        n += 1;
-    }
-    let end = T0.saturating_add_ms(HISTORY_MIN * 60_000);
-    let mut readings = 0u64;
-    for record in ReadingStream::new(&province, 3, T0) {
-        if record.value["ts"]
-            .as_str()
-            .and_then(EventTime::parse_rfc3339)
-            .is_none_or(|t| t >= end)
-        {
-            break;
-        }
-        feed(
-            &mut pipeline,
-            &mut out,
-            "sensor.reading",
-            &record.key,
-            record.value.to_string().as_bytes(),
-            n,
-        );
-        n += 1;
-        readings += 1;
-    }
-    println!(
-        "world: {} enterprises, {} indicators, {readings} readings over {HISTORY_MIN} min, built in {:.1} s",
-        province.enterprises.len(),
-        province.indicator_count(),
-        started.elapsed().as_secs_f64()
-    );
-    (province, Arc::clone(&engine.store), end)
+    common::build_world(enterprises, POINTS_PER_KIND, HISTORY_MIN, T0, config)
 }
 
 /// One new reading for every indicator of 1 % of the enterprises, at `at`.

@@ -1,10 +1,12 @@
 //! Warnings end to end through Kafka (issue 5): the gas-leak fixture produced to librdkafka's
 //! mock cluster and consumed by the engine gives on `vigil.warnings` exactly the records the
 //! replay of the same input gives (same ids, states, times), keyed by warning id, and nothing
-//! more once the stream goes quiet.
+//! more once the stream goes quiet. The risk records on the compacted `vigil.risk` (issue 6)
+//! are keyed by enterprise and end where the replay's `--risk-out` ends.
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -39,9 +41,37 @@ fn gas_rule_dir() -> tempfile::TempDir {
     dir
 }
 
-fn replayed_warnings(rules: &Path) -> Vec<Value> {
+/// The replay's warning records and its last risk record per enterprise.
+fn replayed_warnings(rules: &Path) -> (Vec<Value>, BTreeMap<String, Value>) {
     let work = tempfile::tempdir().unwrap();
-    common::replay_warnings(&Config::default(), inputs(), rules.to_owned(), work.path())
+    let risk_out = work.path().join("risk.ndjson");
+    let warnings_out = work.path().join("warnings.ndjson");
+    vigil::app::replay::run(
+        &Config::default(),
+        &vigil::app::replay::ReplayOptions {
+            inputs: inputs(),
+            rules: Some(rules.to_owned()),
+            warnings_out: Some(warnings_out.clone()),
+            risk_out: Some(risk_out.clone()),
+            ..Default::default()
+        },
+    )
+    .expect("the replay runs");
+    let warnings = common::parse_ndjson(&std::fs::read(warnings_out).unwrap());
+    let risk = common::parse_ndjson(&std::fs::read(risk_out).unwrap());
+    (
+        warnings,
+        last_per_enterprise(
+            risk.into_iter()
+                .map(|r| (r["enterprise_id"].as_str().unwrap().to_owned(), r)),
+        ),
+    )
+}
+
+fn last_per_enterprise(
+    records: impl IntoIterator<Item = (String, Value)>,
+) -> BTreeMap<String, Value> {
+    records.into_iter().collect()
 }
 
 /// Produces the lines of `path` to their topics, in order.
@@ -103,9 +133,10 @@ async fn live_warnings_on_kafka_equal_the_replay() {
     let rules = gas_rule_dir();
     let dir = rules.path().to_owned();
     // Replay runs its own runtime: off this one.
-    let expected = tokio::task::spawn_blocking(move || replayed_warnings(&dir))
+    let (expected, expected_risk) = tokio::task::spawn_blocking(move || replayed_warnings(&dir))
         .await
         .unwrap();
+    assert!(!expected_risk.is_empty());
     assert_eq!(expected.len(), 5, "{expected:#?}");
 
     let mut config = Config::default();
@@ -150,8 +181,29 @@ async fn live_warnings_on_kafka_equal_the_replay() {
     })
     .await
     .unwrap();
+    let brokers = config.kafka.brokers.clone();
+    let topic = config.kafka.risk_topic.clone();
+    let risk_count = expected_risk.len();
+    let live_risk = tokio::task::spawn_blocking(move || {
+        read_warnings(&brokers, &topic, risk_count, Duration::from_secs(3))
+    })
+    .await
+    .unwrap();
     shutdown.cancel();
     consumer.await.unwrap().unwrap();
+
+    for (key, value) in &live_risk {
+        assert_eq!(
+            key,
+            value["enterprise_id"].as_str().unwrap(),
+            "keyed by enterprise id"
+        );
+    }
+    assert_eq!(
+        last_per_enterprise(live_risk),
+        expected_risk,
+        "the live risk picture ends where the replay's does"
+    );
 
     for (key, value) in &live {
         assert_eq!(key, value["id"].as_str().unwrap(), "keyed by warning id");

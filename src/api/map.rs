@@ -76,7 +76,7 @@ pub async fn shapes(State(app): State<AppState>) -> impl IntoResponse {
                 .fold([f64::INFINITY, f64::NEG_INFINITY], |acc, p| {
                     [acc[0].min(p[0]), acc[1].max(p[1])]
                 });
-            (polygon.len() >= 4).then(|| RegionShape {
+            (polygon.len() >= 4).then_some(RegionShape {
                 region_id: county.region_id,
                 city_id: county.city_id,
                 cpi: county.cpi,
