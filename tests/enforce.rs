@@ -150,6 +150,7 @@ proptest! {
         let snapshot = Snapshot {
             at: day_start(),
             enterprises: specs.iter().enumerate().map(|(i, s)| view(i, s, high_epidemic)).collect(),
+            counties: Vec::new(),
         };
         let made = make_plan(&snapshot, capacity, seed);
 
@@ -238,6 +239,7 @@ fn a_quota_is_filled_before_the_risk_pool_and_30_percent_is_drawn() {
             .enumerate()
             .map(|(i, s)| view(i, s, false))
             .collect(),
+        counties: Vec::new(),
     };
     let made = make_plan(&snapshot, 12, 7);
     let pool = |p: Pool| {
@@ -292,6 +294,7 @@ fn vigil_enforce_writes_the_plan_as_csv_parquet_and_json() {
             .enumerate()
             .map(|(i, s)| view(i, s, false))
             .collect(),
+        counties: Vec::new(),
     };
     let snapshot_path = work.path().join("snapshot.json");
     std::fs::write(&snapshot_path, serde_json::to_vec(&snapshot).unwrap()).unwrap();

@@ -19,12 +19,20 @@ fn fixture() -> std::path::PathBuf {
 
 /// Replays the worked example with these rule files; returns its risk records.
 fn replay_risk(work: &Path, rules: &[&str]) -> Vec<Value> {
+    replay_risk_with(work, rules, &[])
+}
+
+/// The same, with more input files after the worked example.
+fn replay_risk_with(work: &Path, rules: &[&str], more: &[&str]) -> Vec<Value> {
+    let mut inputs = vec![fixture()];
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/risk");
+    inputs.extend(more.iter().map(|m| dir.join(m)));
     let dir = common::shipped_rules(work, rules);
     let out = work.join("risk.ndjson");
     vigil::app::replay::run(
         &Config::default(),
         &vigil::app::replay::ReplayOptions {
-            inputs: vec![fixture()],
+            inputs,
             rules: Some(dir),
             risk_out: Some(out.clone()),
             snapshot_out: Some(work.join("snapshot.json")),
@@ -106,4 +114,37 @@ fn an_r8_violation_on_the_special_job_adds_3_and_a_red_warning_floor_making_it_o
         })
         .collect();
     assert_eq!(hot, vec![("HW-1", 0), ("HW-S", 1)]);
+}
+
+#[test]
+fn an_inspection_result_closes_the_loop_into_the_index_and_the_county() {
+    // On-site inspection at 02:15 finds one MAJOR_HIDDEN and one GENERAL hidden hazard, to be
+    // rectified by 02:20; by 02:30 nothing is rectified: M = 5 (major past due) + 3 (last
+    // inspection's findings open) = 8, so ERI = 20.6 + 1.1 × (11 + 8) = 41.5.
+    let work = tempfile::tempdir().unwrap();
+    let records = replay_risk_with(work.path(), &[], &["inspection_overdue.ndjson"]);
+    let last = records.last().expect("a risk record");
+    assert_eq!(
+        last["inputs"]["management"]["major_hidden_overdue"], 1,
+        "{last:#}"
+    );
+    assert_eq!(last["inputs"]["management"]["failed_inspection_open"], true);
+    assert_eq!(last["terms"]["management"], 8.0);
+    assert_eq!(last["eri"], 41.5);
+    assert_eq!(last["color"], "yellow");
+
+    let snapshot: Value =
+        serde_json::from_slice(&std::fs::read(work.path().join("snapshot.json")).unwrap()).unwrap();
+    let facts = &snapshot["enterprises"][0]["facts"];
+    assert_eq!(facts["inspections"][0]["inspection_id"], "INS-1");
+    assert_eq!(facts["inspections"][0]["findings_major"], 1);
+    assert_eq!(facts["last_inspected_at"], "2026-03-10T02:15:00.000Z");
+    // The county: nothing due was rectified (closure 0 of 15); one yellow enterprise of one.
+    let county = &snapshot["counties"][0];
+    assert_eq!(county["region_id"], "330102");
+    assert_eq!(county["inputs"]["findings_due_weight"], 4.0);
+    assert_eq!(county["inputs"]["findings_closed_weight"], 0.0);
+    assert_eq!(county["components"]["rectification"], 0.0);
+    assert_eq!(county["components"]["outcome"], 15.0);
+    assert_eq!(county["enterprises_by_color"]["yellow"], 1);
 }

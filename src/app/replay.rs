@@ -72,7 +72,7 @@ pub fn run(config: &Config, options: &ReplayOptions) -> Result<ReplayResult, Rep
     }
     let mut summary = replay.run(&options.inputs, |n| progress.inc(n))?;
     progress.finish_and_clear();
-    if let (Some(path), Some(clock)) = (&options.snapshot_out, &rules) {
+    if let (Some(path), Some(clock)) = (&options.snapshot_out, rules.as_mut()) {
         let at = clock.last_tick().unwrap_or_default();
         let json = serde_json::to_string(&clock.snapshot(at)).expect("a snapshot serialises");
         std::fs::write(path, json + "\n").map_err(|source| IoError::Write {

@@ -94,7 +94,7 @@ impl RulesClock {
     }
 
     /// The enterprises' risk records and facts now, for `vigil enforce`.
-    pub fn snapshot(&self, at: EventTime) -> crate::enforce::plan::Snapshot {
+    pub fn snapshot(&mut self, at: EventTime) -> crate::enforce::plan::Snapshot {
         self.risk.snapshot(at)
     }
 

@@ -28,6 +28,9 @@ const DAY_MS: i64 = 24 * 3_600_000;
 pub struct Snapshot {
     pub at: EventTime,
     pub enterprises: Vec<EnterpriseView>,
+    /// The counties' control indices and quota ledgers at the same time.
+    #[serde(default)]
+    pub counties: Vec<crate::risk::region::RegionIndex>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

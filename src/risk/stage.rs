@@ -56,10 +56,11 @@ impl RiskStage {
         }
     }
 
-    /// Every enterprise's latest record and facts, for the planner.
-    pub fn snapshot(&self, at: EventTime) -> crate::enforce::plan::Snapshot {
+    /// Every enterprise's latest record and facts, and the counties' indices, for the planner.
+    pub fn snapshot(&mut self, at: EventTime) -> crate::enforce::plan::Snapshot {
         crate::enforce::plan::Snapshot {
             at,
+            counties: self.regions(at).0,
             enterprises: self
                 .book
                 .snapshot()

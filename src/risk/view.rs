@@ -113,6 +113,7 @@ impl RiskView {
         Snapshot {
             at: inner.at,
             enterprises: inner.enterprises.values().cloned().collect(),
+            counties: inner.counties.clone(),
         }
     }
 
