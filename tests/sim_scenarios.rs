@@ -35,14 +35,32 @@ fn simulate(dir: &Path, name: &str, seed: u64) -> (Vec<u8>, Vec<Value>) {
     (std::fs::read(out).unwrap(), truth)
 }
 
-/// The rules the scenarios are scored against.
-const SCENARIO_RULES: [&str; 6] = [
+/// The rules the scenarios are scored against, and those of the business streams the
+/// simulator feeds (permits, resumption, commitments), which must stay quiet around them.
+const SCENARIO_RULES: [&str; 23] = [
     "process/r01_process_limit.sql",
     "gas/r02_gas_leak.sql",
     "data_quality/r03_point_offline.sql",
     "commitments/r17_commitment_missing.sql",
+    "commitments/r17_commitment_mismatch.sql",
+    "commitments/r17_major_hazard_not_declared.sql",
     "storage/r13_inventory_over_capacity.sql",
     "people/r15_staffing_training.sql",
+    "permits/r08_hot_work_analysis_gap.sql",
+    "permits/r08_special_hot_work_continuous.sql",
+    "permits/r09_detector_alarm_during_work.sql",
+    "permits/r09_gas_analysis_fail.sql",
+    "permits/r10_changed_without_reissue.sql",
+    "permits/r10_outside_permitted_area.sql",
+    "permits/r10_permit_expired.sql",
+    "permits/r10_work_without_permit.sql",
+    "permits/r11_hot_work_grade_mismatch.sql",
+    "permits/r12_simops_blind_same_pipeline.sql",
+    "permits/r12_simops_hot_work_concentration.sql",
+    "resumption/r14_resumption_commitment_missing.sql",
+    "resumption/r14_resumption_without_self_inspection.sql",
+    "resumption/r14_startup_work_not_upgraded.sql",
+    "production/r16_rush_production.sql",
 ];
 
 #[test]

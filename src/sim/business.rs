@@ -4,7 +4,8 @@
 //! running and no special work; the tank inventory (`inventory.level`) every 30 minutes,
 //! between 45 % and 75 % of the approved capacity; and the staffing snapshot
 //! (`staffing.snapshot`) of each local day at 08:05, key posts filled by trained, certified
-//! people.
+//! people; each enterprise's state as the stream begins (resumed, self-inspection passed);
+//! and the hot-work permits and gas analyses of `permits`, which the commitments declare.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -12,6 +13,7 @@ use serde_json::json;
 
 use crate::model::EventTime;
 
+use super::permits;
 use super::scenario::{Injection, Scenario};
 use super::{Province, SimRecord};
 
@@ -31,11 +33,44 @@ pub fn stream(
         .iter()
         .filter_map(Injection::withheld_commitment)
         .collect();
-    let mut out = daily_commitments(province, seed, start, end, &withheld);
+    let jobs = permits::jobs(province, seed, start, end, injections);
+    let mut out = daily_commitments(province, seed, start, end, &withheld, &jobs);
+    out.extend(
+        permits::records(province, &jobs)
+            .into_iter()
+            .filter(|(at, _)| *at >= start && *at < end),
+    );
+    out.extend(resumed(province, start));
     out.extend(inventory(province, start, end, injections));
     out.extend(staffing(province, seed, start, end, injections));
     out.sort_by_key(|(at, _)| *at);
     out
+}
+
+/// Every enterprise's state as the stream begins: running, having resumed with a passed
+/// self-inspection submitted ten days before and the approval to resume.
+fn resumed(province: &Province, start: EventTime) -> Vec<(EventTime, SimRecord)> {
+    let submitted = start.saturating_add_ms(-10 * DAY_MS);
+    province
+        .enterprises
+        .iter()
+        .map(|ent| {
+            let value = json!({
+                "ts": start, "enterprise_id": ent.enterprise_id, "production_state": "running",
+                "resumption_applied_at": submitted, "approved_to_resume": true,
+                "self_inspection": {
+                    "submitted_at": submitted, "passed": true,
+                    "report_id": format!("{}-SI1", ent.enterprise_id),
+                },
+            });
+            let record = SimRecord {
+                topic: "enterprise.state",
+                key: ent.enterprise_id.clone(),
+                value,
+            };
+            (start, record)
+        })
+        .collect()
 }
 
 /// When the day's staffing snapshot is filed: 08:05 local.
@@ -158,6 +193,7 @@ fn daily_commitments(
     start: EventTime,
     end: EventTime,
     skip: &[(usize, EventTime)],
+    jobs: &[permits::Job],
 ) -> Vec<(EventTime, SimRecord)> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xc0ff_ee17);
     let mut out = Vec::new();
@@ -179,6 +215,7 @@ fn daily_commitments(
                         "date": local_date, "enterprise_id": ent.enterprise_id,
                         "committed_at": at, "units_total": 1, "units_running": 1,
                         "units_stopped": 0, "major_hidden_hazard": false,
+                        "counts": {"hot_l1": permits::hot_l1_on(jobs, index, day)},
                         "self_risk_level": rng.random_range(3..=4),
                         "committer": format!("{}-safety-officer", ent.enterprise_id),
                     }),

@@ -140,6 +140,8 @@ pub struct SimEnterprise {
     pub approved_capacity_t: f64,
     pub equipment: Vec<Equipment>,
     pub area: Area,
+    /// The process area (fire/explosion, not a dike) where routine hot work is done.
+    pub work_area: Area,
     pub lat: f64,
     pub lon: f64,
     pub static_diag_score: f64,
@@ -208,6 +210,7 @@ impl Province {
                 records.push(entity("equipment", &equipment.equip_id, json!(equipment)));
             }
             records.push(entity("area", &e.area.area_id, json!(e.area)));
+            records.push(entity("area", &e.work_area.area_id, json!(e.work_area)));
             for indicator in &e.indicators {
                 records.push(SimRecord {
                     topic: "registry",
@@ -280,6 +283,7 @@ fn enterprise(
         city_id: city.to_owned(),
         park_id: format!("{region}-P{}", serial % 2 + 1),
         area: tank_dike(&enterprise_id, area_id, lat, lon),
+        work_area: process_area(&enterprise_id, lat, lon),
         approved_capacity_t: (hazard.substances[0].q_design_t * 12.5).round() / 10.0,
         hazard,
         equipment,
@@ -354,6 +358,18 @@ fn tank_dike(enterprise_id: &str, area_id: String, lat: f64, lon: f64) -> Area {
         is_tank_dike: true,
         is_pipe_rack: false,
     }
+}
+
+/// The process area next to the tank dike: fire and explosion hazard, level-1 hot work.
+fn process_area(enterprise_id: &str, lat: f64, lon: f64) -> Area {
+    let mut area = tank_dike(
+        enterprise_id,
+        format!("{enterprise_id}-A02"),
+        lat,
+        lon + 0.0015,
+    );
+    area.is_tank_dike = false;
+    area
 }
 
 fn indicator(enterprise_id: &str, t: &PointTemplate, n: usize) -> Indicator {

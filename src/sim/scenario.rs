@@ -31,11 +31,17 @@ pub enum Scenario {
     OverCapacity,
     /// The day's staffing snapshot lists uncertified special-work operators (R15).
     UncertifiedStaff,
+    /// Level-1 hot work starts with no gas analysis before it (R8).
+    HotWorkWithoutAnalysis,
+    /// Hot work goes on past its permit's planned end (R10).
+    PermitExpired,
+    /// Level-1 hot work declared in the tank dike, where it must be special grade (R11).
+    HotWorkGradeMismatch,
 }
 
 impl Scenario {
     /// The catalogue, the slow incidents first (over-capacity holds an hour before R13 fires).
-    pub const ALL: [Scenario; 7] = [
+    pub const ALL: [Scenario; 10] = [
         Scenario::OverCapacity,
         Scenario::GasLeak,
         Scenario::ToxicLeak,
@@ -43,6 +49,9 @@ impl Scenario {
         Scenario::SensorOffline,
         Scenario::MissingCommitment,
         Scenario::UncertifiedStaff,
+        Scenario::HotWorkWithoutAnalysis,
+        Scenario::PermitExpired,
+        Scenario::HotWorkGradeMismatch,
     ];
 
     pub fn name(self) -> &'static str {
@@ -54,6 +63,9 @@ impl Scenario {
             Scenario::MissingCommitment => "missing_commitment",
             Scenario::OverCapacity => "over_capacity",
             Scenario::UncertifiedStaff => "uncertified_staff",
+            Scenario::HotWorkWithoutAnalysis => "hot_work_without_analysis",
+            Scenario::PermitExpired => "permit_expired",
+            Scenario::HotWorkGradeMismatch => "hot_work_grade_mismatch",
         }
     }
 
@@ -66,7 +78,20 @@ impl Scenario {
             Scenario::MissingCommitment => "r17_commitment_missing",
             Scenario::OverCapacity => "r13_inventory_over_capacity",
             Scenario::UncertifiedStaff => "r15_staffing_training",
+            Scenario::HotWorkWithoutAnalysis => "r08_hot_work_analysis_gap",
+            Scenario::PermitExpired => "r10_permit_expired",
+            Scenario::HotWorkGradeMismatch => "r11_hot_work_grade_mismatch",
         }
+    }
+
+    /// A scenario carried by a hot-work job (see `permits`).
+    pub fn is_permit(self) -> bool {
+        matches!(
+            self,
+            Scenario::HotWorkWithoutAnalysis
+                | Scenario::PermitExpired
+                | Scenario::HotWorkGradeMismatch
+        )
     }
 
     /// The kind of indicator it happens on; `None`: the enterprise as a whole.
@@ -75,9 +100,7 @@ impl Scenario {
             Scenario::GasLeak | Scenario::SensorOffline => Some(IndicatorKind::FlammableGas),
             Scenario::ToxicLeak => Some(IndicatorKind::ToxicGas),
             Scenario::TankOverfill => Some(IndicatorKind::Level),
-            Scenario::MissingCommitment | Scenario::OverCapacity | Scenario::UncertifiedStaff => {
-                None
-            }
+            _ => None,
         }
     }
 
@@ -86,6 +109,8 @@ impl Scenario {
         match self {
             // R13 holds for an hour before it fires.
             Scenario::OverCapacity => 2 * 3_600_000,
+            // The injected job runs an hour.
+            s if s.is_permit() => 60 * 60_000,
             _ => 15 * 60_000,
         }
     }
@@ -153,6 +178,23 @@ impl Injection {
 
     pub fn truth(&self, province: &Province) -> GroundTruth {
         let ent = &province.enterprises[self.enterprise];
+        if let Some(job) = super::permits::injected_job(province, self) {
+            // R11 reports the permit from its planning, R8 the work from its start, R10 from
+            // the permit's planned end.
+            let from = match self.scenario {
+                Scenario::HotWorkGradeMismatch => job.planned_at,
+                Scenario::PermitExpired => job.planned_end,
+                _ => job.start,
+            };
+            return GroundTruth {
+                scenario: self.scenario.name(),
+                rule_id: self.scenario.rule_id(),
+                enterprise_id: ent.enterprise_id.clone(),
+                subject: job.permit_id,
+                from,
+                until: job.closed,
+            };
+        }
         GroundTruth {
             scenario: self.scenario.name(),
             rule_id: self.scenario.rule_id(),
