@@ -1,8 +1,7 @@
-//! Named incidents injected into the simulated readings, each with its ground truth: which
+//! Named incidents injected into the simulated streams, each with its ground truth: which
 //! rule should fire, for which enterprise and subject, from when until when. Tests score
-//! detection against the truth. This first part of the catalogue covers the sensor-stream
-//! incidents; the business-stream incidents (permits, resumption, staffing, ...) need the
-//! simulator's business streams (issue 3).
+//! detection against the truth. The catalogue covers sensor incidents (readings), business
+//! incidents (commitments, inventory, staffing) and special work (hot-work permits).
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
