@@ -82,6 +82,8 @@ pub struct KafkaConfig {
     pub warnings_topic: String,
     /// Enterprise risk records (compacted; key = enterprise id).
     pub risk_topic: String,
+    /// County and city control indices (compacted; key = region or city id).
+    pub regions_topic: String,
     pub late_topic: String,
     #[serde(with = "humantime_serde")]
     pub commit_interval: Duration,

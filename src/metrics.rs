@@ -243,7 +243,7 @@ impl Metrics {
             outputs_produced: counter_vec(
                 &r,
                 "vigil_output_records_total",
-                "Records delivered to an output (dlq, late, warnings, risk).",
+                "Records delivered to an output (dlq, late, warnings, risk, regions).",
                 &["output"],
             ),
             output_errors: counter_vec(
@@ -339,7 +339,7 @@ impl Metrics {
     /// Exports the known label values at zero, so dashboards and `rate()` see the series
     /// before the first event.
     fn with_known_labels(self) -> Self {
-        for output in ["dlq", "late", "warnings", "risk"] {
+        for output in ["dlq", "late", "warnings", "risk", "regions"] {
             self.outputs_produced.with_label_values(&[output]);
             self.output_errors.with_label_values(&[output]);
         }

@@ -158,6 +158,7 @@ async fn live_warnings_on_kafka_equal_the_replay() {
         config.kafka.late_topic.clone(),
         config.kafka.warnings_topic.clone(),
         config.kafka.risk_topic.clone(),
+        config.kafka.regions_topic.clone(),
     ]);
     // One partition: the same record order as the replay.
     let cluster = MockKafka::start(&topics, 1).unwrap();
@@ -201,8 +202,30 @@ async fn live_warnings_on_kafka_equal_the_replay() {
     })
     .await
     .unwrap();
+    let brokers = config.kafka.brokers.clone();
+    let topic = config.kafka.regions_topic.clone();
+    let regions = tokio::task::spawn_blocking(move || {
+        read_warnings(&brokers, &topic, 2, Duration::from_millis(500))
+    })
+    .await
+    .unwrap();
     shutdown.cancel();
     consumer.await.unwrap().unwrap();
+
+    // The control indices: the county and its city, each keyed by its id.
+    let county = regions
+        .iter()
+        .find(|(key, _)| key == "330102")
+        .expect("the county's index on vigil.regions");
+    assert_eq!(county.1["region_id"], "330102");
+    assert!(county.1["cpi"]
+        .as_f64()
+        .is_some_and(|c| (0.0..=100.0).contains(&c)));
+    let city = regions
+        .iter()
+        .find(|(key, _)| key == "330100")
+        .expect("the city's index on vigil.regions");
+    assert_eq!(city.1["city_id"], "330100");
 
     for (key, value) in &live_risk {
         assert_eq!(

@@ -46,6 +46,7 @@ pub async fn run(
         config.kafka.late_topic.clone(),
         config.kafka.warnings_topic.clone(),
         config.kafka.risk_topic.clone(),
+        config.kafka.regions_topic.clone(),
     ]);
     let cluster = MockKafka::start(&topics, options.partitions)?;
     config.kafka.brokers = cluster.bootstrap_servers.clone();
@@ -66,9 +67,14 @@ pub async fn run(
         "vigil demo: {} simulated enterprises, event time x{}",
         options.enterprises, options.speed
     );
+    println!("  map:     http://{addr}/");
     println!("  status:  http://{addr}/api/status");
     println!("  metrics: http://{addr}/metrics");
     println!("  warnings: http://{addr}/api/warnings (live: /api/warnings/stream)");
+    println!("  risk:    http://{addr}/api/risk, /api/regions (live: /api/risk/stream)");
+    println!(
+        "  plan:    http://{addr}/api/enforcement/plan?region=330102&date=YYYY-MM-DD&capacity=10"
+    );
     println!(
         "  rules:   {} (edit a file there: it is reloaded)",
         config.rules.dir.display()

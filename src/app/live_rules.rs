@@ -40,6 +40,8 @@ pub struct RiskOutputs {
     pub stage: RiskStage,
     pub view: Arc<RiskView>,
     pub sender: Option<KeyedSender>,
+    /// To `vigil.regions`: county and city indices (key = region or city id).
+    pub regions_sender: Option<KeyedSender>,
 }
 
 pub struct LiveRules {
@@ -183,6 +185,16 @@ impl LiveRules {
             for record in &tick.records {
                 let payload = serde_json::to_string(record).expect("a risk record serialises");
                 sender.send(record.enterprise_id.clone(), payload).await;
+            }
+        }
+        if let (Some(sender), Some((counties, cities))) = (&risk.regions_sender, &tick.regions) {
+            for county in counties {
+                let payload = serde_json::to_string(county).expect("an index serialises");
+                sender.send(county.region_id.clone(), payload).await;
+            }
+            for city in cities {
+                let payload = serde_json::to_string(city).expect("an index serialises");
+                sender.send(city.city_id.clone(), payload).await;
             }
         }
         self.metrics.risk_records.inc_by(tick.records.len() as u64);

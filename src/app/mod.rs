@@ -105,10 +105,18 @@ impl Engine {
             config.ingest.channel_capacity,
             Arc::clone(&self.metrics),
         )?;
+        let (regions_sender, regions_delivery) = crate::warnings::delivery::spawn_keyed(
+            &config.kafka,
+            &config.kafka.regions_topic,
+            "regions",
+            config.ingest.channel_capacity,
+            Arc::clone(&self.metrics),
+        )?;
         let risk = RiskOutputs {
             stage: RiskStage::new(&config.risk, config.rules.utc_offset_minutes),
             view: Arc::clone(&self.risk),
             sender: Some(risk_sender),
+            regions_sender: Some(regions_sender),
         };
         let rules = LiveRules::start(
             &config.rules,
@@ -121,6 +129,7 @@ impl Engine {
         let both = tokio::spawn(async move {
             let _ = delivery.await;
             let _ = risk_delivery.await;
+            let _ = regions_delivery.await;
         });
         Ok((rules, both))
     }

@@ -314,7 +314,12 @@ fn management(
     w: &EnterpriseWarnings,
     ctx: &GatherContext<'_>,
 ) -> ManagementInputs {
-    let overdue: Vec<_> = w.counting().filter(|w| w.rule == 7).collect();
+    // R7's own rule: warnings past their deadline. Overdue findings count below, from the
+    // inspections themselves.
+    let overdue: Vec<_> = w
+        .counting()
+        .filter(|w| w.rule_id == "r07_warning_not_handled")
+        .collect();
     let commitment_window = (ctx.config.management.commitment_days * DAY_MS as f64) as i64;
     let (major_hidden_overdue, failed_inspection_open) = inspections(e, ctx.now);
     ManagementInputs {
