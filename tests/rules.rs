@@ -181,7 +181,11 @@ fn the_shipped_rules_stay_quiet_on_normal_simulated_operation() {
     let result = run(&config, &options).expect("replay runs");
     assert!(result.summary.applied > 10_000, "{:?}", result.summary);
     let backtest = result.backtest.unwrap();
-    assert_eq!(backtest.rules.len(), 34);
+    let shipped =
+        vigil::rules::loader::rule_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("queries"))
+            .unwrap()
+            .len();
+    assert_eq!(backtest.rules.len(), shipped, "every shipped rule ran");
     assert!(backtest
         .rules
         .values()
