@@ -64,7 +64,7 @@ pub fn jobs(
 
 fn has_job(seed: u64, enterprise: usize, day: EventTime) -> bool {
     let mut rng = ChaCha8Rng::seed_from_u64(
-        seed ^ 0x4077_0b5 ^ (enterprise as u64) << 20 ^ day.millis() as u64,
+        seed ^ 0x0407_70b5 ^ ((enterprise as u64) << 20) ^ day.millis() as u64,
     );
     rng.random_bool(JOB_SHARE)
 }
