@@ -131,7 +131,7 @@ pub fn gather(
     let status = e.status.latest();
     let week_ago = ctx.now.saturating_sub_ms(7 * DAY_MS);
     let recent: Vec<_> = warnings.fired_since(week_ago).collect();
-    let inspections = inspections(e, ctx.now.saturating_sub_ms(ctx.window_ms));
+    let inspections = latest_inspections(e, ctx.now.saturating_sub_ms(ctx.window_ms));
     EnterpriseFacts {
         last_inspected_at: e.inspections.iter().map(|(at, _)| *at).max(),
         last_clean_onsite_at: e
@@ -206,7 +206,8 @@ fn hot_work(
     out
 }
 
-fn inspections(e: &EnterpriseState, since: EventTime) -> Vec<InspectionFacts> {
+/// The newest result of each inspection at or after `since`, in time order.
+pub fn latest_inspections(e: &EnterpriseState, since: EventTime) -> Vec<InspectionFacts> {
     let mut latest = std::collections::BTreeMap::new();
     for (_, r) in e.inspections.iter().filter(|(at, _)| *at >= since) {
         let count = |s: FindingSeverity| r.findings.iter().filter(|f| f.severity == s).count();

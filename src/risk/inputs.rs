@@ -5,8 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    AlarmLevel, AlarmTransition, EpidemicLevel, EventTime, FindingSeverity, HotGrade, PermitType,
-    ProductionState,
+    AlarmLevel, AlarmTransition, EpidemicLevel, EventTime, HotGrade, PermitType, ProductionState,
 };
 use crate::rules::Color;
 use crate::state::EnterpriseState;
@@ -337,24 +336,17 @@ fn management(
 /// Major hidden findings past their rectification date, and whether the last inspection
 /// left findings open. The newest result of an inspection id is its current state.
 fn inspections(e: &EnterpriseState, now: EventTime) -> (u32, bool) {
-    let mut latest = std::collections::BTreeMap::new();
-    for (_, result) in e.inspections.iter() {
-        latest.insert(result.inspection_id.as_str(), result);
-    }
+    let latest = crate::enforce::facts::latest_inspections(e, EventTime::MIN);
     let open =
-        |r: &crate::model::InspectionResult| !r.findings.is_empty() && r.rectified_at.is_none();
+        |i: &&crate::enforce::facts::InspectionFacts| !i.is_clean() && i.rectified_at.is_none();
     let major_overdue = latest
-        .values()
-        .filter(|r| open(r) && r.rectify_due.is_some_and(|due| due < now))
-        .map(|r| {
-            r.findings
-                .iter()
-                .filter(|f| f.severity == FindingSeverity::MajorHidden)
-                .count() as u32
-        })
+        .iter()
+        .filter(open)
+        .filter(|i| i.rectify_due.is_some_and(|due| due < now))
+        .map(|i| i.findings_major)
         .sum();
-    let last = latest.values().max_by_key(|r| r.ts);
-    (major_overdue, last.is_some_and(|r| open(r)))
+    // `latest_inspections` is in time order.
+    (major_overdue, latest.last().is_some_and(|i| open(&i)))
 }
 
 fn context(ctx: &GatherContext<'_>) -> ContextInputs {
