@@ -171,7 +171,8 @@ enum Command {
         start: String,
         /// Scenarios to inject (each once, spread over the run): gas-leak, toxic-leak,
         /// tank-overfill, sensor-offline, missing-commitment, over-capacity, uncertified-staff,
-        /// hot-work-without-analysis, permit-expired, hot-work-grade-mismatch, or all.
+        /// hot-work-without-analysis, permit-expired, hot-work-grade-mismatch, supply-imbalance,
+        /// or all.
         #[arg(long = "scenario", env = "VIGIL_SCENARIO", value_delimiter = ',', value_parser = parse_scenarios)]
         scenarios: Vec<Vec<vigil::sim::Scenario>>,
     },

@@ -37,7 +37,7 @@ fn simulate(dir: &Path, name: &str, seed: u64) -> (Vec<u8>, Vec<Value>) {
 
 /// The rules the scenarios are scored against, and those of the business streams the
 /// simulator feeds (permits, resumption, commitments), which must stay quiet around them.
-const SCENARIO_RULES: [&str; 23] = [
+const SCENARIO_RULES: [&str; 24] = [
     "process/r01_process_limit.sql",
     "gas/r02_gas_leak.sql",
     "data_quality/r03_point_offline.sql",
@@ -61,6 +61,7 @@ const SCENARIO_RULES: [&str; 23] = [
     "resumption/r14_resumption_without_self_inspection.sql",
     "resumption/r14_startup_work_not_upgraded.sql",
     "production/r16_rush_production.sql",
+    "production/r16_supply_chain_imbalance.sql",
 ];
 
 #[test]

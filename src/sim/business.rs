@@ -5,7 +5,8 @@
 //! between 45 % and 75 % of the approved capacity; and the staffing snapshot
 //! (`staffing.snapshot`) of each local day at 08:05, key posts filled by trained, certified
 //! people; each enterprise's state as the stream begins (resumed, self-inspection passed);
-//! and the hot-work permits and gas analyses of `permits`, which the commitments declare.
+//! the hot-work permits and gas analyses of `permits`, which the commitments declare; and the
+//! load, supply and epidemic context of `operations`.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -13,8 +14,8 @@ use serde_json::json;
 
 use crate::model::EventTime;
 
-use super::permits;
 use super::scenario::{Injection, Scenario};
+use super::{operations, permits};
 use super::{Province, SimRecord};
 
 /// Inventory is reported this often.
@@ -41,6 +42,8 @@ pub fn stream(
             .filter(|(at, _)| *at >= start && *at < end),
     );
     out.extend(resumed(province, start));
+    out.extend(operations::ops(province, seed, start, end, injections));
+    out.extend(operations::epidemic(province, seed, start, end));
     out.extend(inventory(province, start, end, injections));
     out.extend(staffing(province, seed, start, end, injections));
     out.sort_by_key(|(at, _)| *at);

@@ -3,6 +3,7 @@
 
 pub mod business;
 pub mod corrupt;
+pub mod operations;
 pub mod permits;
 pub mod province;
 pub mod readings;

@@ -36,11 +36,13 @@ pub enum Scenario {
     PermitExpired,
     /// Level-1 hot work declared in the tank dike, where it must be special grade (R11).
     HotWorkGradeMismatch,
+    /// Raw material for 1.5 days while running at 96 % of design for an hour (R16).
+    SupplyImbalance,
 }
 
 impl Scenario {
     /// The catalogue, the slow incidents first (over-capacity holds an hour before R13 fires).
-    pub const ALL: [Scenario; 10] = [
+    pub const ALL: [Scenario; 11] = [
         Scenario::OverCapacity,
         Scenario::GasLeak,
         Scenario::ToxicLeak,
@@ -51,6 +53,7 @@ impl Scenario {
         Scenario::HotWorkWithoutAnalysis,
         Scenario::PermitExpired,
         Scenario::HotWorkGradeMismatch,
+        Scenario::SupplyImbalance,
     ];
 
     pub fn name(self) -> &'static str {
@@ -65,6 +68,7 @@ impl Scenario {
             Scenario::HotWorkWithoutAnalysis => "hot_work_without_analysis",
             Scenario::PermitExpired => "permit_expired",
             Scenario::HotWorkGradeMismatch => "hot_work_grade_mismatch",
+            Scenario::SupplyImbalance => "supply_imbalance",
         }
     }
 
@@ -80,6 +84,7 @@ impl Scenario {
             Scenario::HotWorkWithoutAnalysis => "r08_hot_work_analysis_gap",
             Scenario::PermitExpired => "r10_permit_expired",
             Scenario::HotWorkGradeMismatch => "r11_hot_work_grade_mismatch",
+            Scenario::SupplyImbalance => "r16_supply_chain_imbalance",
         }
     }
 
@@ -108,8 +113,9 @@ impl Scenario {
         match self {
             // R13 holds for an hour before it fires.
             Scenario::OverCapacity => 2 * 3_600_000,
-            // The injected job runs an hour.
+            // The injected job runs an hour; the supply shortage spans two ops samples.
             s if s.is_permit() => 60 * 60_000,
+            Scenario::SupplyImbalance => 60 * 60_000,
             _ => 15 * 60_000,
         }
     }
