@@ -15,7 +15,7 @@ use serde_json::json;
 use crate::model::EventTime;
 
 use super::scenario::{Injection, Scenario};
-use super::{operations, permits};
+use super::{operations, permits, resumption};
 use super::{Province, SimRecord};
 
 /// Inventory is reported this often.
@@ -41,39 +41,18 @@ pub fn stream(
             .into_iter()
             .filter(|(at, _)| *at >= start && *at < end),
     );
-    out.extend(resumed(province, start));
+    out.extend(resumption::initial(province, start));
+    out.extend(
+        resumption::injected(province, injections)
+            .into_iter()
+            .filter(|(at, _)| *at >= start && *at < end),
+    );
     out.extend(operations::ops(province, seed, start, end, injections));
     out.extend(operations::epidemic(province, seed, start, end));
     out.extend(inventory(province, start, end, injections));
     out.extend(staffing(province, seed, start, end, injections));
     out.sort_by_key(|(at, _)| *at);
     out
-}
-
-/// Every enterprise's state as the stream begins: running, having resumed with a passed
-/// self-inspection submitted ten days before and the approval to resume.
-fn resumed(province: &Province, start: EventTime) -> Vec<(EventTime, SimRecord)> {
-    let submitted = start.saturating_add_ms(-10 * DAY_MS);
-    province
-        .enterprises
-        .iter()
-        .map(|ent| {
-            let value = json!({
-                "ts": start, "enterprise_id": ent.enterprise_id, "production_state": "running",
-                "resumption_applied_at": submitted, "approved_to_resume": true,
-                "self_inspection": {
-                    "submitted_at": submitted, "passed": true,
-                    "report_id": format!("{}-SI1", ent.enterprise_id),
-                },
-            });
-            let record = SimRecord {
-                topic: "enterprise.state",
-                key: ent.enterprise_id.clone(),
-                value,
-            };
-            (start, record)
-        })
-        .collect()
 }
 
 /// When the day's staffing snapshot is filed: 08:05 local.

@@ -7,6 +7,7 @@ pub mod operations;
 pub mod permits;
 pub mod province;
 pub mod readings;
+pub mod resumption;
 pub mod scenario;
 pub mod tep;
 

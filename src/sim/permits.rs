@@ -51,7 +51,13 @@ pub fn jobs(
     while day < end {
         for index in 0..province.enterprises.len() {
             let begins = day.saturating_add_ms(START_MS);
-            if is_weekday(day) && has_job(seed, index, day) && begins >= start && begins < end {
+            let restarting = super::resumption::restarts_on(injections, index, day);
+            if is_weekday(day)
+                && has_job(seed, index, day)
+                && !restarting
+                && begins >= start
+                && begins < end
+            {
                 out.push(normal_job(province, index, begins, "HW"));
             }
         }

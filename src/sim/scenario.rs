@@ -38,11 +38,13 @@ pub enum Scenario {
     HotWorkGradeMismatch,
     /// Raw material for 1.5 days while running at 96 % of design for an hour (R16).
     SupplyImbalance,
+    /// Shut down, then starting up again without a self-inspection or approval (R14).
+    ResumptionWithoutSelfInspection,
 }
 
 impl Scenario {
     /// The catalogue, the slow incidents first (over-capacity holds an hour before R13 fires).
-    pub const ALL: [Scenario; 11] = [
+    pub const ALL: [Scenario; 12] = [
         Scenario::OverCapacity,
         Scenario::GasLeak,
         Scenario::ToxicLeak,
@@ -54,6 +56,7 @@ impl Scenario {
         Scenario::PermitExpired,
         Scenario::HotWorkGradeMismatch,
         Scenario::SupplyImbalance,
+        Scenario::ResumptionWithoutSelfInspection,
     ];
 
     pub fn name(self) -> &'static str {
@@ -69,6 +72,7 @@ impl Scenario {
             Scenario::PermitExpired => "permit_expired",
             Scenario::HotWorkGradeMismatch => "hot_work_grade_mismatch",
             Scenario::SupplyImbalance => "supply_imbalance",
+            Scenario::ResumptionWithoutSelfInspection => "resumption_without_self_inspection",
         }
     }
 
@@ -85,6 +89,7 @@ impl Scenario {
             Scenario::PermitExpired => "r10_permit_expired",
             Scenario::HotWorkGradeMismatch => "r11_hot_work_grade_mismatch",
             Scenario::SupplyImbalance => "r16_supply_chain_imbalance",
+            Scenario::ResumptionWithoutSelfInspection => "r14_resumption_without_self_inspection",
         }
     }
 
@@ -115,7 +120,7 @@ impl Scenario {
             Scenario::OverCapacity => 2 * 3_600_000,
             // The injected job runs an hour; the supply shortage spans two ops samples.
             s if s.is_permit() => 60 * 60_000,
-            Scenario::SupplyImbalance => 60 * 60_000,
+            Scenario::SupplyImbalance | Scenario::ResumptionWithoutSelfInspection => 60 * 60_000,
             _ => 15 * 60_000,
         }
     }
@@ -238,7 +243,8 @@ pub fn schedule(
         .iter()
         .enumerate()
         .filter_map(|(n, &scenario)| {
-            let from = start.millis() + duration_ms * (n as i64 + 1) / (count + 1);
+            // On a whole second, as the streams' clocks tick.
+            let from = (start.millis() + duration_ms * (n as i64 + 1) / (count + 1)) / 1000 * 1000;
             let enterprise = pick_enterprise(province, &mut rng, &used)?;
             used.push(enterprise);
             let indicator = match scenario.kind() {

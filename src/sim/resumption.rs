@@ -1,0 +1,85 @@
+//! Resumption in the simulated province (`enterprise.state`): every enterprise starts the
+//! stream running, resumed with a passed self-inspection submitted ten days before and the
+//! approval to resume. The resumption scenario shuts one down and starts it up again without
+//! a self-inspection or approval (R14) for an hour, until both arrive.
+
+use serde_json::{json, Value};
+
+use crate::model::EventTime;
+
+use super::scenario::{Injection, Scenario};
+use super::{Province, SimEnterprise, SimRecord};
+
+const DAY_MS: i64 = 86_400_000;
+
+fn state(
+    ent: &SimEnterprise,
+    at: EventTime,
+    production: &str,
+    extra: Value,
+) -> (EventTime, SimRecord) {
+    let mut value =
+        json!({"ts": at, "enterprise_id": ent.enterprise_id, "production_state": production});
+    if let (Some(value), Value::Object(extra)) = (value.as_object_mut(), extra) {
+        value.extend(extra);
+    }
+    let record = SimRecord {
+        topic: "enterprise.state",
+        key: ent.enterprise_id.clone(),
+        value,
+    };
+    (at, record)
+}
+
+/// Resumed properly: self-inspection submitted and passed, approval given.
+fn approved(ent: &SimEnterprise, submitted: EventTime) -> Value {
+    json!({
+        "resumption_applied_at": submitted, "approved_to_resume": true,
+        "self_inspection": {
+            "submitted_at": submitted, "passed": true,
+            "report_id": format!("{}-SI1", ent.enterprise_id),
+        },
+    })
+}
+
+/// Every enterprise's state as the stream begins.
+pub fn initial(province: &Province, start: EventTime) -> Vec<(EventTime, SimRecord)> {
+    let submitted = start.saturating_add_ms(-10 * DAY_MS);
+    province
+        .enterprises
+        .iter()
+        .map(|ent| state(ent, start, "running", approved(ent, submitted)))
+        .collect()
+}
+
+/// The resumption scenario's states: shut down half an hour before the injection, starting
+/// up at it with neither self-inspection nor approval, running properly resumed at its end.
+pub fn injected(province: &Province, injections: &[Injection]) -> Vec<(EventTime, SimRecord)> {
+    let mut out = Vec::new();
+    for j in injections
+        .iter()
+        .filter(|j| j.scenario == Scenario::ResumptionWithoutSelfInspection)
+    {
+        let ent = &province.enterprises[j.enterprise];
+        let no_approval = json!({"approved_to_resume": false});
+        out.push(state(
+            ent,
+            j.from.saturating_add_ms(-30 * 60_000),
+            "shutdown",
+            no_approval.clone(),
+        ));
+        out.push(state(ent, j.from, "startup", no_approval));
+        out.push(state(ent, j.until, "running", approved(ent, j.until)));
+    }
+    out
+}
+
+/// Whether the enterprise starts up again on the local day beginning at `day` (no routine
+/// special work is planned for that day).
+pub fn restarts_on(injections: &[Injection], enterprise: usize, day: EventTime) -> bool {
+    injections.iter().any(|j| {
+        j.scenario == Scenario::ResumptionWithoutSelfInspection
+            && j.enterprise == enterprise
+            && super::business::local_day_start(j.from) == day
+    })
+}
