@@ -91,39 +91,40 @@ impl RiskBook {
         if !self.is_due(e, now) {
             return None;
         }
-        let window_ms = self.config.alarms.window.as_millis() as i64;
-        let days_ms = self.config.region.window.as_millis() as i64;
         let id = e.enterprise_id.to_string();
-        let known_since = self.tracked.get(&id).map_or(now, |t| t.known_since);
+        let mut previous = self.tracked.remove(&id);
+        let known_since = previous.as_ref().map_or(now, |t| t.known_since);
         let (points, offline) = points_offline(e, now, known_since);
+        let mut online = previous
+            .as_mut()
+            .map(|t| std::mem::take(&mut t.online))
+            .unwrap_or_default();
         let share = if points == 0 {
             0.0
         } else {
             f64::from(offline) / f64::from(points)
         };
-        let mut online = self
-            .tracked
-            .remove(&id)
-            .map(|t| (t.online.clone(), Some(t)))
-            .unwrap_or_default();
-        online.0.sample(now, share, window_ms, days_ms);
+        online.sample(
+            now,
+            share,
+            self.config.alarms.window.as_millis() as i64,
+            self.config.region.window.as_millis() as i64,
+        );
         let ctx = GatherContext {
             now,
             config: &self.config,
             utc_offset_minutes: self.utc_offset_minutes,
             epidemic: store.regions.level_at(&profile.region_id, now),
             points: (points, offline),
-            offline_share: online.0.recent_share(),
+            offline_share: online.recent_share(),
         };
         let inputs = gather(e, self.ledger.of(&id), &ctx);
         let mut facts = self.facts(e, now, ctx.epidemic);
-        if let Some(t) = &online.1 {
-            facts.remember(&t.facts);
-        }
         let scored = score(&inputs, &self.config);
         let bands = &self.config.bands;
-        let color = match online.1.as_ref() {
+        let color = match &previous {
             Some(t) => {
+                facts.remember(&t.facts);
                 let mut c = t.color.clone();
                 c.step(scored.eri, scored.floor.as_ref(), now, bands);
                 c
@@ -149,17 +150,10 @@ impl RiskBook {
             terms: scored.terms,
             inputs,
         };
-        let changed = online
-            .1
-            .as_ref()
-            .is_none_or(|t| t.published.differs(&record));
-        let published = if changed {
-            record.clone()
-        } else {
-            online
-                .1
-                .map(|t| t.published)
-                .expect("unchanged means tracked")
+        // What readers have seen stays until what it says changes.
+        let (published, changed) = match previous {
+            Some(t) if !t.published.differs(&record) => (t.published, false),
+            _ => (record.clone(), true),
         };
         self.tracked.insert(
             id,
@@ -169,7 +163,7 @@ impl RiskBook {
                 facts,
                 computed_at: now,
                 color,
-                online: online.0,
+                online,
                 published,
             },
         );
