@@ -125,6 +125,19 @@ fn view(i: usize, s: &Spec, high_epidemic: bool) -> EnterpriseView {
     }
 }
 
+/// A snapshot of the county these specs describe, at the start of the planned day.
+fn snapshot_of(specs: &[Spec], high_epidemic: bool) -> Snapshot {
+    Snapshot {
+        at: day_start(),
+        enterprises: specs
+            .iter()
+            .enumerate()
+            .map(|(i, s)| view(i, s, high_epidemic))
+            .collect(),
+        counties: Vec::new(),
+    }
+}
+
 fn make_plan(snapshot: &Snapshot, capacity: u32, seed: u64) -> Plan {
     let config = Config::default();
     let request = PlanRequest {
@@ -147,11 +160,7 @@ proptest! {
         seed in any::<u64>(),
         high_epidemic in any::<bool>(),
     ) {
-        let snapshot = Snapshot {
-            at: day_start(),
-            enterprises: specs.iter().enumerate().map(|(i, s)| view(i, s, high_epidemic)).collect(),
-            counties: Vec::new(),
-        };
+        let snapshot = snapshot_of(&specs, high_epidemic);
         let made = make_plan(&snapshot, capacity, seed);
 
         // Same seed, same list.
@@ -232,15 +241,7 @@ fn a_quota_is_filled_before_the_risk_pool_and_30_percent_is_drawn() {
             other_region: false,
         })
         .collect();
-    let snapshot = Snapshot {
-        at: day_start(),
-        enterprises: specs
-            .iter()
-            .enumerate()
-            .map(|(i, s)| view(i, s, false))
-            .collect(),
-        counties: Vec::new(),
-    };
+    let snapshot = snapshot_of(&specs, false);
     let made = make_plan(&snapshot, 12, 7);
     let pool = |p: Pool| {
         made.tasks
@@ -287,15 +288,7 @@ fn vigil_enforce_writes_the_plan_as_csv_parquet_and_json() {
             other_region: false,
         })
         .collect();
-    let snapshot = Snapshot {
-        at: day_start(),
-        enterprises: specs
-            .iter()
-            .enumerate()
-            .map(|(i, s)| view(i, s, false))
-            .collect(),
-        counties: Vec::new(),
-    };
+    let snapshot = snapshot_of(&specs, false);
     let snapshot_path = work.path().join("snapshot.json");
     std::fs::write(&snapshot_path, serde_json::to_vec(&snapshot).unwrap()).unwrap();
     for ext in ["csv", "parquet", "json"] {

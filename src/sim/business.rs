@@ -111,12 +111,7 @@ fn inventory(
     injections: &[Injection],
 ) -> Vec<(EventTime, SimRecord)> {
     let mut out = Vec::new();
-    let first = start.millis().div_euclid(INVENTORY_EVERY_MS) * INVENTORY_EVERY_MS;
-    let mut t = if first < start.millis() {
-        first + INVENTORY_EVERY_MS
-    } else {
-        first
-    };
+    let mut t = first_on_grid(start, INVENTORY_EVERY_MS);
     while t < end.millis() {
         for (index, ent) in province.enterprises.iter().enumerate() {
             let over = injections.iter().any(|j| {
@@ -153,6 +148,17 @@ fn inventory(
 /// China Standard Time, the sites' zone (no daylight saving).
 pub const UTC_OFFSET_MS: i64 = 8 * 3_600_000;
 const DAY_MS: i64 = 86_400_000;
+
+/// The first multiple of `every_ms` (since the epoch) at or after `start`: periodic reports
+/// fall on the clock's grid.
+pub fn first_on_grid(start: EventTime, every_ms: i64) -> i64 {
+    let first = start.millis().div_euclid(every_ms) * every_ms;
+    if first < start.millis() {
+        first + every_ms
+    } else {
+        first
+    }
+}
 
 /// The UTC instant at which the local day holding `t` began.
 pub fn local_day_start(t: EventTime) -> EventTime {

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::model::EventTime;
 
-use super::business::local_day_start;
+use super::business::{first_on_grid, local_day_start};
 use super::scenario::{Injection, Scenario};
 use super::{Province, SimRecord};
 
@@ -30,10 +30,7 @@ pub fn ops(
 ) -> Vec<(EventTime, SimRecord)> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x0095_e7a1);
     let mut out = Vec::new();
-    let mut t = start.millis().div_euclid(OPS_EVERY_MS) * OPS_EVERY_MS;
-    if t < start.millis() {
-        t += OPS_EVERY_MS;
-    }
+    let mut t = first_on_grid(start, OPS_EVERY_MS);
     while t < end.millis() {
         for (index, ent) in province.enterprises.iter().enumerate() {
             let short = injections.iter().any(|j| {
