@@ -21,6 +21,17 @@ use super::{Province, SimRecord};
 /// Inventory is reported this often.
 const INVENTORY_EVERY_MS: i64 = 30 * 60_000;
 
+/// What every business stream is generated over: the province, the seed, the event-time
+/// span `[start, end)` and the incidents injected into it.
+#[derive(Clone, Copy)]
+pub struct Span<'a> {
+    pub province: &'a Province,
+    pub seed: u64,
+    pub start: EventTime,
+    pub end: EventTime,
+    pub injections: &'a [Injection],
+}
+
 /// Every business record in `[start, end)`, in time order, with the injections' effects
 /// (a withheld commitment, an over-filled tank).
 pub fn stream(
@@ -30,12 +41,19 @@ pub fn stream(
     end: EventTime,
     injections: &[Injection],
 ) -> Vec<(EventTime, SimRecord)> {
+    let span = Span {
+        province,
+        seed,
+        start,
+        end,
+        injections,
+    };
     let withheld: Vec<_> = injections
         .iter()
         .filter_map(Injection::withheld_commitment)
         .collect();
-    let jobs = permits::jobs(province, seed, start, end, injections);
-    let mut out = daily_commitments(province, seed, start, end, &withheld, &jobs);
+    let jobs = permits::jobs(&span);
+    let mut out = daily_commitments(&span, &withheld, &jobs);
     out.extend(
         permits::records(province, &jobs)
             .into_iter()
@@ -47,10 +65,10 @@ pub fn stream(
             .into_iter()
             .filter(|(at, _)| *at >= start && *at < end),
     );
-    out.extend(operations::ops(province, seed, start, end, injections));
-    out.extend(operations::epidemic(province, seed, start, end));
-    out.extend(inventory(province, start, end, injections));
-    out.extend(staffing(province, seed, start, end, injections));
+    out.extend(operations::ops(&span));
+    out.extend(operations::epidemic(&span));
+    out.extend(inventory(&span));
+    out.extend(staffing(&span));
     out.sort_by_key(|(at, _)| *at);
     out
 }
@@ -60,13 +78,14 @@ pub const STAFFING_AT_MS: i64 = (8 * 60 + 5) * 60_000;
 
 /// One staffing snapshot per enterprise and local day; on the day of an uncertified-staff
 /// injection it lists two special-work operators without a valid certificate.
-fn staffing(
-    province: &Province,
-    seed: u64,
-    start: EventTime,
-    end: EventTime,
-    injections: &[Injection],
-) -> Vec<(EventTime, SimRecord)> {
+fn staffing(span: &Span<'_>) -> Vec<(EventTime, SimRecord)> {
+    let Span {
+        province,
+        seed,
+        start,
+        end,
+        injections,
+    } = *span;
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x57af_f1e5);
     let mut out = Vec::new();
     let mut day = local_day_start(start);
@@ -104,12 +123,14 @@ fn staffing(
 }
 
 /// Tank inventory every 30 minutes from `start` (aligned to the half hour).
-fn inventory(
-    province: &Province,
-    start: EventTime,
-    end: EventTime,
-    injections: &[Injection],
-) -> Vec<(EventTime, SimRecord)> {
+fn inventory(span: &Span<'_>) -> Vec<(EventTime, SimRecord)> {
+    let Span {
+        province,
+        start,
+        end,
+        injections,
+        ..
+    } = *span;
     let mut out = Vec::new();
     let mut t = first_on_grid(start, INVENTORY_EVERY_MS);
     while t < end.millis() {
@@ -176,13 +197,17 @@ fn local_date(day: EventTime) -> String {
 /// The commitments filed in `[start, end)`, in time order; `skip` lists (enterprise index,
 /// local day start) pairs whose commitment is not filed (the missing-commitment scenario).
 fn daily_commitments(
-    province: &Province,
-    seed: u64,
-    start: EventTime,
-    end: EventTime,
+    span: &Span<'_>,
     skip: &[(usize, EventTime)],
     jobs: &[permits::Job],
 ) -> Vec<(EventTime, SimRecord)> {
+    let Span {
+        province,
+        seed,
+        start,
+        end,
+        ..
+    } = *span;
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xc0ff_ee17);
     let mut out = Vec::new();
     let mut day = local_day_start(start);

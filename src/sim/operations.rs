@@ -9,9 +9,9 @@ use serde_json::json;
 
 use crate::model::EventTime;
 
-use super::business::{first_on_grid, local_day_start};
-use super::scenario::{Injection, Scenario};
-use super::{Province, SimRecord};
+use super::business::{first_on_grid, local_day_start, Span};
+use super::scenario::Scenario;
+use super::SimRecord;
 
 const OPS_EVERY_MS: i64 = 30 * 60_000;
 const DAY_MS: i64 = 86_400_000;
@@ -21,13 +21,14 @@ const LEVEL_CHANGE: f64 = 0.1;
 
 /// Load between 72 % and 92 % of design, 6-12 h overtime a week, 5-15 days of raw material;
 /// under a supply-imbalance injection, 96 % with 1.5 days of raw material (R16).
-pub fn ops(
-    province: &Province,
-    seed: u64,
-    start: EventTime,
-    end: EventTime,
-    injections: &[Injection],
-) -> Vec<(EventTime, SimRecord)> {
+pub fn ops(span: &Span<'_>) -> Vec<(EventTime, SimRecord)> {
+    let Span {
+        province,
+        seed,
+        start,
+        end,
+        injections,
+    } = *span;
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x0095_e7a1);
     let mut out = Vec::new();
     let mut t = first_on_grid(start, OPS_EVERY_MS);
@@ -95,12 +96,14 @@ fn ops_record(
 
 /// Every county's level at `start` (mostly low, some medium, few high), then at each local
 /// midnight a step up or down for about one county in ten.
-pub fn epidemic(
-    province: &Province,
-    seed: u64,
-    start: EventTime,
-    end: EventTime,
-) -> Vec<(EventTime, SimRecord)> {
+pub fn epidemic(span: &Span<'_>) -> Vec<(EventTime, SimRecord)> {
+    let Span {
+        province,
+        seed,
+        start,
+        end,
+        ..
+    } = *span;
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x0e71_de31);
     let mut counties: Vec<&str> = province
         .enterprises

@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::model::EventTime;
 
-use super::business::local_day_start;
+use super::business::{local_day_start, Span};
 use super::scenario::{Injection, Scenario};
 use super::{Province, SimRecord};
 
@@ -39,13 +39,14 @@ pub struct Job {
 }
 
 /// Every job starting in `[start, end)`: the normal ones and those the injections add.
-pub fn jobs(
-    province: &Province,
-    seed: u64,
-    start: EventTime,
-    end: EventTime,
-    injections: &[Injection],
-) -> Vec<Job> {
+pub fn jobs(span: &Span<'_>) -> Vec<Job> {
+    let Span {
+        province,
+        seed,
+        start,
+        end,
+        injections,
+    } = *span;
     let mut out = Vec::new();
     let mut day = local_day_start(start);
     while day < end {
