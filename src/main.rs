@@ -172,7 +172,8 @@ enum Command {
         /// Scenarios to inject (each once, spread over the run): gas-leak, toxic-leak,
         /// tank-overfill, sensor-offline, missing-commitment, over-capacity, uncertified-staff,
         /// hot-work-without-analysis, permit-expired, hot-work-grade-mismatch, supply-imbalance,
-        /// resumption-without-self-inspection, or all.
+        /// resumption-without-self-inspection, flat-line, under-reporting, alarm-flood,
+        /// chattering-alarm, gas-analysis-fail, hot-work-concentration, or all.
         #[arg(long = "scenario", env = "VIGIL_SCENARIO", value_delimiter = ',', value_parser = parse_scenarios)]
         scenarios: Vec<Vec<vigil::sim::Scenario>>,
     },

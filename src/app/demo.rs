@@ -14,10 +14,10 @@ use crate::error::IoError;
 use crate::ingest::ReasonCode;
 use crate::metrics::Metrics;
 use crate::model::EventTime;
-use crate::sim::business;
+use crate::sim::business::Span;
 use crate::sim::corrupt::{self, CaseContext, RawRecord};
 use crate::sim::scenario::schedule;
-use crate::sim::{Injection, Province, ReadingStream, Scenario, SimRecord};
+use crate::sim::{Injection, Province, ProvinceStream, Scenario, SimRecord};
 use crate::state::StateStore;
 
 use super::mock_cluster::MockKafka;
@@ -136,16 +136,18 @@ async fn produce(
     let start_event = EventTime::from_millis(chrono::Utc::now().timestamp_millis());
     let injections = demo_scenarios(&province, seed, start_event, scenario_every);
     let horizon = start_event.saturating_add_ms(SCENARIO_HORIZON_MS);
-    let mut business = business::stream(&province, seed, start_event, horizon, &injections)
-        .into_iter()
-        .peekable();
+    let mut stream = ProvinceStream::new(Span {
+        province: &province,
+        seed,
+        start: start_event,
+        end: horizon,
+        injections: &injections,
+    });
     let mut announced = 0;
-    let mut readings =
-        ReadingStream::new(&province, seed, start_event).with_injections(injections.clone());
     let mut bad_sent = 0usize;
     let mut next_bad = start_event.saturating_add_ms(5_000);
     while !shutdown.is_cancelled() {
-        let Some(due) = readings.peek_time() else {
+        let Some(due) = stream.peek_time() else {
             break;
         };
         let wall_due = start_wall
@@ -155,19 +157,17 @@ async fn produce(
         if let Some(wait) = wall_due.checked_duration_since(Instant::now()) {
             tokio::select! { _ = shutdown.cancelled() => break, _ = tokio::time::sleep(wait) => {} }
         }
-        let Some(reading) = readings.next() else {
+        let Some(item) = stream.next() else {
             break;
         };
-        while let Some((_, record)) = business.next_if(|(at, _)| *at <= due) {
-            send_sim(&producer, &record).await;
-        }
-        send_sim(&producer, &reading).await;
+        send_sim(&producer, &item.into_record()).await;
         while let Some(next) = injections.get(announced).filter(|j| j.from <= due) {
-            let truth = next.truth(&province);
-            println!(
-                "scenario {} on {} {} until {} (expect {})",
-                truth.scenario, truth.enterprise_id, truth.subject, truth.until, truth.rule_id
-            );
+            for truth in next.truths(&province) {
+                println!(
+                    "scenario {} on {} {} until {} (expect {})",
+                    truth.scenario, truth.enterprise_id, truth.subject, truth.until, truth.rule_id
+                );
+            }
             announced += 1;
         }
         if due >= next_bad {

@@ -1,8 +1,9 @@
 //! `vigil sim --brokers HOST:PORT --rate N --duration S`: the simulator as a load generator.
 //! The province is sized so that its readings, at their real sampling periods, come to about
-//! `N` events per second; they are produced in real time (event time = wall time, so a
-//! consuming engine sees a live stream), keyed by enterprise id, after the registry. Reports
-//! what was sent, acknowledged and achieved.
+//! `N` events per second; they and the rest of the province's stream (business records, DCS
+//! alarms, scenarios) are produced in real time (event time = wall time, so a consuming engine
+//! sees a live stream), keyed by enterprise id, after the registry. Reports what was sent,
+//! acknowledged and achieved.
 
 use std::time::{Duration, Instant};
 
@@ -15,8 +16,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::IoError;
 use crate::model::EventTime;
+use crate::sim::business::Span;
 use crate::sim::scenario::schedule;
-use crate::sim::{Province, ReadingStream, Scenario};
+use crate::sim::{Province, ProvinceStream, Scenario, SimItem};
 
 /// Indicators per kind in a load-generator province: 8 of each of the six kinds come to
 /// about 3 readings per second per enterprise.
@@ -39,11 +41,14 @@ pub struct LoadOptions {
 pub struct LoadReport {
     pub enterprises: usize,
     pub registry: u64,
+    /// Every record sent after the registry, and of those the readings (the rest are the
+    /// business streams, the DCS alarms and the scenarios' records).
     pub sent: u64,
+    pub readings: u64,
     pub acknowledged: u64,
     pub failed: u64,
     pub seconds: f64,
-    /// Readings acknowledged per second of the run.
+    /// Records acknowledged per second of the run.
     pub achieved_rate: f64,
 }
 
@@ -92,29 +97,42 @@ pub async fn run(
         start,
         duration_ms,
     );
-    let mut readings =
-        ReadingStream::new(&province, options.seed, start).with_injections(injections);
+    let span = Span {
+        province: &province,
+        seed: options.seed,
+        start,
+        end: EventTime::from_millis(start.millis().saturating_add(duration_ms)),
+        injections: &injections,
+    };
     let mut payload = Vec::with_capacity(256);
-    let mut sent = 0;
-    while let Some(reading) = readings.next_reading() {
-        let offset = reading.ts.millis() - start.millis();
-        if offset >= duration_ms || shutdown.is_cancelled() {
+    let (mut sent, mut readings) = (0, 0);
+    for item in ProvinceStream::new(span) {
+        if shutdown.is_cancelled() {
             break;
         }
-        let due = start_wall + Duration::from_millis(offset.max(0) as u64);
+        let offset = (item.time().millis() - start.millis()).max(0);
+        let due = start_wall + Duration::from_millis(offset as u64);
         if let Some(wait) = due.checked_duration_since(Instant::now()) {
             deliveries.settle_until(due, wait).await;
         }
         payload.clear();
-        reading
-            .write_event(&mut payload)
-            .map_err(|source| IoError::Write {
-                what: "load generator record".into(),
-                source,
-            })?;
-        deliveries
-            .send(&producer, "sensor.reading", reading.enterprise_id, &payload)
-            .await;
+        let (topic, key) = match &item {
+            SimItem::Reading(reading) => {
+                reading
+                    .write_event(&mut payload)
+                    .map_err(|source| IoError::Write {
+                        what: "load generator record".into(),
+                        source,
+                    })?;
+                readings += 1;
+                ("sensor.reading", reading.enterprise_id)
+            }
+            SimItem::Record(_, record) => {
+                payload.extend_from_slice(record.value.to_string().as_bytes());
+                (record.topic, record.key.as_str())
+            }
+        };
+        deliveries.send(&producer, topic, key, &payload).await;
         sent += 1;
     }
     deliveries.drain().await;
@@ -124,6 +142,7 @@ pub async fn run(
         enterprises,
         registry,
         sent,
+        readings,
         acknowledged,
         failed: deliveries.failed,
         seconds,

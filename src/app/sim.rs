@@ -8,10 +8,10 @@ use std::path::PathBuf;
 use crate::error::IoError;
 use crate::ingest::replay::create_output;
 use crate::model::EventTime;
-use crate::sim::business;
+use crate::sim::business::Span;
 use crate::sim::readings::{LineTemplate, TimeText};
 use crate::sim::scenario::schedule;
-use crate::sim::{tep, Province, ReadingStream, Scenario};
+use crate::sim::{tep, Province, ProvinceStream, Scenario, SimItem};
 
 pub struct SimOptions {
     pub out: PathBuf,
@@ -51,17 +51,13 @@ pub fn run(options: &SimOptions) -> Result<SimReport, IoError> {
         writeln!(out, "{}", record.to_ndjson()).map_err(write_error)?;
         records += 1;
     }
-    let end = options.start.millis().saturating_add(duration_ms);
-    let business = business::stream(
-        &province,
-        options.seed,
-        options.start,
-        EventTime::from_millis(end),
-        &injections,
-    );
-    let mut business = business.into_iter().peekable();
-    let mut readings = ReadingStream::new(&province, options.seed, options.start)
-        .with_injections(injections.clone());
+    let span = Span {
+        province: &province,
+        seed: options.seed,
+        start: options.start,
+        end: EventTime::from_millis(options.start.millis().saturating_add(duration_ms)),
+        injections: &injections,
+    };
     let templates: Vec<Vec<LineTemplate>> = province
         .enterprises
         .iter()
@@ -73,27 +69,26 @@ pub fn run(options: &SimOptions) -> Result<SimReport, IoError> {
         })
         .collect();
     let mut time = TimeText::default();
-    while let Some(reading) = readings.next_reading() {
-        if reading.ts.millis() >= end {
-            break;
+    for item in ProvinceStream::new(span) {
+        match item {
+            SimItem::Reading(reading) => {
+                let template = &templates[reading.enterprise as usize][reading.indicator as usize];
+                reading
+                    .write_templated(template, &mut time, &mut out)
+                    .map_err(write_error)?;
+                out.write_all(b"\n").map_err(write_error)?;
+            }
+            SimItem::Record(_, record) => {
+                writeln!(out, "{}", record.to_ndjson()).map_err(write_error)?;
+            }
         }
-        while let Some((_, record)) = business.next_if(|(at, _)| *at <= reading.ts) {
-            writeln!(out, "{}", record.to_ndjson()).map_err(write_error)?;
-            records += 1;
-        }
-        let template = &templates[reading.enterprise as usize][reading.indicator as usize];
-        reading
-            .write_templated(template, &mut time, &mut out)
-            .map_err(write_error)?;
-        out.write_all(b"\n").map_err(write_error)?;
         records += 1;
     }
     out.flush().map_err(write_error)?;
     if let Some(path) = &options.truth_out {
         let mut truth = create_output(path)?;
-        for injection in &injections {
-            let line = serde_json::to_string(&injection.truth(&province))
-                .expect("ground truth serialises");
+        for line in injections.iter().flat_map(|i| i.truths(&province)) {
+            let line = serde_json::to_string(&line).expect("ground truth serialises");
             writeln!(truth, "{line}").map_err(write_error)?;
         }
         truth.flush().map_err(write_error)?;

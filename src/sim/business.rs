@@ -32,28 +32,22 @@ pub struct Span<'a> {
     pub injections: &'a [Injection],
 }
 
-/// Every business record in `[start, end)`, in time order, with the injections' effects
-/// (a withheld commitment, an over-filled tank).
-pub fn stream(
-    province: &Province,
-    seed: u64,
-    start: EventTime,
-    end: EventTime,
-    injections: &[Injection],
-) -> Vec<(EventTime, SimRecord)> {
-    let span = Span {
+/// Every business record in the span, in time order, with the injections' effects (a
+/// withheld commitment, an over-filled tank).
+pub fn stream(span: &Span<'_>) -> Vec<(EventTime, SimRecord)> {
+    let Span {
         province,
-        seed,
         start,
         end,
         injections,
-    };
+        ..
+    } = *span;
     let withheld: Vec<_> = injections
         .iter()
         .filter_map(Injection::withheld_commitment)
         .collect();
-    let jobs = permits::jobs(&span);
-    let mut out = daily_commitments(&span, &withheld, &jobs);
+    let jobs = permits::jobs(span);
+    let mut out = daily_commitments(span, &withheld, &jobs);
     out.extend(
         permits::records(province, &jobs)
             .into_iter()
@@ -65,10 +59,10 @@ pub fn stream(
             .into_iter()
             .filter(|(at, _)| *at >= start && *at < end),
     );
-    out.extend(operations::ops(&span));
-    out.extend(operations::epidemic(&span));
-    out.extend(inventory(&span));
-    out.extend(staffing(&span));
+    out.extend(operations::ops(span));
+    out.extend(operations::epidemic(span));
+    out.extend(inventory(span));
+    out.extend(staffing(span));
     out.sort_by_key(|(at, _)| *at);
     out
 }

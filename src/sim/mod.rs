@@ -3,17 +3,20 @@
 
 pub mod business;
 pub mod corrupt;
+pub mod dcs;
 pub mod operations;
 pub mod permits;
 pub mod province;
 pub mod readings;
 pub mod resumption;
 pub mod scenario;
+pub mod stream;
 pub mod tep;
 
 pub use province::{Province, SimEnterprise};
 pub use readings::ReadingStream;
 pub use scenario::{GroundTruth, Injection, Scenario};
+pub use stream::{ProvinceStream, SimItem};
 
 use serde::Serialize;
 

@@ -36,6 +36,28 @@ pub struct Job {
     pub closed: EventTime,
     /// The passing gas analysis before the start; `None`: skipped (R8).
     pub analysis: Option<EventTime>,
+    /// A failing analysis before the passing one (R9).
+    pub failed_analysis: Option<EventTime>,
+}
+
+impl Job {
+    /// What the rule of `scenario` reports about this job: subject, from and until. R11
+    /// reports the permit from its planning, R8 the work from its start, R10 from the planned
+    /// end, R9 the failed analysis until the passing one, R12 the area while the jobs run.
+    pub fn reported(&self, scenario: Scenario) -> (String, EventTime, EventTime) {
+        let permit = self.permit_id.clone();
+        match scenario {
+            Scenario::HotWorkGradeMismatch => (permit, self.planned_at, self.closed),
+            Scenario::PermitExpired => (permit, self.planned_end, self.closed),
+            Scenario::GasAnalysisFail => (
+                permit,
+                self.failed_analysis.unwrap_or(self.planned_at),
+                self.analysis.unwrap_or(self.start),
+            ),
+            Scenario::HotWorkConcentration => (self.area_id.clone(), self.start, self.closed),
+            _ => (permit, self.start, self.closed),
+        }
+    }
 }
 
 /// Every job starting in `[start, end)`: the normal ones and those the injections add.
@@ -64,7 +86,7 @@ pub fn jobs(span: &Span<'_>) -> Vec<Job> {
         }
         day = day.saturating_add_ms(DAY_MS);
     }
-    out.extend(injections.iter().filter_map(|i| injected_job(province, i)));
+    out.extend(injections.iter().flat_map(|i| injected_jobs(province, i)));
     out.sort_by(|a, b| a.start.cmp(&b.start).then(a.permit_id.cmp(&b.permit_id)));
     out
 }
@@ -97,11 +119,15 @@ fn normal_job(province: &Province, enterprise: usize, begins: EventTime, tag: &s
         planned_end: begins.saturating_add_ms(WORK_MS + 30 * MIN_MS),
         closed: begins.saturating_add_ms(WORK_MS),
         analysis: Some(begins.saturating_add_ms(-15 * MIN_MS)),
+        failed_analysis: None,
     }
 }
 
-/// The job a permit scenario adds, starting at the injection (whole minute).
-pub fn injected_job(province: &Province, injection: &Injection) -> Option<Job> {
+/// Hot-work jobs at once in one area for R12: one more than it allows.
+const CONCENTRATED_JOBS: usize = 4;
+
+/// The jobs a permit scenario adds, starting at the injection (whole minute).
+pub fn injected_jobs(province: &Province, injection: &Injection) -> Vec<Job> {
     let begins = EventTime::from_millis(injection.from.millis() / MIN_MS * MIN_MS);
     let mut job = normal_job(province, injection.enterprise, begins, "SC");
     job.closed = begins.saturating_add_ms(60 * MIN_MS);
@@ -115,9 +141,24 @@ pub fn injected_job(province: &Province, injection: &Injection) -> Option<Job> {
                 .area_id
                 .clone()
         }
-        _ => return None,
+        // Too much flammable gas at the first sample; the area is ventilated and sampled
+        // again half an hour later.
+        Scenario::GasAnalysisFail => {
+            job.failed_analysis = Some(begins.saturating_add_ms(-45 * MIN_MS))
+        }
+        Scenario::HotWorkConcentration => {
+            return (0..CONCENTRATED_JOBS)
+                .map(|n| {
+                    let tag = format!("SC{}", n + 1);
+                    let mut crew = normal_job(province, injection.enterprise, begins, &tag);
+                    crew.closed = job.closed;
+                    crew
+                })
+                .collect()
+        }
+        _ => return Vec::new(),
     }
-    Some(job)
+    vec![job]
 }
 
 /// The permit events and gas analyses of `jobs`, with their event times.
@@ -147,7 +188,10 @@ pub fn records(province: &Province, jobs: &[Job]) -> Vec<(EventTime, SimRecord)>
             )
         };
         out.push(permit("planned", job.planned_at));
-        if let Some(at) = job.analysis {
+        // Methane (LEL 5 %): at most 0.5 % vol passes.
+        let samples = [(job.failed_analysis, 0.8), (job.analysis, 0.1)];
+        for (at, conc_vol_pct) in samples {
+            let Some(at) = at else { continue };
             out.push((
                 at,
                 SimRecord {
@@ -157,7 +201,7 @@ pub fn records(province: &Province, jobs: &[Job]) -> Vec<(EventTime, SimRecord)>
                         "ts_sample": at, "enterprise_id": ent.enterprise_id,
                         "permit_id": job.permit_id, "point_id": format!("{}-GP1", job.area_id),
                         "method": "portable", "gas_cas": "74-82-8", "gas_lel_vol_pct": 5.0,
-                        "conc_vol_pct": 0.1, "o2_vol_pct": 20.9,
+                        "conc_vol_pct": conc_vol_pct, "o2_vol_pct": 20.9,
                         "analyst_id": format!("{}-A1", ent.enterprise_id),
                     }),
                 },

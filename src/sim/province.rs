@@ -157,6 +157,15 @@ impl SimEnterprise {
     pub fn tank_id(&self) -> String {
         format!("{}-T01", self.enterprise_id)
     }
+
+    /// The one control-room console all its points report to.
+    pub fn console_id(&self) -> String {
+        console_of(&self.enterprise_id)
+    }
+}
+
+fn console_of(enterprise_id: &str) -> String {
+    format!("{enterprise_id}-C1")
 }
 
 #[derive(Clone, Debug)]
@@ -389,7 +398,7 @@ fn indicator(enterprise_id: &str, t: &PointTemplate, n: usize) -> Indicator {
         on_delay_s: 30,
         off_delay_s: 60,
         expected_period_s: t.period_s,
-        console_id: Some(format!("{enterprise_id}-C1")),
+        console_id: Some(console_of(enterprise_id)),
         priority: None,
         hazard_id: None,
         area_id: None,

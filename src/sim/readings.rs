@@ -234,7 +234,7 @@ impl<'p> ReadingStream<'p> {
                 Some(j) => {
                     let l1 = indicator.l1_hi.unwrap_or(indicator.range_hi);
                     let l2 = indicator.l2_hi.unwrap_or(l1);
-                    match j.value_at(ts, normal, l1, l2) {
+                    match j.value_at(ts, normal, mean, l1, l2) {
                         Some(v) => v,
                         None => continue,
                     }

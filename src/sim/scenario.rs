@@ -40,11 +40,27 @@ pub enum Scenario {
     SupplyImbalance,
     /// Shut down, then starting up again without a self-inspection or approval (R14).
     ResumptionWithoutSelfInspection,
+    /// A pressure transmitter freezes at its last value for over two hours (R4).
+    FlatLine,
+    /// A temperature climbs past its level-1 limit and the enterprise DCS raises nothing:
+    /// vigil's own check fires (R1), and so does under-reporting (R5).
+    UnderReporting,
+    /// A setpoint left too tight floods a console with nuisance alarms (R6).
+    AlarmFlood,
+    /// One point raises, clears and raises again, three times in a minute (R6).
+    ChatteringAlarm,
+    /// The gas analysis before a hot-work job fails; a second one, after ventilation, passes
+    /// (R9).
+    GasAnalysisFail,
+    /// Four level-1 hot-work jobs at once in one process area (R12).
+    HotWorkConcentration,
 }
 
 impl Scenario {
-    /// The catalogue, the slow incidents first (over-capacity holds an hour before R13 fires).
-    pub const ALL: [Scenario; 12] = [
+    /// The catalogue, the slow incidents first (a flat line takes two hours to show,
+    /// over-capacity holds an hour before R13 fires), the permits' before the quick ones.
+    pub const ALL: [Scenario; 18] = [
+        Scenario::FlatLine,
         Scenario::OverCapacity,
         Scenario::GasLeak,
         Scenario::ToxicLeak,
@@ -55,8 +71,13 @@ impl Scenario {
         Scenario::HotWorkWithoutAnalysis,
         Scenario::PermitExpired,
         Scenario::HotWorkGradeMismatch,
+        Scenario::GasAnalysisFail,
+        Scenario::HotWorkConcentration,
         Scenario::SupplyImbalance,
         Scenario::ResumptionWithoutSelfInspection,
+        Scenario::UnderReporting,
+        Scenario::AlarmFlood,
+        Scenario::ChatteringAlarm,
     ];
 
     pub fn name(self) -> &'static str {
@@ -73,6 +94,12 @@ impl Scenario {
             Scenario::HotWorkGradeMismatch => "hot_work_grade_mismatch",
             Scenario::SupplyImbalance => "supply_imbalance",
             Scenario::ResumptionWithoutSelfInspection => "resumption_without_self_inspection",
+            Scenario::FlatLine => "flat_line",
+            Scenario::UnderReporting => "under_reporting",
+            Scenario::AlarmFlood => "alarm_flood",
+            Scenario::ChatteringAlarm => "chattering_alarm",
+            Scenario::GasAnalysisFail => "gas_analysis_fail",
+            Scenario::HotWorkConcentration => "hot_work_concentration",
         }
     }
 
@@ -90,7 +117,19 @@ impl Scenario {
             Scenario::HotWorkGradeMismatch => "r11_hot_work_grade_mismatch",
             Scenario::SupplyImbalance => "r16_supply_chain_imbalance",
             Scenario::ResumptionWithoutSelfInspection => "r14_resumption_without_self_inspection",
+            Scenario::FlatLine => "r04_sensor_quality",
+            Scenario::UnderReporting => "r05_under_reporting",
+            Scenario::AlarmFlood => "r06_alarm_flood",
+            Scenario::ChatteringAlarm => "r06_alarm_chattering",
+            Scenario::GasAnalysisFail => "r09_gas_analysis_fail",
+            Scenario::HotWorkConcentration => "r12_simops_hot_work_concentration",
         }
+    }
+
+    /// Rules that fire with it by nature: vigil's own limit check sees what the DCS did not
+    /// report.
+    fn also_fires(self) -> Option<&'static str> {
+        (self == Scenario::UnderReporting).then_some("r01_process_limit")
     }
 
     /// A scenario carried by a hot-work job (see `permits`).
@@ -100,6 +139,8 @@ impl Scenario {
             Scenario::HotWorkWithoutAnalysis
                 | Scenario::PermitExpired
                 | Scenario::HotWorkGradeMismatch
+                | Scenario::GasAnalysisFail
+                | Scenario::HotWorkConcentration
         )
     }
 
@@ -109,6 +150,8 @@ impl Scenario {
             Scenario::GasLeak | Scenario::SensorOffline => Some(IndicatorKind::FlammableGas),
             Scenario::ToxicLeak => Some(IndicatorKind::ToxicGas),
             Scenario::TankOverfill => Some(IndicatorKind::Level),
+            Scenario::FlatLine => Some(IndicatorKind::Press),
+            Scenario::UnderReporting | Scenario::ChatteringAlarm => Some(IndicatorKind::Temp),
             _ => None,
         }
     }
@@ -116,8 +159,9 @@ impl Scenario {
     /// How long the incident lasts once injected.
     fn duration_ms(self) -> i64 {
         match self {
-            // R13 holds for an hour before it fires.
+            // R13 holds for an hour before it fires; R4 waits two for a flat line.
             Scenario::OverCapacity => 2 * 3_600_000,
+            Scenario::FlatLine => FLAT_LINE_MS + 15 * 60_000,
             // The injected job runs an hour; the supply shortage spans two ops samples.
             s if s.is_permit() => 60 * 60_000,
             Scenario::SupplyImbalance | Scenario::ResumptionWithoutSelfInspection => 60 * 60_000,
@@ -146,6 +190,9 @@ impl Scenario {
     }
 }
 
+/// R4 calls a value unchanged this long a flat line.
+const FLAT_LINE_MS: i64 = 2 * 3_600_000;
+
 /// One injected incident on one indicator.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Injection {
@@ -169,16 +216,22 @@ pub struct GroundTruth {
 }
 
 impl Injection {
-    /// The value the indicator reports at `ts` instead of `normal`; `None`: no reading.
-    pub fn value_at(&self, ts: i64, normal: f64, l1: f64, l2: f64) -> Option<f64> {
+    /// The value the indicator reports at `ts` instead of `normal` (around `mean`); `None`:
+    /// no reading.
+    pub fn value_at(&self, ts: i64, normal: f64, mean: f64, l1: f64, l2: f64) -> Option<f64> {
         let progress = (ts - self.from.millis()) as f64 / self.scenario.duration_ms() as f64;
         match self.scenario {
             // Level 1 for the first third, level 2 after it.
             Scenario::GasLeak => Some(if progress < 0.34 { l1 + 5.0 } else { l2 + 5.0 }),
             Scenario::ToxicLeak => Some(l1 + 2.0),
             Scenario::TankOverfill => Some((l2 + 2.0).max(normal)),
-            // Silent; the other incidents are not in the readings.
-            _ => None,
+            // Frozen a little under the mean, as the transmitter last saw it.
+            Scenario::FlatLine => Some(mean - 3.5),
+            // Between the limits: a level-1 alarm.
+            Scenario::UnderReporting => Some(l1 + (l2 - l1) / 4.0),
+            Scenario::SensorOffline => None,
+            // The other incidents are not in the readings.
+            _ => Some(normal),
         }
     }
 
@@ -186,36 +239,46 @@ impl Injection {
         ts >= self.from.millis() && ts < self.until.millis()
     }
 
-    pub fn truth(&self, province: &Province) -> GroundTruth {
+    /// What the rules should report: the scenario's own rule, and any that fires with it.
+    pub fn truths(&self, province: &Province) -> Vec<GroundTruth> {
+        let own = self.truth(province, self.scenario.rule_id());
+        let also = self
+            .scenario
+            .also_fires()
+            .map(|rule| self.truth(province, rule));
+        std::iter::once(own).chain(also).collect()
+    }
+
+    fn truth(&self, province: &Province, rule_id: &'static str) -> GroundTruth {
         let ent = &province.enterprises[self.enterprise];
-        if let Some(job) = super::permits::injected_job(province, self) {
-            // R11 reports the permit from its planning, R8 the work from its start, R10 from
-            // the permit's planned end.
-            let from = match self.scenario {
-                Scenario::HotWorkGradeMismatch => job.planned_at,
-                Scenario::PermitExpired => job.planned_end,
-                _ => job.start,
-            };
-            return GroundTruth {
-                scenario: self.scenario.name(),
-                rule_id: self.scenario.rule_id(),
-                enterprise_id: ent.enterprise_id.clone(),
-                subject: job.permit_id,
-                from,
-                until: job.closed,
-            };
-        }
+        let (subject, from, until) = match super::permits::injected_jobs(province, self).first() {
+            Some(job) => job.reported(self.scenario),
+            None => (
+                match (self.indicator, self.scenario) {
+                    (Some(i), _) => ent.indicators[i].target_code.clone(),
+                    (None, Scenario::OverCapacity) => ent.tank_id(),
+                    (None, Scenario::AlarmFlood) => ent.console_id(),
+                    (None, _) => ent.enterprise_id.clone(),
+                },
+                self.reported_from(),
+                self.until,
+            ),
+        };
         GroundTruth {
             scenario: self.scenario.name(),
-            rule_id: self.scenario.rule_id(),
+            rule_id,
             enterprise_id: ent.enterprise_id.clone(),
-            subject: match (self.indicator, self.scenario) {
-                (Some(i), _) => ent.indicators[i].target_code.clone(),
-                (None, Scenario::OverCapacity) => ent.tank_id(),
-                (None, _) => ent.enterprise_id.clone(),
-            },
-            from: self.from,
-            until: self.until,
+            subject,
+            from,
+            until,
+        }
+    }
+
+    /// When the rule can first see the incident: a flat line only once it has lasted.
+    fn reported_from(&self) -> EventTime {
+        match self.scenario {
+            Scenario::FlatLine => self.from.saturating_add_ms(FLAT_LINE_MS),
+            _ => self.from,
         }
     }
 
