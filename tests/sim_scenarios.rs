@@ -20,7 +20,7 @@ fn simulate(dir: &Path, name: &str, seed: u64) -> (Vec<u8>, Vec<Value>) {
         truth_out: Some(truth.clone()),
         seed,
         // One enterprise per scenario, so no two incidents meet.
-        enterprises: 20,
+        enterprises: 24,
         // 08:00 to 11:00 local: the commitments are due by 10:00.
         duration_s: 3 * 3600,
         start: EventTime::parse_rfc3339("2026-01-05T00:00:00Z").unwrap(),

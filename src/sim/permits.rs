@@ -38,13 +38,20 @@ pub struct Job {
     pub analysis: Option<EventTime>,
     /// A failing analysis before the passing one (R9).
     pub failed_analysis: Option<EventTime>,
+    /// Declared in the day's commitment (R17).
+    pub declared: bool,
 }
 
 impl Job {
     /// What the rule of `scenario` reports about this job: subject, from and until. R11
     /// reports the permit from its planning, R8 the work from its start, R10 from the planned
-    /// end, R9 the failed analysis until the passing one, R12 the area while the jobs run.
-    pub fn reported(&self, scenario: Scenario) -> (String, EventTime, EventTime) {
+    /// end, R9 the failed analysis until the passing one, R12 the area while the jobs run,
+    /// R17 the enterprise from the start to the day's end.
+    pub fn reported(
+        &self,
+        scenario: Scenario,
+        enterprise_id: &str,
+    ) -> (String, EventTime, EventTime) {
         let permit = self.permit_id.clone();
         match scenario {
             Scenario::HotWorkGradeMismatch => (permit, self.planned_at, self.closed),
@@ -55,6 +62,11 @@ impl Job {
                 self.analysis.unwrap_or(self.start),
             ),
             Scenario::HotWorkConcentration => (self.area_id.clone(), self.start, self.closed),
+            Scenario::UndeclaredHotWork => (
+                enterprise_id.to_owned(),
+                self.start,
+                local_day_start(self.start).saturating_add_ms(DAY_MS),
+            ),
             _ => (permit, self.start, self.closed),
         }
     }
@@ -120,6 +132,7 @@ fn normal_job(province: &Province, enterprise: usize, begins: EventTime, tag: &s
         closed: begins.saturating_add_ms(WORK_MS),
         analysis: Some(begins.saturating_add_ms(-15 * MIN_MS)),
         failed_analysis: None,
+        declared: true,
     }
 }
 
@@ -146,6 +159,7 @@ pub fn injected_jobs(province: &Province, injection: &Injection) -> Vec<Job> {
         Scenario::GasAnalysisFail => {
             job.failed_analysis = Some(begins.saturating_add_ms(-45 * MIN_MS))
         }
+        Scenario::UndeclaredHotWork => job.declared = false,
         Scenario::HotWorkConcentration => {
             return (0..CONCENTRATED_JOBS)
                 .map(|n| {
@@ -215,10 +229,11 @@ pub fn records(province: &Province, jobs: &[Job]) -> Vec<(EventTime, SimRecord)>
     out
 }
 
-/// Level-1 hot-work jobs of `enterprise` starting on the local day beginning at `day`.
+/// Declared level-1 hot-work jobs of `enterprise` starting on the local day beginning at
+/// `day`.
 pub fn hot_l1_on(jobs: &[Job], enterprise: usize, day: EventTime) -> u32 {
     jobs.iter()
-        .filter(|j| j.enterprise == enterprise && local_day_start(j.start) == day)
+        .filter(|j| j.enterprise == enterprise && j.declared && local_day_start(j.start) == day)
         .count() as u32
 }
 

@@ -1,7 +1,9 @@
 //! Resumption in the simulated province (`enterprise.state`): every enterprise starts the
 //! stream running, resumed with a passed self-inspection submitted ten days before and the
-//! approval to resume. The resumption scenario shuts one down and starts it up again without
-//! a self-inspection or approval (R14) for an hour, until both arrive.
+//! approval to resume. One resumption scenario shuts one down and starts it up again without
+//! a self-inspection or approval (R14) for an hour, until both arrive; the other goes through
+//! the whole sequence properly (shutdown, pre-start check with the self-inspection submitted
+//! and passed, approval, start-up, running) and files no commitment that day.
 
 use serde_json::{json, Value};
 
@@ -52,24 +54,30 @@ pub fn initial(province: &Province, start: EventTime) -> Vec<(EventTime, SimReco
         .collect()
 }
 
-/// The resumption scenario's states: shut down half an hour before the injection, starting
-/// up at it with neither self-inspection nor approval, running properly resumed at its end.
+/// The resumption scenarios' states, shut down half an hour before the injection. Without
+/// self-inspection: starting up at it with neither self-inspection nor approval, running
+/// properly resumed at its end. Properly: self-inspected and approved 20 minutes before it,
+/// starting up at it, running half an hour later.
 pub fn injected(province: &Province, injections: &[Injection]) -> Vec<(EventTime, SimRecord)> {
     let mut out = Vec::new();
-    for j in injections
-        .iter()
-        .filter(|j| j.scenario == Scenario::ResumptionWithoutSelfInspection)
-    {
+    for j in injections.iter().filter(|j| j.scenario.restarts()) {
         let ent = &province.enterprises[j.enterprise];
+        let at = |minutes: i64| j.from.saturating_add_ms(minutes * 60_000);
         let no_approval = json!({"approved_to_resume": false});
-        out.push(state(
-            ent,
-            j.from.saturating_add_ms(-30 * 60_000),
-            "shutdown",
-            no_approval.clone(),
-        ));
-        out.push(state(ent, j.from, "startup", no_approval));
-        out.push(state(ent, j.until, "running", approved(ent, j.until)));
+        out.push(state(ent, at(-30), "shutdown", no_approval.clone()));
+        if j.scenario == Scenario::ResumptionWithoutSelfInspection {
+            out.push(state(ent, j.from, "startup", no_approval));
+            out.push(state(ent, j.until, "running", approved(ent, j.until)));
+        } else {
+            out.push(state(
+                ent,
+                at(-20),
+                "pre_start_check",
+                approved(ent, at(-20)),
+            ));
+            out.push(state(ent, j.from, "startup", approved(ent, at(-20))));
+            out.push(state(ent, at(30), "running", approved(ent, at(-20))));
+        }
     }
     out
 }
@@ -78,7 +86,7 @@ pub fn injected(province: &Province, injections: &[Injection]) -> Vec<(EventTime
 /// special work is planned for that day).
 pub fn restarts_on(injections: &[Injection], enterprise: usize, day: EventTime) -> bool {
     injections.iter().any(|j| {
-        j.scenario == Scenario::ResumptionWithoutSelfInspection
+        j.scenario.restarts()
             && j.enterprise == enterprise
             && super::business::local_day_start(j.from) == day
     })

@@ -54,12 +54,17 @@ pub enum Scenario {
     GasAnalysisFail,
     /// Four level-1 hot-work jobs at once in one process area (R12).
     HotWorkConcentration,
+    /// Shut down, self-inspected and approved, started up again, and no commitment filed
+    /// that day: R14 (within 14 days of resuming) and R17.
+    ResumedWithoutCommitment,
+    /// A level-1 hot-work job the day's commitment does not declare (R17).
+    UndeclaredHotWork,
 }
 
 impl Scenario {
     /// The catalogue, the slow incidents first (a flat line takes two hours to show,
     /// over-capacity holds an hour before R13 fires), the permits' before the quick ones.
-    pub const ALL: [Scenario; 18] = [
+    pub const ALL: [Scenario; 20] = [
         Scenario::FlatLine,
         Scenario::OverCapacity,
         Scenario::GasLeak,
@@ -67,12 +72,14 @@ impl Scenario {
         Scenario::TankOverfill,
         Scenario::SensorOffline,
         Scenario::MissingCommitment,
+        Scenario::ResumedWithoutCommitment,
         Scenario::UncertifiedStaff,
         Scenario::HotWorkWithoutAnalysis,
         Scenario::PermitExpired,
         Scenario::HotWorkGradeMismatch,
         Scenario::GasAnalysisFail,
         Scenario::HotWorkConcentration,
+        Scenario::UndeclaredHotWork,
         Scenario::SupplyImbalance,
         Scenario::ResumptionWithoutSelfInspection,
         Scenario::UnderReporting,
@@ -100,6 +107,8 @@ impl Scenario {
             Scenario::ChatteringAlarm => "chattering_alarm",
             Scenario::GasAnalysisFail => "gas_analysis_fail",
             Scenario::HotWorkConcentration => "hot_work_concentration",
+            Scenario::ResumedWithoutCommitment => "resumed_without_commitment",
+            Scenario::UndeclaredHotWork => "undeclared_hot_work",
         }
     }
 
@@ -123,13 +132,19 @@ impl Scenario {
             Scenario::ChatteringAlarm => "r06_alarm_chattering",
             Scenario::GasAnalysisFail => "r09_gas_analysis_fail",
             Scenario::HotWorkConcentration => "r12_simops_hot_work_concentration",
+            Scenario::ResumedWithoutCommitment => "r14_resumption_commitment_missing",
+            Scenario::UndeclaredHotWork => "r17_commitment_mismatch",
         }
     }
 
     /// Rules that fire with it by nature: vigil's own limit check sees what the DCS did not
-    /// report.
+    /// report; a missing commitment is missing whenever the enterprise resumed.
     fn also_fires(self) -> Option<&'static str> {
-        (self == Scenario::UnderReporting).then_some("r01_process_limit")
+        match self {
+            Scenario::UnderReporting => Some("r01_process_limit"),
+            Scenario::ResumedWithoutCommitment => Some("r17_commitment_missing"),
+            _ => None,
+        }
     }
 
     /// A scenario carried by a hot-work job (see `permits`).
@@ -141,6 +156,15 @@ impl Scenario {
                 | Scenario::HotWorkGradeMismatch
                 | Scenario::GasAnalysisFail
                 | Scenario::HotWorkConcentration
+                | Scenario::UndeclaredHotWork
+        )
+    }
+
+    /// The enterprise shuts down and starts up again (see `resumption`).
+    pub fn restarts(self) -> bool {
+        matches!(
+            self,
+            Scenario::ResumptionWithoutSelfInspection | Scenario::ResumedWithoutCommitment
         )
     }
 
@@ -164,7 +188,9 @@ impl Scenario {
             Scenario::FlatLine => FLAT_LINE_MS + 15 * 60_000,
             // The injected job runs an hour; the supply shortage spans two ops samples.
             s if s.is_permit() => 60 * 60_000,
-            Scenario::SupplyImbalance | Scenario::ResumptionWithoutSelfInspection => 60 * 60_000,
+            Scenario::SupplyImbalance
+            | Scenario::ResumptionWithoutSelfInspection
+            | Scenario::ResumedWithoutCommitment => 60 * 60_000,
             _ => 15 * 60_000,
         }
     }
@@ -179,15 +205,23 @@ impl Scenario {
             return (filed, filed.saturating_add_ms(86_400_000));
         }
         if self == Scenario::MissingCommitment {
-            let day = local_day_start(EventTime::from_millis(at));
-            let deadline = day.saturating_add_ms(10 * 3_600_000);
-            return (deadline, day.saturating_add_ms(86_400_000));
+            return commitment_window(EventTime::from_millis(at));
         }
         (
             EventTime::from_millis(at),
             EventTime::from_millis(at + self.duration_ms()),
         )
     }
+}
+
+/// From the 10:00 local deadline of the day of `at` to the day's end: when a commitment of
+/// that day that was not filed is missing.
+pub fn commitment_window(at: EventTime) -> (EventTime, EventTime) {
+    let day = local_day_start(at);
+    (
+        day.saturating_add_ms(10 * 3_600_000),
+        day.saturating_add_ms(86_400_000),
+    )
 }
 
 /// R4 calls a value unchanged this long a flat line.
@@ -252,17 +286,17 @@ impl Injection {
     fn truth(&self, province: &Province, rule_id: &'static str) -> GroundTruth {
         let ent = &province.enterprises[self.enterprise];
         let (subject, from, until) = match super::permits::injected_jobs(province, self).first() {
-            Some(job) => job.reported(self.scenario),
-            None => (
-                match (self.indicator, self.scenario) {
+            Some(job) => job.reported(self.scenario, &ent.enterprise_id),
+            None => {
+                let (from, until) = self.reported_window(rule_id);
+                let subject = match (self.indicator, self.scenario) {
                     (Some(i), _) => ent.indicators[i].target_code.clone(),
                     (None, Scenario::OverCapacity) => ent.tank_id(),
                     (None, Scenario::AlarmFlood) => ent.console_id(),
                     (None, _) => ent.enterprise_id.clone(),
-                },
-                self.reported_from(),
-                self.until,
-            ),
+                };
+                (subject, from, until)
+            }
         };
         GroundTruth {
             scenario: self.scenario.name(),
@@ -274,18 +308,31 @@ impl Injection {
         }
     }
 
-    /// When the rule can first see the incident: a flat line only once it has lasted.
-    fn reported_from(&self) -> EventTime {
+    /// When `rule_id` can see the incident: a flat line only once it has lasted; a missing
+    /// commitment from the 10:00 deadline (and once resumed) to the day's end.
+    fn reported_window(&self, rule_id: &str) -> (EventTime, EventTime) {
         match self.scenario {
-            Scenario::FlatLine => self.from.saturating_add_ms(FLAT_LINE_MS),
-            _ => self.from,
+            Scenario::FlatLine => (self.from.saturating_add_ms(FLAT_LINE_MS), self.until),
+            Scenario::ResumedWithoutCommitment => {
+                let (deadline, day_end) = commitment_window(self.from);
+                let from = if rule_id == self.scenario.rule_id() {
+                    deadline.max(self.from)
+                } else {
+                    deadline
+                };
+                (from, day_end)
+            }
+            _ => (self.from, self.until),
         }
     }
 
-    /// The (enterprise, local day) whose commitment is withheld, for a missing commitment.
+    /// The (enterprise, local day) whose commitment is withheld.
     pub fn withheld_commitment(&self) -> Option<(usize, EventTime)> {
-        (self.scenario == Scenario::MissingCommitment)
-            .then(|| (self.enterprise, local_day_start(self.from)))
+        matches!(
+            self.scenario,
+            Scenario::MissingCommitment | Scenario::ResumedWithoutCommitment
+        )
+        .then(|| (self.enterprise, local_day_start(self.from)))
     }
 }
 
