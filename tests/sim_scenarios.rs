@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use vigil::app::sim::{self, SimOptions};
@@ -12,28 +12,79 @@ use vigil::config::Config;
 use vigil::model::EventTime;
 use vigil::sim::Scenario;
 
-fn simulate(dir: &Path, name: &str, seed: u64) -> (Vec<u8>, Vec<Value>) {
+/// The 3-hour run of the catalogue: 08:00 to 11:00 local (the commitments are due by 10:00),
+/// one enterprise per scenario, so no two incidents meet.
+const RUN_S: u64 = 3 * 3600;
+const ENTERPRISES: usize = 24;
+
+/// The scenarios that show inside the 3-hour run.
+fn quick_scenarios() -> Vec<Scenario> {
+    Scenario::ALL
+        .into_iter()
+        .filter(|s| s.duration_ms() < RUN_S as i64 * 1000)
+        .collect()
+}
+
+fn simulate(dir: &Path, name: &str, options: SimOptions) -> (Vec<u8>, Vec<Value>) {
     let out = dir.join(format!("{name}.ndjson"));
     let truth = dir.join(format!("{name}.truth.ndjson"));
+    let scenarios = options.scenarios.len();
     let report = sim::run(&SimOptions {
         out: out.clone(),
         truth_out: Some(truth.clone()),
-        seed,
-        // One enterprise per scenario, so no two incidents meet.
-        enterprises: 24,
-        // 08:00 to 11:00 local: the commitments are due by 10:00.
-        duration_s: 3 * 3600,
-        start: EventTime::parse_rfc3339("2026-01-05T00:00:00Z").unwrap(),
-        scenarios: Scenario::ALL.to_vec(),
+        ..options
     })
     .unwrap();
-    assert_eq!(report.injected, Scenario::ALL.len());
+    assert_eq!(report.injected, scenarios);
     let truth = std::fs::read_to_string(truth)
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     (std::fs::read(out).unwrap(), truth)
+}
+
+fn catalogue(seed: u64) -> SimOptions {
+    SimOptions {
+        out: PathBuf::new(),
+        truth_out: None,
+        seed,
+        enterprises: ENTERPRISES,
+        duration_s: RUN_S,
+        start: EventTime::parse_rfc3339("2026-01-05T00:00:00Z").unwrap(),
+        scenarios: quick_scenarios(),
+    }
+}
+
+/// Replays the stream `name` through `rules` and requires every truth detected by its rule,
+/// for its enterprise and subject, while it lasts, and nothing else firing.
+fn assert_detected_alone(dir: &Path, name: &str, truth: &[Value], rules: &[&str], config: &Config) {
+    let rules = common::shipped_rules(dir, rules);
+    let stream = dir.join(format!("{name}.ndjson"));
+    let fired: Vec<Value> = common::replay_warnings(config, vec![stream], rules, dir)
+        .into_iter()
+        .filter(|w| w["state"] == "firing")
+        .collect();
+    let time = |v: &Value| EventTime::parse_rfc3339(v.as_str().unwrap()).unwrap();
+    let lateness_ms = config.ingest.allowed_lateness.as_millis() as i64;
+    for t in truth {
+        let detected = fired.iter().find(|w| {
+            w["rule_id"] == t["rule_id"]
+                && w["enterprise_id"] == t["enterprise_id"]
+                && w["subject"] == t["subject"]
+                // Rule tables hold what has been applied, which may run up to the allowed
+                // lateness ahead of the tick's clock: a record-driven rule can fire that early.
+                && time(&w["fired_at"]) >= time(&t["from"]).saturating_add_ms(-lateness_ms)
+                && time(&w["fired_at"]) <= time(&t["until"])
+        });
+        assert!(
+            detected.is_some(),
+            "{} not detected: {t}\nwarnings: {fired:#?}",
+            t["scenario"]
+        );
+    }
+    // Nothing else fires: the normal stream around the scenarios is quiet.
+    assert_eq!(fired.len(), truth.len(), "{fired:#?}");
 }
 
 /// Every shipped rule but R7's (the simulated enterprises never answer a warning, so R7 would
@@ -78,9 +129,9 @@ const SCENARIO_RULES: [&str; 33] = [
 #[test]
 fn the_same_seed_gives_the_same_bytes() {
     let dir = tempfile::tempdir().unwrap();
-    let (a, truth_a) = simulate(dir.path(), "a", 7);
-    let (b, truth_b) = simulate(dir.path(), "b", 7);
-    let (c, _) = simulate(dir.path(), "c", 8);
+    let (a, truth_a) = simulate(dir.path(), "a", catalogue(7));
+    let (b, truth_b) = simulate(dir.path(), "b", catalogue(7));
+    let (c, _) = simulate(dir.path(), "c", catalogue(8));
     assert!(
         a == b && truth_a == truth_b,
         "same seed, same stream and truth"
@@ -91,34 +142,42 @@ fn the_same_seed_gives_the_same_bytes() {
 #[test]
 fn every_injected_scenario_is_detected_by_its_rule() {
     let dir = tempfile::tempdir().unwrap();
-    let (_, truth) = simulate(dir.path(), "stream", 11);
-    let rules = common::shipped_rules(dir.path(), &SCENARIO_RULES);
-    let stream = dir.path().join("stream.ndjson");
-    let fired: Vec<Value> =
-        common::replay_warnings(&Config::default(), vec![stream], rules, dir.path())
-            .into_iter()
-            .filter(|w| w["state"] == "firing")
-            .collect();
-    let time = |v: &Value| EventTime::parse_rfc3339(v.as_str().unwrap()).unwrap();
-    let lateness_ms = Config::default().ingest.allowed_lateness.as_millis() as i64;
-    for t in &truth {
-        let detected = fired.iter().find(|w| {
-            w["rule_id"] == t["rule_id"]
-                && w["enterprise_id"] == t["enterprise_id"]
-                && w["subject"] == t["subject"]
-                // Rule tables hold what has been applied, which may run up to the allowed
-                // lateness ahead of the tick's clock: a record-driven rule can fire that early.
-                && time(&w["fired_at"]) >= time(&t["from"]).saturating_add_ms(-lateness_ms)
-                && time(&w["fired_at"]) <= time(&t["until"])
-        });
-        assert!(
-            detected.is_some(),
-            "{} not detected: {t}\nwarnings: {fired:#?}",
-            t["scenario"]
-        );
-    }
-    // Nothing else fires: the normal stream around the scenarios is quiet.
-    assert_eq!(fired.len(), truth.len(), "{fired:#?}");
+    let (_, truth) = simulate(dir.path(), "stream", catalogue(11));
+    assert!(truth.len() > quick_scenarios().len(), "some fire two rules");
+    assert_detected_alone(
+        dir.path(),
+        "stream",
+        &truth,
+        &SCENARIO_RULES,
+        &Config::default(),
+    );
+}
+
+#[test]
+fn the_scenarios_too_slow_for_three_hours_are_detected_over_two_days() {
+    let slow: Vec<Scenario> = Scenario::ALL
+        .into_iter()
+        .filter(|s| !quick_scenarios().contains(s))
+        .collect();
+    assert_eq!(slow, [Scenario::RushProduction]);
+    let dir = tempfile::tempdir().unwrap();
+    // The injection starts halfway through: 25 h in, detected 24 h later.
+    let (_, truth) = simulate(
+        dir.path(),
+        "slow",
+        SimOptions {
+            enterprises: 3,
+            duration_s: 50 * 3600,
+            scenarios: slow,
+            ..catalogue(17)
+        },
+    );
+    let config = Config::from_toml("[rules]\ntick = \"60s\"\n").unwrap();
+    let rules = [
+        "production/r16_rush_production.sql",
+        "production/r16_supply_chain_imbalance.sql",
+    ];
+    assert_detected_alone(dir.path(), "slow", &truth, &rules, &config);
 }
 
 #[test]

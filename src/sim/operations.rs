@@ -20,7 +20,8 @@ const LEVELS: [&str; 3] = ["low", "medium", "high"];
 const LEVEL_CHANGE: f64 = 0.1;
 
 /// Load between 72 % and 92 % of design, 6-12 h overtime a week, 5-15 days of raw material;
-/// under a supply-imbalance injection, 96 % with 1.5 days of raw material (R16).
+/// under a supply-imbalance injection, 96 % with 1.5 days of raw material; rushing, 104 %
+/// (R16). An injection's figures are reported as it starts, not only at the next half hour.
 pub fn ops(span: &Span<'_>) -> Vec<(EventTime, SimRecord)> {
     let Span {
         province,
@@ -34,17 +35,15 @@ pub fn ops(span: &Span<'_>) -> Vec<(EventTime, SimRecord)> {
     let mut t = first_on_grid(start, OPS_EVERY_MS);
     while t < end.millis() {
         for (index, ent) in province.enterprises.iter().enumerate() {
-            let short = injections.iter().any(|j| {
-                j.scenario == Scenario::SupplyImbalance && j.enterprise == index && j.covers(t)
-            });
-            let (load, raw) = if short {
-                (96.0, 1.5)
-            } else {
-                (
-                    rng.random_range(72.0..92.0_f64),
-                    rng.random_range(5.0..15.0_f64),
-                )
-            };
+            let normal = (
+                rng.random_range(72.0..92.0_f64),
+                rng.random_range(5.0..15.0_f64),
+            );
+            let injected = injections
+                .iter()
+                .find(|j| j.enterprise == index && j.covers(t))
+                .and_then(|j| injected_load(j.scenario, normal.1));
+            let (load, raw) = injected.unwrap_or(normal);
             let overtime = rng.random_range(6..=12);
             out.push(ops_record(
                 ent,
@@ -56,20 +55,30 @@ pub fn ops(span: &Span<'_>) -> Vec<(EventTime, SimRecord)> {
         }
         t += OPS_EVERY_MS;
     }
-    // The shortage is reported as it starts, not only at the next half hour.
     for j in injections
         .iter()
-        .filter(|j| j.scenario == Scenario::SupplyImbalance && j.from >= start && j.from < end)
+        .filter(|j| j.from >= start && j.from < end)
     {
-        out.push(ops_record(
-            &province.enterprises[j.enterprise],
-            j.from,
-            96.0,
-            9,
-            1.5,
-        ));
+        if let Some((load, raw)) = injected_load(j.scenario, 10.0) {
+            out.push(ops_record(
+                &province.enterprises[j.enterprise],
+                j.from,
+                load,
+                9,
+                raw,
+            ));
+        }
     }
     out
+}
+
+/// Load and raw-material cover under an injection, if it changes them.
+fn injected_load(scenario: Scenario, raw: f64) -> Option<(f64, f64)> {
+    match scenario {
+        Scenario::SupplyImbalance => Some((96.0, 1.5)),
+        Scenario::RushProduction => Some((104.0, raw)),
+        _ => None,
+    }
 }
 
 fn ops_record(

@@ -59,12 +59,16 @@ pub enum Scenario {
     ResumedWithoutCommitment,
     /// A level-1 hot-work job the day's commitment does not declare (R17).
     UndeclaredHotWork,
+    /// Running at 104 % of design for 26 hours (R16).
+    RushProduction,
 }
 
 impl Scenario {
-    /// The catalogue, the slow incidents first (a flat line takes two hours to show,
-    /// over-capacity holds an hour before R13 fires), the permits' before the quick ones.
-    pub const ALL: [Scenario; 20] = [
+    /// The catalogue, the slow incidents first (rush production takes a day to show, a flat
+    /// line two hours, over-capacity holds an hour before R13 fires), the permits' before the
+    /// quick ones.
+    pub const ALL: [Scenario; 21] = [
+        Scenario::RushProduction,
         Scenario::FlatLine,
         Scenario::OverCapacity,
         Scenario::GasLeak,
@@ -109,6 +113,7 @@ impl Scenario {
             Scenario::HotWorkConcentration => "hot_work_concentration",
             Scenario::ResumedWithoutCommitment => "resumed_without_commitment",
             Scenario::UndeclaredHotWork => "undeclared_hot_work",
+            Scenario::RushProduction => "rush_production",
         }
     }
 
@@ -134,6 +139,7 @@ impl Scenario {
             Scenario::HotWorkConcentration => "r12_simops_hot_work_concentration",
             Scenario::ResumedWithoutCommitment => "r14_resumption_commitment_missing",
             Scenario::UndeclaredHotWork => "r17_commitment_mismatch",
+            Scenario::RushProduction => "r16_rush_production",
         }
     }
 
@@ -181,8 +187,9 @@ impl Scenario {
     }
 
     /// How long the incident lasts once injected.
-    fn duration_ms(self) -> i64 {
+    pub fn duration_ms(self) -> i64 {
         match self {
+            Scenario::RushProduction => RUSH_MS + 2 * 3_600_000,
             // R13 holds for an hour before it fires; R4 waits two for a flat line.
             Scenario::OverCapacity => 2 * 3_600_000,
             Scenario::FlatLine => FLAT_LINE_MS + 15 * 60_000,
@@ -226,6 +233,8 @@ pub fn commitment_window(at: EventTime) -> (EventTime, EventTime) {
 
 /// R4 calls a value unchanged this long a flat line.
 const FLAT_LINE_MS: i64 = 2 * 3_600_000;
+/// R16 calls over design this long rush production.
+const RUSH_MS: i64 = 24 * 3_600_000;
 
 /// One injected incident on one indicator.
 #[derive(Clone, Debug, PartialEq)]
@@ -313,6 +322,7 @@ impl Injection {
     fn reported_window(&self, rule_id: &str) -> (EventTime, EventTime) {
         match self.scenario {
             Scenario::FlatLine => (self.from.saturating_add_ms(FLAT_LINE_MS), self.until),
+            Scenario::RushProduction => (self.from.saturating_add_ms(RUSH_MS), self.until),
             Scenario::ResumedWithoutCommitment => {
                 let (deadline, day_end) = commitment_window(self.from);
                 let from = if rule_id == self.scenario.rule_id() {
