@@ -9,9 +9,18 @@ WITH latest_commitment AS (
   SELECT m.*, row_number() OVER (PARTITION BY m.enterprise_id ORDER BY m.date DESC) AS rn
   FROM commitments m
 ),
+-- The newest result of each inspection: a later result reporting the rectification closes it.
+latest_results AS (
+  SELECT *
+  FROM (
+    SELECT i.*, row_number() OVER (PARTITION BY i.enterprise_id, i.inspection_id ORDER BY i.ts DESC) AS newest_first
+    FROM inspections i
+  ) ranked
+  WHERE newest_first = 1
+),
 open_findings AS (
   SELECT enterprise_id, sum(major_hidden_findings) AS n, string_agg(inspection_id, ',' ORDER BY inspection_id) AS inspections
-  FROM inspections
+  FROM latest_results
   WHERE major_hidden_findings > 0 AND rectified_at IS NULL
   GROUP BY enterprise_id
 )
