@@ -174,7 +174,9 @@ enum Command {
         /// hot-work-without-analysis, permit-expired, hot-work-grade-mismatch, supply-imbalance,
         /// resumption-without-self-inspection, flat-line, under-reporting, alarm-flood,
         /// chattering-alarm, gas-analysis-fail, hot-work-concentration,
-        /// resumed-without-commitment, undeclared-hot-work, rush-production, or all.
+        /// resumed-without-commitment, undeclared-hot-work, rush-production,
+        /// startup-hot-work-not-upgraded, major-hazard-not-declared, work-without-permit, or
+        /// all.
         #[arg(long = "scenario", env = "VIGIL_SCENARIO", value_delimiter = ',', value_parser = parse_scenarios)]
         scenarios: Vec<Vec<vigil::sim::Scenario>>,
     },

@@ -15,7 +15,7 @@ use vigil::sim::Scenario;
 /// The 3-hour run of the catalogue: 08:00 to 11:00 local (the commitments are due by 10:00),
 /// one enterprise per scenario, so no two incidents meet.
 const RUN_S: u64 = 3 * 3600;
-const ENTERPRISES: usize = 24;
+const ENTERPRISES: usize = 28;
 
 /// The scenarios that show inside the 3-hour run.
 fn quick_scenarios() -> Vec<Scenario> {

@@ -15,7 +15,7 @@ use serde_json::json;
 use crate::model::EventTime;
 
 use super::scenario::{Injection, Scenario};
-use super::{operations, permits, resumption};
+use super::{inspections, operations, permits, resumption};
 use super::{Province, SimRecord};
 
 /// Inventory is reported this often.
@@ -62,6 +62,7 @@ pub fn stream(span: &Span<'_>) -> Vec<(EventTime, SimRecord)> {
     out.extend(operations::ops(span));
     out.extend(operations::epidemic(span));
     out.extend(inventory(span));
+    out.extend(inspections::results(span));
     out.extend(staffing(span));
     out.sort_by_key(|(at, _)| *at);
     out
@@ -200,7 +201,7 @@ fn daily_commitments(
         seed,
         start,
         end,
-        ..
+        injections,
     } = *span;
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xc0ff_ee17);
     let mut out = Vec::new();
@@ -221,7 +222,8 @@ fn daily_commitments(
                     value: json!({
                         "date": local_date, "enterprise_id": ent.enterprise_id,
                         "committed_at": at, "units_total": 1, "units_running": 1,
-                        "units_stopped": 0, "major_hidden_hazard": false,
+                        "units_stopped": 0,
+                        "major_hidden_hazard": inspections::hazard_declared(injections, index, at),
                         "counts": {"hot_l1": permits::hot_l1_on(jobs, index, day)},
                         "self_risk_level": rng.random_range(3..=4),
                         "committer": format!("{}-safety-officer", ent.enterprise_id),

@@ -4,6 +4,7 @@
 pub mod business;
 pub mod corrupt;
 pub mod dcs;
+pub mod inspections;
 pub mod operations;
 pub mod permits;
 pub mod province;

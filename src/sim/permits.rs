@@ -40,9 +40,16 @@ pub struct Job {
     pub failed_analysis: Option<EventTime>,
     /// Declared in the day's commitment (R17).
     pub declared: bool,
+    /// The permit is issued before the work starts (R10).
+    pub issued: bool,
 }
 
 impl Job {
+    /// Permits are issued ten minutes before the work starts.
+    pub fn issued_at(&self) -> EventTime {
+        self.start.saturating_add_ms(-10 * MIN_MS)
+    }
+
     /// What the rule of `scenario` reports about this job: subject, from and until. R11
     /// reports the permit from its planning, R8 the work from its start, R10 from the planned
     /// end, R9 the failed analysis until the passing one, R12 the area while the jobs run,
@@ -62,6 +69,7 @@ impl Job {
                 self.analysis.unwrap_or(self.start),
             ),
             Scenario::HotWorkConcentration => (self.area_id.clone(), self.start, self.closed),
+            Scenario::StartupHotWorkNotUpgraded => (permit, self.issued_at(), self.closed),
             Scenario::UndeclaredHotWork => (
                 enterprise_id.to_owned(),
                 self.start,
@@ -133,6 +141,7 @@ fn normal_job(province: &Province, enterprise: usize, begins: EventTime, tag: &s
         analysis: Some(begins.saturating_add_ms(-15 * MIN_MS)),
         failed_analysis: None,
         declared: true,
+        issued: true,
     }
 }
 
@@ -160,6 +169,14 @@ pub fn injected_jobs(province: &Province, injection: &Injection) -> Vec<Job> {
             job.failed_analysis = Some(begins.saturating_add_ms(-45 * MIN_MS))
         }
         Scenario::UndeclaredHotWork => job.declared = false,
+        Scenario::WorkWithoutPermit => job.issued = false,
+        // Ten minutes into the start-up (which begins at the injection), for 40 minutes,
+        // graded level 1 as on any day.
+        Scenario::StartupHotWorkNotUpgraded => {
+            let begins = begins.saturating_add_ms(10 * MIN_MS);
+            job = normal_job(province, injection.enterprise, begins, "SC");
+            job.closed = begins.saturating_add_ms(40 * MIN_MS);
+        }
         Scenario::HotWorkConcentration => {
             return (0..CONCENTRATED_JOBS)
                 .map(|n| {
@@ -181,7 +198,7 @@ pub fn records(province: &Province, jobs: &[Job]) -> Vec<(EventTime, SimRecord)>
     for job in jobs {
         let ent = &province.enterprises[job.enterprise];
         let key = || ent.enterprise_id.clone();
-        let issued_at = job.start.saturating_add_ms(-10 * MIN_MS);
+        let issued_at = job.issued.then(|| job.issued_at());
         let permit = |transition: &str, at: EventTime| {
             (
                 at,
@@ -221,7 +238,9 @@ pub fn records(province: &Province, jobs: &[Job]) -> Vec<(EventTime, SimRecord)>
                 },
             ));
         }
-        out.push(permit("issued", issued_at));
+        if let Some(at) = issued_at {
+            out.push(permit("issued", at));
+        }
         out.push(permit("started", job.start));
         out.push(permit("closed", job.closed));
     }

@@ -1,9 +1,10 @@
 //! Resumption in the simulated province (`enterprise.state`): every enterprise starts the
 //! stream running, resumed with a passed self-inspection submitted ten days before and the
 //! approval to resume. One resumption scenario shuts one down and starts it up again without
-//! a self-inspection or approval (R14) for an hour, until both arrive; the other goes through
+//! a self-inspection or approval (R14) for an hour, until both arrive; the others go through
 //! the whole sequence properly (shutdown, pre-start check with the self-inspection submitted
-//! and passed, approval, start-up, running) and files no commitment that day.
+//! and passed, approval, start-up, running) and then file no commitment that day, or run hot
+//! work during the start-up without upgrading its grade.
 
 use serde_json::{json, Value};
 
@@ -57,7 +58,7 @@ pub fn initial(province: &Province, start: EventTime) -> Vec<(EventTime, SimReco
 /// The resumption scenarios' states, shut down half an hour before the injection. Without
 /// self-inspection: starting up at it with neither self-inspection nor approval, running
 /// properly resumed at its end. Properly: self-inspected and approved 20 minutes before it,
-/// starting up at it, running half an hour later.
+/// starting up at it, running at its end.
 pub fn injected(province: &Province, injections: &[Injection]) -> Vec<(EventTime, SimRecord)> {
     let mut out = Vec::new();
     for j in injections.iter().filter(|j| j.scenario.restarts()) {
@@ -76,7 +77,7 @@ pub fn injected(province: &Province, injections: &[Injection]) -> Vec<(EventTime
                 approved(ent, at(-20)),
             ));
             out.push(state(ent, j.from, "startup", approved(ent, at(-20))));
-            out.push(state(ent, at(30), "running", approved(ent, at(-20))));
+            out.push(state(ent, j.until, "running", approved(ent, at(-20))));
         }
     }
     out

@@ -61,13 +61,20 @@ pub enum Scenario {
     UndeclaredHotWork,
     /// Running at 104 % of design for 26 hours (R16).
     RushProduction,
+    /// Started up again properly, with a level-1 hot-work job during start-up not upgraded
+    /// to special grade: R14, and R11 by nature.
+    StartupHotWorkNotUpgraded,
+    /// An inspection finds a major hidden hazard the day's commitment does not declare (R17).
+    MajorHazardNotDeclared,
+    /// Hot work planned and analysed, started without the permit being issued (R10).
+    WorkWithoutPermit,
 }
 
 impl Scenario {
     /// The catalogue, the slow incidents first (rush production takes a day to show, a flat
     /// line two hours, over-capacity holds an hour before R13 fires), the permits' before the
     /// quick ones.
-    pub const ALL: [Scenario; 21] = [
+    pub const ALL: [Scenario; 24] = [
         Scenario::RushProduction,
         Scenario::FlatLine,
         Scenario::OverCapacity,
@@ -77,13 +84,16 @@ impl Scenario {
         Scenario::SensorOffline,
         Scenario::MissingCommitment,
         Scenario::ResumedWithoutCommitment,
+        Scenario::MajorHazardNotDeclared,
         Scenario::UncertifiedStaff,
         Scenario::HotWorkWithoutAnalysis,
         Scenario::PermitExpired,
+        Scenario::WorkWithoutPermit,
         Scenario::HotWorkGradeMismatch,
         Scenario::GasAnalysisFail,
         Scenario::HotWorkConcentration,
         Scenario::UndeclaredHotWork,
+        Scenario::StartupHotWorkNotUpgraded,
         Scenario::SupplyImbalance,
         Scenario::ResumptionWithoutSelfInspection,
         Scenario::UnderReporting,
@@ -114,6 +124,9 @@ impl Scenario {
             Scenario::ResumedWithoutCommitment => "resumed_without_commitment",
             Scenario::UndeclaredHotWork => "undeclared_hot_work",
             Scenario::RushProduction => "rush_production",
+            Scenario::StartupHotWorkNotUpgraded => "startup_hot_work_not_upgraded",
+            Scenario::MajorHazardNotDeclared => "major_hazard_not_declared",
+            Scenario::WorkWithoutPermit => "work_without_permit",
         }
     }
 
@@ -140,6 +153,9 @@ impl Scenario {
             Scenario::ResumedWithoutCommitment => "r14_resumption_commitment_missing",
             Scenario::UndeclaredHotWork => "r17_commitment_mismatch",
             Scenario::RushProduction => "r16_rush_production",
+            Scenario::StartupHotWorkNotUpgraded => "r14_startup_work_not_upgraded",
+            Scenario::MajorHazardNotDeclared => "r17_major_hazard_not_declared",
+            Scenario::WorkWithoutPermit => "r10_work_without_permit",
         }
     }
 
@@ -149,6 +165,7 @@ impl Scenario {
         match self {
             Scenario::UnderReporting => Some("r01_process_limit"),
             Scenario::ResumedWithoutCommitment => Some("r17_commitment_missing"),
+            Scenario::StartupHotWorkNotUpgraded => Some("r11_hot_work_grade_mismatch"),
             _ => None,
         }
     }
@@ -163,6 +180,8 @@ impl Scenario {
                 | Scenario::GasAnalysisFail
                 | Scenario::HotWorkConcentration
                 | Scenario::UndeclaredHotWork
+                | Scenario::StartupHotWorkNotUpgraded
+                | Scenario::WorkWithoutPermit
         )
     }
 
@@ -170,7 +189,9 @@ impl Scenario {
     pub fn restarts(self) -> bool {
         matches!(
             self,
-            Scenario::ResumptionWithoutSelfInspection | Scenario::ResumedWithoutCommitment
+            Scenario::ResumptionWithoutSelfInspection
+                | Scenario::ResumedWithoutCommitment
+                | Scenario::StartupHotWorkNotUpgraded
         )
     }
 
@@ -323,6 +344,11 @@ impl Injection {
         match self.scenario {
             Scenario::FlatLine => (self.from.saturating_add_ms(FLAT_LINE_MS), self.until),
             Scenario::RushProduction => (self.from.saturating_add_ms(RUSH_MS), self.until),
+            // Until the next day's commitment declares it.
+            Scenario::MajorHazardNotDeclared => {
+                let next_day = self.from.saturating_add_ms(86_400_000);
+                (self.from, commitment_window(next_day).0)
+            }
             Scenario::ResumedWithoutCommitment => {
                 let (deadline, day_end) = commitment_window(self.from);
                 let from = if rule_id == self.scenario.rule_id() {
