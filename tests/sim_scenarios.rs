@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -180,6 +181,38 @@ fn the_scenarios_too_slow_for_three_hours_are_detected_over_two_days() {
     assert_detected_alone(dir.path(), "slow", &truth, &rules, &config);
 }
 
+/// The kinds of special work a stream holds: `<type> <grade>` of every started permit,
+/// `upgraded`, `suspended`, `continuous` (analysis).
+fn routine_work(stream: &Path) -> BTreeSet<String> {
+    let text = std::fs::read_to_string(stream).unwrap();
+    let mut kinds = BTreeSet::new();
+    for line in text.lines().filter(|l| !l.contains("\"sensor.reading\"")) {
+        let record: Value = serde_json::from_str(line).unwrap();
+        let v = &record["value"];
+        match (record["topic"].as_str(), v["transition"].as_str()) {
+            (Some("permit.event"), Some("started")) => {
+                let grade = v["hot_grade"].as_str().unwrap_or_default();
+                kinds.insert(
+                    format!("{} {grade}", v["type"].as_str().unwrap())
+                        .trim()
+                        .to_owned(),
+                );
+                if v["declared_grade_upgraded"] == true {
+                    kinds.insert("upgraded".to_owned());
+                }
+            }
+            (Some("permit.event"), Some("suspended")) => {
+                kinds.insert("suspended".to_owned());
+            }
+            (Some("gas.analysis"), _) if v["method"] == "continuous" => {
+                kinds.insert("continuous".to_owned());
+            }
+            _ => {}
+        }
+    }
+    kinds
+}
+
 #[test]
 fn a_day_of_normal_operation_is_quiet() {
     let dir = tempfile::tempdir().unwrap();
@@ -187,13 +220,25 @@ fn a_day_of_normal_operation_is_quiet() {
     sim::run(&SimOptions {
         out: stream.clone(),
         truth_out: None,
-        seed: 13,
+        // A seed whose day holds every kind of routine special work.
+        seed: 14,
         enterprises: 10,
         duration_s: 24 * 3600,
         start: EventTime::parse_rfc3339("2026-01-05T00:00:00Z").unwrap(),
         scenarios: Vec::new(),
     })
     .unwrap();
+    let work = routine_work(&stream);
+    for kind in [
+        "hot l1",
+        "hot special",
+        "confined",
+        "upgraded",
+        "suspended",
+        "continuous",
+    ] {
+        assert!(work.contains(kind), "no {kind} work in the day: {work:?}");
+    }
     let rules = common::shipped_rules(dir.path(), &SCENARIO_RULES);
     // A day of daily cycles (tank levels, temperatures, pressures) at one tick a minute.
     let config = Config::from_toml("[rules]\ntick = \"60s\"\n").unwrap();

@@ -1,12 +1,12 @@
 //! The simulated province's business streams, merged in event-time order by `stream`: the
 //! daily safety commitment (`commitment.daily`) every enterprise files each local morning
 //! between 08:00 and 09:30, before the 10:00 deadline (DOMAIN.md R17), declaring its units
-//! running and no special work; the tank inventory (`inventory.level`) every 30 minutes,
-//! between 45 % and 75 % of the approved capacity; and the staffing snapshot
-//! (`staffing.snapshot`) of each local day at 08:05, key posts filled by trained, certified
-//! people; each enterprise's state as the stream begins (resumed, self-inspection passed);
-//! the hot-work permits and gas analyses of `permits`, which the commitments declare; and the
-//! load, supply and epidemic context of `operations`.
+//! running, the day's special work and any open major hidden hazard; the tank inventory
+//! (`inventory.level`) every 30 minutes, between 45 % and 75 % of the approved capacity; and
+//! the staffing snapshot (`staffing.snapshot`) of each local day at 08:05, key posts filled by
+//! trained, certified people; each enterprise's state (`resumption`); the permits and gas
+//! analyses of `permits`; the inspections of `inspections`; and the load, supply and epidemic
+//! context of `operations`.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -224,7 +224,7 @@ fn daily_commitments(
                         "committed_at": at, "units_total": 1, "units_running": 1,
                         "units_stopped": 0,
                         "major_hidden_hazard": inspections::hazard_declared(injections, index, at),
-                        "counts": {"hot_l1": permits::hot_l1_on(jobs, index, day)},
+                        "counts": permits::declared_counts(jobs, index, day),
                         "self_risk_level": rng.random_range(3..=4),
                         "committer": format!("{}-safety-officer", ent.enterprise_id),
                     }),
