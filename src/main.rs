@@ -175,8 +175,8 @@ enum Command {
         /// resumption-without-self-inspection, flat-line, under-reporting, alarm-flood,
         /// chattering-alarm, gas-analysis-fail, hot-work-concentration,
         /// resumed-without-commitment, undeclared-hot-work, rush-production,
-        /// startup-hot-work-not-upgraded, major-hazard-not-declared, work-without-permit, or
-        /// all.
+        /// startup-hot-work-not-upgraded, major-hazard-not-declared, work-without-permit,
+        /// unanswered-warnings (live only: `vigil demo` answers the others), or all.
         #[arg(long = "scenario", env = "VIGIL_SCENARIO", value_delimiter = ',', value_parser = parse_scenarios)]
         scenarios: Vec<Vec<vigil::sim::Scenario>>,
     },

@@ -138,3 +138,86 @@ fn shipped_rules_copy() -> tempfile::TempDir {
     }
     copy
 }
+
+/// The demo's duty officers acknowledge warnings within minutes, so R7 stays quiet for them;
+/// the first scenario of the catalogue silences one enterprise's officers during a toxic leak,
+/// and R7 escalates exactly the warnings nobody answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unanswered_warnings_escalate_and_answered_ones_do_not() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut demo = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args([
+            "demo",
+            "--addr",
+            &addr,
+            "--speed",
+            "100",
+            "--enterprises",
+            "10",
+            "--scenario-every",
+            "2m",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    // The leak starts 2 minutes in; its orange warning is due in 30 (18 s of wall time).
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let warnings = loop {
+        let warnings: Vec<Value> = match client
+            .get(format!("http://{addr}/api/warnings"))
+            .send()
+            .await
+        {
+            Ok(response) => response.json().await.unwrap_or_default(),
+            Err(_) => Vec::new(),
+        };
+        let is_leak = |id: &Value| {
+            warnings
+                .iter()
+                .any(|w| w["id"] == *id && w["rule_id"] == "r02_gas_leak")
+        };
+        let escalated = warnings
+            .iter()
+            .any(|w| w["rule_id"] == "r07_warning_not_handled" && is_leak(&w["subject"]));
+        let answered = warnings.iter().any(|w| w["handling"]["action"] == "ack");
+        if escalated && answered {
+            break warnings;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no escalation and answer seen: {warnings:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let _ = Command::new("kill")
+        .args(["-TERM", &demo.id().to_string()])
+        .status();
+    let _ = demo.wait();
+    let by_id = |id: &Value| warnings.iter().find(|w| w["id"] == *id);
+    let escalated: Vec<&Value> = warnings
+        .iter()
+        .filter(|w| w["rule_id"] == "r07_warning_not_handled")
+        .map(|r7| by_id(&r7["subject"]).expect("R7 names a known warning"))
+        .collect();
+    assert!(
+        escalated.iter().any(|w| w["rule_id"] == "r02_gas_leak"),
+        "the silenced enterprise's leak escalates: {escalated:#?}"
+    );
+    for w in &escalated {
+        assert_eq!(
+            w["enterprise_id"], escalated[0]["enterprise_id"],
+            "only the silenced enterprise's warnings escalate: {escalated:#?}"
+        );
+        assert!(
+            w["handling"].is_null(),
+            "an answered warning escalated: {w:#?}"
+        );
+    }
+}

@@ -68,13 +68,19 @@ pub enum Scenario {
     MajorHazardNotDeclared,
     /// Hot work planned and analysed, started without the permit being issued (R10).
     WorkWithoutPermit,
+    /// A toxic leak (R2) at an enterprise whose duty officers answer nothing for 45 minutes:
+    /// its warning is not acknowledged within 30 minutes (R7). Needs a live engine: only the
+    /// demo's simulated officers answer warnings (see `app::demo`).
+    UnansweredWarnings,
 }
 
 impl Scenario {
     /// The catalogue, the slow incidents first (rush production takes a day to show, a flat
     /// line two hours, over-capacity holds an hour before R13 fires), the permits' before the
     /// quick ones.
-    pub const ALL: [Scenario; 24] = [
+    pub const ALL: [Scenario; 25] = [
+        // First, so the demo shows R7 early; the 3-hour test leaves it out (live only).
+        Scenario::UnansweredWarnings,
         Scenario::RushProduction,
         Scenario::FlatLine,
         Scenario::OverCapacity,
@@ -127,6 +133,7 @@ impl Scenario {
             Scenario::StartupHotWorkNotUpgraded => "startup_hot_work_not_upgraded",
             Scenario::MajorHazardNotDeclared => "major_hazard_not_declared",
             Scenario::WorkWithoutPermit => "work_without_permit",
+            Scenario::UnansweredWarnings => "unanswered_warnings",
         }
     }
 
@@ -156,6 +163,7 @@ impl Scenario {
             Scenario::StartupHotWorkNotUpgraded => "r14_startup_work_not_upgraded",
             Scenario::MajorHazardNotDeclared => "r17_major_hazard_not_declared",
             Scenario::WorkWithoutPermit => "r10_work_without_permit",
+            Scenario::UnansweredWarnings => "r07_warning_not_handled",
         }
     }
 
@@ -166,6 +174,7 @@ impl Scenario {
             Scenario::UnderReporting => Some("r01_process_limit"),
             Scenario::ResumedWithoutCommitment => Some("r17_commitment_missing"),
             Scenario::StartupHotWorkNotUpgraded => Some("r11_hot_work_grade_mismatch"),
+            Scenario::UnansweredWarnings => Some("r02_gas_leak"),
             _ => None,
         }
     }
@@ -185,6 +194,11 @@ impl Scenario {
         )
     }
 
+    /// Only a live engine can show it: someone has to answer the other warnings.
+    pub fn needs_live_engine(self) -> bool {
+        self == Scenario::UnansweredWarnings
+    }
+
     /// The enterprise shuts down and starts up again (see `resumption`).
     pub fn restarts(self) -> bool {
         matches!(
@@ -199,7 +213,7 @@ impl Scenario {
     fn kind(self) -> Option<IndicatorKind> {
         match self {
             Scenario::GasLeak | Scenario::SensorOffline => Some(IndicatorKind::FlammableGas),
-            Scenario::ToxicLeak => Some(IndicatorKind::ToxicGas),
+            Scenario::ToxicLeak | Scenario::UnansweredWarnings => Some(IndicatorKind::ToxicGas),
             Scenario::TankOverfill => Some(IndicatorKind::Level),
             Scenario::FlatLine => Some(IndicatorKind::Press),
             Scenario::UnderReporting | Scenario::ChatteringAlarm => Some(IndicatorKind::Temp),
@@ -211,6 +225,7 @@ impl Scenario {
     pub fn duration_ms(self) -> i64 {
         match self {
             Scenario::RushProduction => RUSH_MS + 2 * 3_600_000,
+            Scenario::UnansweredWarnings => 45 * 60_000,
             // R13 holds for an hour before it fires; R4 waits two for a flat line.
             Scenario::OverCapacity => 2 * 3_600_000,
             Scenario::FlatLine => FLAT_LINE_MS + 15 * 60_000,
@@ -287,7 +302,7 @@ impl Injection {
         match self.scenario {
             // Level 1 for the first third, level 2 after it.
             Scenario::GasLeak => Some(if progress < 0.34 { l1 + 5.0 } else { l2 + 5.0 }),
-            Scenario::ToxicLeak => Some(l1 + 2.0),
+            Scenario::ToxicLeak | Scenario::UnansweredWarnings => Some(l1 + 2.0),
             Scenario::TankOverfill => Some((l2 + 2.0).max(normal)),
             // Frozen a little under the mean, as the transmitter last saw it.
             Scenario::FlatLine => Some(mean - 3.5),
@@ -344,6 +359,12 @@ impl Injection {
         match self.scenario {
             Scenario::FlatLine => (self.from.saturating_add_ms(FLAT_LINE_MS), self.until),
             Scenario::RushProduction => (self.from.saturating_add_ms(RUSH_MS), self.until),
+            // An orange warning is due for acknowledgement in 30 minutes. R7's own subject is
+            // the unanswered warning's id, which only the engine knows: the truth names the
+            // leaking point that warning is about.
+            Scenario::UnansweredWarnings if rule_id == self.scenario.rule_id() => {
+                (self.from.saturating_add_ms(30 * 60_000), self.until)
+            }
             // Until the next day's commitment declares it.
             Scenario::MajorHazardNotDeclared => {
                 let next_day = self.from.saturating_add_ms(86_400_000);

@@ -1,5 +1,10 @@
 //! `vigil demo`: the mock cluster, a simulated province producing into it (with a bad record
-//! now and then, to show dead-lettering), the engine consuming it, and the HTTP API.
+//! now and then, to show dead-lettering), the engine consuming it, the HTTP API, and the
+//! enterprises' duty officers answering the warnings (`responder`).
+
+mod responder;
+
+pub use responder::EventClock;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -80,12 +85,29 @@ pub async fn run(
         config.rules.dir.display()
     );
     println!("  Ctrl-C to stop");
+    let province = Province::generate(options.seed, options.enterprises, 1);
+    let clock = EventClock::starting_now(options.speed);
+    let injections = demo_scenarios(
+        &province,
+        options.seed,
+        clock.start(),
+        options.scenario_every,
+    );
+    let world = Arc::new(DemoWorld {
+        province,
+        clock,
+        injections,
+        seed: options.seed,
+    });
     let producer = tokio::spawn(produce(
         config.kafka.brokers.clone(),
-        options.enterprises,
-        options.seed,
-        options.speed,
-        options.scenario_every,
+        Arc::clone(&world),
+        shutdown.clone(),
+    ));
+    let responder = tokio::spawn(responder::respond(
+        config.kafka.brokers.clone(),
+        config.kafka.warnings_topic.clone(),
+        Arc::clone(&world),
         shutdown.clone(),
     ));
     let reporter = tokio::spawn(report(
@@ -96,7 +118,7 @@ pub async fn run(
     ));
     let result = engine.consume(&config, shutdown.clone()).await;
     shutdown.cancel();
-    let _ = tokio::join!(server, producer, reporter);
+    let _ = tokio::join!(server, producer, responder, reporter);
     drop(cluster);
     result
 }
@@ -104,16 +126,17 @@ pub async fn run(
 /// Event time for which the demo schedules scenarios ahead.
 const SCENARIO_HORIZON_MS: i64 = 7 * 86_400_000;
 
-/// Produces the province's registry, then its readings paced at `speed`, with one bad record
-/// from the corruption catalogue every few seconds and a scenario every `scenario_every`.
-async fn produce(
-    brokers: String,
-    enterprises: usize,
-    seed: u64,
-    speed: f64,
-    scenario_every: Duration,
-    shutdown: CancellationToken,
-) {
+/// What the demo simulates: the province, its event clock and the scenarios scheduled on it.
+pub struct DemoWorld {
+    pub province: Province,
+    pub clock: EventClock,
+    pub injections: Vec<Injection>,
+    pub seed: u64,
+}
+
+/// Produces the province's registry, then its stream paced by the event clock, with one bad
+/// record from the corruption catalogue every few seconds and the scheduled scenarios.
+async fn produce(brokers: String, world: Arc<DemoWorld>, shutdown: CancellationToken) {
     let producer: FutureProducer = match ClientConfig::new()
         .set("bootstrap.servers", &brokers)
         .set("linger.ms", "5")
@@ -122,7 +145,12 @@ async fn produce(
         Ok(p) => p,
         Err(error) => return tracing::error!(%error, "demo producer"),
     };
-    let province = Province::generate(seed, enterprises, 1);
+    let DemoWorld {
+        province,
+        clock,
+        injections,
+        seed,
+    } = &*world;
     for record in province.registry_records() {
         send(
             &producer,
@@ -132,29 +160,22 @@ async fn produce(
         )
         .await;
     }
-    let start_wall = Instant::now();
-    let start_event = EventTime::from_millis(chrono::Utc::now().timestamp_millis());
-    let injections = demo_scenarios(&province, seed, start_event, scenario_every);
-    let horizon = start_event.saturating_add_ms(SCENARIO_HORIZON_MS);
+    let start = clock.start();
     let mut stream = ProvinceStream::new(Span {
-        province: &province,
-        seed,
-        start: start_event,
-        end: horizon,
-        injections: &injections,
+        province,
+        seed: *seed,
+        start,
+        end: start.saturating_add_ms(SCENARIO_HORIZON_MS),
+        injections,
     });
     let mut announced = 0;
     let mut bad_sent = 0usize;
-    let mut next_bad = start_event.saturating_add_ms(5_000);
+    let mut next_bad = start.saturating_add_ms(5_000);
     while !shutdown.is_cancelled() {
         let Some(due) = stream.peek_time() else {
             break;
         };
-        let wall_due = start_wall
-            + Duration::from_secs_f64(
-                (due.millis() - start_event.millis()) as f64 / 1000.0 / speed,
-            );
-        if let Some(wait) = wall_due.checked_duration_since(Instant::now()) {
+        if let Some(wait) = clock.wall_at(due).checked_duration_since(Instant::now()) {
             tokio::select! { _ = shutdown.cancelled() => break, _ = tokio::time::sleep(wait) => {} }
         }
         let Some(item) = stream.next() else {
@@ -162,7 +183,7 @@ async fn produce(
         };
         send_sim(&producer, &item.into_record()).await;
         while let Some(next) = injections.get(announced).filter(|j| j.from <= due) {
-            for truth in next.truths(&province) {
+            for truth in next.truths(province) {
                 println!(
                     "scenario {} on {} {} until {} (expect {})",
                     truth.scenario, truth.enterprise_id, truth.subject, truth.until, truth.rule_id
@@ -173,7 +194,7 @@ async fn produce(
         if due >= next_bad {
             next_bad = due.saturating_add_ms(5_000);
             if let Some(RawRecord::Record { topic, key, value }) =
-                bad_record(&province, due, bad_sent)
+                bad_record(province, due, bad_sent)
             {
                 send(&producer, &topic, key.as_deref(), &value).await;
             }
@@ -239,7 +260,12 @@ async fn send_sim(producer: &FutureProducer, record: &SimRecord) {
     .await;
 }
 
-async fn send(producer: &FutureProducer, topic: &str, key: Option<&str>, payload: &[u8]) {
+pub(super) async fn send(
+    producer: &FutureProducer,
+    topic: &str,
+    key: Option<&str>,
+    payload: &[u8],
+) {
     let mut record = FutureRecord::to(topic).payload(payload);
     if let Some(key) = key {
         record = record.key(key);
