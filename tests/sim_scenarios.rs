@@ -183,7 +183,7 @@ fn the_scenarios_too_slow_for_three_hours_are_detected_over_two_days() {
 }
 
 /// The kinds of special work a stream holds: `<type> <grade>` of every started permit,
-/// `upgraded`, `suspended`, `continuous` (analysis).
+/// `upgraded`, `suspended`, `continuous` (analysis); and `training`.
 fn routine_work(stream: &Path) -> BTreeSet<String> {
     let text = std::fs::read_to_string(stream).unwrap();
     let mut kinds = BTreeSet::new();
@@ -207,6 +207,9 @@ fn routine_work(stream: &Path) -> BTreeSet<String> {
             }
             (Some("gas.analysis"), _) if v["method"] == "continuous" => {
                 kinds.insert("continuous".to_owned());
+            }
+            (Some("training.record"), _) => {
+                kinds.insert("training".to_owned());
             }
             _ => {}
         }
@@ -237,6 +240,7 @@ fn a_day_of_normal_operation_is_quiet() {
         "upgraded",
         "suspended",
         "continuous",
+        "training",
     ] {
         assert!(work.contains(kind), "no {kind} work in the day: {work:?}");
     }

@@ -4,7 +4,7 @@
 //! running, the day's special work and any open major hidden hazard; the tank inventory
 //! (`inventory.level`) every 30 minutes, between 45 % and 75 % of the approved capacity; and
 //! the staffing snapshot (`staffing.snapshot`) of each local day at 08:05, key posts filled by
-//! trained, certified people; each enterprise's state (`resumption`); the permits and gas
+//! trained, certified people, and the training sessions of `training`; each enterprise's state (`resumption`); the permits and gas
 //! analyses of `permits`; the inspections of `inspections`; and the load, supply and epidemic
 //! context of `operations`.
 
@@ -15,7 +15,7 @@ use serde_json::json;
 use crate::model::EventTime;
 
 use super::scenario::{Injection, Scenario};
-use super::{inspections, operations, permits, resumption};
+use super::{inspections, operations, permits, resumption, training};
 use super::{Province, SimRecord};
 
 /// Inventory is reported this often.
@@ -63,6 +63,7 @@ pub fn stream(span: &Span<'_>) -> Vec<(EventTime, SimRecord)> {
     out.extend(operations::epidemic(span));
     out.extend(inventory(span));
     out.extend(inspections::results(span));
+    out.extend(training::records(span));
     out.extend(staffing(span));
     out.sort_by_key(|(at, _)| *at);
     out
@@ -167,6 +168,12 @@ const DAY_MS: i64 = 86_400_000;
 
 /// The first multiple of `every_ms` (since the epoch) at or after `start`: periodic reports
 /// fall on the clock's grid.
+/// Monday to Friday, local, for the local day beginning at `day` (1970-01-01 was a Thursday).
+pub fn is_weekday(day: EventTime) -> bool {
+    let days = (day.millis() + DAY_MS / 2).div_euclid(DAY_MS);
+    !matches!((days + 3).rem_euclid(7), 5 | 6)
+}
+
 pub fn first_on_grid(start: EventTime, every_ms: i64) -> i64 {
     let first = start.millis().div_euclid(every_ms) * every_ms;
     if first < start.millis() {
@@ -235,4 +242,18 @@ fn daily_commitments(
     }
     out.sort_by_key(|(at, _)| *at);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weekdays_are_monday_to_friday() {
+        let monday = local_day_start(EventTime::parse_rfc3339("2026-01-05T02:00:00Z").unwrap());
+        let days: Vec<bool> = (0..7)
+            .map(|d| is_weekday(monday.saturating_add_ms(d * DAY_MS)))
+            .collect();
+        assert_eq!(days, [true, true, true, true, true, false, false]);
+    }
 }

@@ -13,6 +13,7 @@ pub mod resumption;
 pub mod scenario;
 pub mod stream;
 pub mod tep;
+pub mod training;
 
 pub use province::{Province, SimEnterprise};
 pub use readings::ReadingStream;

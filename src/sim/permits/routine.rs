@@ -13,7 +13,8 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::model::EventTime;
 
-use super::{Job, Work, DAY_MS, MIN_MS};
+use super::{Job, Work, MIN_MS};
+use crate::sim::business::is_weekday;
 use crate::sim::Province;
 
 const HOUR_MS: i64 = 60 * MIN_MS;
@@ -67,25 +68,4 @@ pub fn day_jobs(province: &Province, seed: u64, enterprise: usize, day: EventTim
         });
     }
     out
-}
-
-/// Monday to Friday, local (1970-01-01 was a Thursday).
-fn is_weekday(day: EventTime) -> bool {
-    let days = (day.millis() + DAY_MS / 2).div_euclid(DAY_MS);
-    !matches!((days + 3).rem_euclid(7), 5 | 6)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::sim::business::local_day_start;
-
-    #[test]
-    fn weekdays_are_monday_to_friday() {
-        let monday = local_day_start(EventTime::parse_rfc3339("2026-01-05T02:00:00Z").unwrap());
-        let days: Vec<bool> = (0..7)
-            .map(|d| is_weekday(monday.saturating_add_ms(d * DAY_MS)))
-            .collect();
-        assert_eq!(days, [true, true, true, true, true, false, false]);
-    }
 }
