@@ -201,10 +201,11 @@ async fn unanswered_warnings_escalate_and_answered_ones_do_not() {
         .status();
     let _ = demo.wait();
     let by_id = |id: &Value| warnings.iter().find(|w| w["id"] == *id);
+    // R7 names the warning it escalates; one suppressed in a warning flood is not listed.
     let escalated: Vec<&Value> = warnings
         .iter()
         .filter(|w| w["rule_id"] == "r07_warning_not_handled")
-        .map(|r7| by_id(&r7["subject"]).expect("R7 names a known warning"))
+        .filter_map(|r7| by_id(&r7["subject"]))
         .collect();
     assert!(
         escalated.iter().any(|w| w["rule_id"] == "r02_gas_leak"),

@@ -216,7 +216,13 @@ fn daily_commitments(
     while day < end {
         for (index, ent) in province.enterprises.iter().enumerate() {
             // 08:00 to 09:30 local.
-            let at = day.saturating_add_ms(8 * 3_600_000 + rng.random_range(0..5_400_000));
+            let filed = day.saturating_add_ms(8 * 3_600_000 + rng.random_range(0..5_400_000));
+            // A stream beginning later in the day begins by filing that day's commitment.
+            let at = if local_day_start(start) == day {
+                filed.max(start)
+            } else {
+                filed
+            };
             if at < start || at >= end || skip.contains(&(index, day)) {
                 continue;
             }

@@ -4,7 +4,7 @@
 
 mod responder;
 
-pub use responder::EventClock;
+pub use responder::{EventClock, StreamProgress};
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -98,6 +98,7 @@ pub async fn run(
         clock,
         injections,
         seed: options.seed,
+        progress: StreamProgress::default(),
     });
     let producer = tokio::spawn(produce(
         config.kafka.brokers.clone(),
@@ -132,6 +133,7 @@ pub struct DemoWorld {
     pub clock: EventClock,
     pub injections: Vec<Injection>,
     pub seed: u64,
+    pub progress: StreamProgress,
 }
 
 /// Produces the province's registry, then its stream paced by the event clock, with one bad
@@ -150,6 +152,7 @@ async fn produce(brokers: String, world: Arc<DemoWorld>, shutdown: CancellationT
         clock,
         injections,
         seed,
+        progress,
     } = &*world;
     for record in province.registry_records() {
         send(
@@ -182,6 +185,7 @@ async fn produce(brokers: String, world: Arc<DemoWorld>, shutdown: CancellationT
             break;
         };
         send_sim(&producer, &item.into_record()).await;
+        progress.reached(due);
         while let Some(next) = injections.get(announced).filter(|j| j.from <= due) {
             for truth in next.truths(province) {
                 println!(

@@ -2,11 +2,14 @@
 //! delivers them (the warnings topic) and acknowledge each new one a few minutes of event time
 //! after it fired (`warning.feedback`, ACK), well inside R7's shortest deadline (red: 15
 //! minutes), so R7 stays quiet — except at an enterprise under the `unanswered_warnings`
-//! scenario, whose officers answer nothing while it lasts: there R7 escalates.
+//! scenario, whose officers answer nothing while it lasts: there R7 escalates. An answer goes
+//! out once the simulated stream has reached its time: stamped by the wall clock instead, it
+//! would run ahead of a stream that lags at high speed and make the readings look late.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashSet};
 use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -54,6 +57,23 @@ impl EventClock {
     }
 }
 
+/// How far the simulated stream has been sent: the event time of its last record.
+#[derive(Default)]
+pub struct StreamProgress(AtomicI64);
+
+impl StreamProgress {
+    pub fn reached(&self, at: EventTime) {
+        self.0.fetch_max(at.millis(), Ordering::Relaxed);
+    }
+
+    fn now(&self) -> EventTime {
+        EventTime::from_millis(self.0.load(Ordering::Relaxed))
+    }
+}
+
+/// How often the officers look whether an answer is due.
+const LOOK_EVERY: Duration = Duration::from_millis(100);
+
 /// What the officers read of a published warning.
 #[derive(Deserialize)]
 struct Published {
@@ -94,11 +114,8 @@ pub async fn respond(
     }
     let mut seen = HashSet::new();
     let mut due: BinaryHeap<Reverse<Answer>> = BinaryHeap::new();
+    let mut look = tokio::time::interval(LOOK_EVERY);
     loop {
-        let next_wall = due.peek().map(|Reverse(a)| world.clock.wall_at(a.due));
-        let sleep = next_wall.map_or(Duration::from_secs(3600), |at| {
-            at.saturating_duration_since(Instant::now())
-        });
         tokio::select! {
             _ = shutdown.cancelled() => return,
             message = consumer.recv() => {
@@ -110,9 +127,12 @@ pub async fn respond(
                     due.push(Reverse(answer));
                 }
             }
-            _ = tokio::time::sleep(sleep) => {
-                if let Some(Reverse(answer)) = due.pop() {
-                    acknowledge(&producer, &answer).await;
+            _ = look.tick() => {
+                let now = world.progress.now();
+                while due.peek().is_some_and(|Reverse(a)| a.due <= now) {
+                    if let Some(Reverse(answer)) = due.pop() {
+                        acknowledge(&producer, &answer).await;
+                    }
                 }
             }
         }
