@@ -5,35 +5,19 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_ingests_dead_letters_exposes_metrics_and_stops_on_sigterm() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
     let rules = shipped_rules_copy();
-    let mut demo = Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .env("VIGIL__RULES__DIR", rules.path())
-        .args([
-            "demo",
-            "--addr",
-            &addr,
-            "--speed",
-            "50",
-            "--enterprises",
-            "20",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let (addr, mut demo) = start_demo(
+        Some(rules.path()),
+        &["--speed", "50", "--enterprises", "20"],
+        Stdio::piped(),
+    );
     let client = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(60);
     let status = loop {
@@ -127,6 +111,29 @@ async fn the_demo_ingests_dead_letters_exposes_metrics_and_stops_on_sigterm() {
     );
 }
 
+/// `vigil demo` on a free loopback port with `args` (and the rules of `rules`, if given);
+/// returns its address and process.
+fn start_demo(rules: Option<&std::path::Path>, args: &[&str], stdout: Stdio) -> (String, Child) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_vigil"));
+    if let Some(rules) = rules {
+        command.env("VIGIL__RULES__DIR", rules);
+    }
+    let demo = command
+        .args(["demo", "--addr", &addr])
+        .args(args)
+        .stdout(stdout)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    (addr, demo)
+}
+
 /// A copy of `queries/` the test may drop files into.
 fn shipped_rules_copy() -> tempfile::TempDir {
     let queries = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
@@ -144,28 +151,18 @@ fn shipped_rules_copy() -> tempfile::TempDir {
 /// and R7 escalates exactly the warnings nobody answered.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unanswered_warnings_escalate_and_answered_ones_do_not() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
-    let mut demo = Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args([
-            "demo",
-            "--addr",
-            &addr,
+    let (addr, mut demo) = start_demo(
+        None,
+        &[
             "--speed",
             "100",
             "--enterprises",
             "10",
             "--scenario-every",
             "2m",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        ],
+        Stdio::null(),
+    );
     let client = reqwest::Client::new();
     // The leak starts 2 minutes in; its orange warning is due in 30 (18 s of wall time).
     let deadline = Instant::now() + Duration::from_secs(120);
