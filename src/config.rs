@@ -99,6 +99,22 @@ pub struct KafkaConfig {
     pub producer_properties: BTreeMap<String, String>,
 }
 
+impl KafkaConfig {
+    /// Every topic vigil reads or writes: its inputs, then dead letters, late records,
+    /// warnings, risk records and region indices (what an embedded cluster must create).
+    pub fn all_topics(&self) -> Vec<String> {
+        let mut topics = self.topics.clone();
+        topics.extend([
+            self.dlq_topic.clone(),
+            self.late_topic.clone(),
+            self.warnings_topic.clone(),
+            self.risk_topic.clone(),
+            self.regions_topic.clone(),
+        ]);
+        topics
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApiConfig {

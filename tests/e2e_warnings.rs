@@ -152,14 +152,7 @@ async fn live_warnings_on_kafka_equal_the_replay() {
     assert_eq!(expected.len(), 5, "{expected:#?}");
 
     let mut config = Config::default();
-    let mut topics = config.kafka.topics.clone();
-    topics.extend([
-        config.kafka.dlq_topic.clone(),
-        config.kafka.late_topic.clone(),
-        config.kafka.warnings_topic.clone(),
-        config.kafka.risk_topic.clone(),
-        config.kafka.regions_topic.clone(),
-    ]);
+    let topics = config.kafka.all_topics();
     // One partition: the same record order as the replay.
     let cluster = MockKafka::start(&topics, 1).unwrap();
     config.kafka.brokers = cluster.bootstrap_servers.clone();

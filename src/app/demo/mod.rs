@@ -45,14 +45,7 @@ pub async fn run(
     options: DemoOptions,
     shutdown: CancellationToken,
 ) -> Result<(), IoError> {
-    let mut topics = config.kafka.topics.clone();
-    topics.extend([
-        config.kafka.dlq_topic.clone(),
-        config.kafka.late_topic.clone(),
-        config.kafka.warnings_topic.clone(),
-        config.kafka.risk_topic.clone(),
-        config.kafka.regions_topic.clone(),
-    ]);
+    let topics = config.kafka.all_topics();
     let cluster = MockKafka::start(&topics, options.partitions)?;
     config.kafka.brokers = cluster.bootstrap_servers.clone();
     // The mock cluster's first group join takes ~3 s; keep the session above it.
