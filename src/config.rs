@@ -27,6 +27,7 @@ pub struct Config {
     pub warnings: crate::warnings::WarningsConfig,
     pub risk: crate::risk::RiskConfig,
     pub enforce: crate::enforce::config::EnforceConfig,
+    pub checkpoint: crate::checkpoint::CheckpointConfig,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -58,6 +59,9 @@ pub struct IngestConfig {
     pub allowed_lateness: Duration,
     #[serde(with = "humantime_serde")]
     pub idle_timeout: Duration,
+    /// A partition further behind the most advanced one does not hold the engine clock.
+    #[serde(with = "humantime_serde")]
+    pub max_partition_skew: Duration,
     #[serde(with = "humantime_serde")]
     pub max_ahead_of_watermark: Duration,
     #[serde(with = "humantime_serde")]
@@ -85,8 +89,6 @@ pub struct KafkaConfig {
     /// County and city control indices (compacted; key = region or city id).
     pub regions_topic: String,
     pub late_topic: String,
-    #[serde(with = "humantime_serde")]
-    pub commit_interval: Duration,
     pub queued_max_messages_kbytes: u32,
     /// Passed through to librdkafka for the consumer and the producer.
     #[serde(default)]

@@ -40,6 +40,9 @@ pub enum IoError {
     /// The HTTP listener could not start.
     #[error("http: {0}")]
     Http(std::io::Error),
+    /// The checkpoint store could not be opened.
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
 }
 
 /// Why a rule file cannot run, and on which line (1-based) of the file.
@@ -66,4 +69,27 @@ fn list(problems: &[crate::rules::RuleProblem]) -> String {
         .map(|p| format!("  {p}"))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// Errors writing or reading a checkpoint. None of them loses input: offsets are only
+/// committed once a checkpoint is written, so a failed write is retried at the next interval
+/// and a checkpoint that cannot be read is passed over for an older one.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckpointError {
+    /// `checkpoint.url` is neither a directory nor a URL object_store understands.
+    #[error("checkpoint.url {url:?}: {reason}")]
+    Url { url: String, reason: String },
+    /// The object store refused a put, get, list or delete.
+    #[error("checkpoint store: {0}")]
+    Store(#[from] object_store::Error),
+    /// The bytes are not a vigil checkpoint.
+    #[error("not a vigil checkpoint (bad magic)")]
+    Magic,
+    /// Written by a vigil whose checkpoint schema this one cannot read.
+    #[error("checkpoint schema {found} is not readable by this vigil (reads {supported})")]
+    Schema { found: u32, supported: u32 },
+    #[error("checkpoint encoding: {0}")]
+    Encode(#[from] rmp_serde::encode::Error),
+    #[error("checkpoint decoding: {0}")]
+    Decode(#[from] rmp_serde::decode::Error),
 }

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod app;
+pub mod checkpoint;
 pub mod config;
 pub mod enforce;
 pub mod error;

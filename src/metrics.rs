@@ -20,6 +20,8 @@ pub struct Metrics {
     pub pending: IntGauge,
     pub watermark: IntGaugeVec,
     pub watermark_delay: prometheus::Gauge,
+    /// Partitions by their part in the engine clock: active, idle, behind.
+    pub clock_partitions: IntGaugeVec,
     pub state_enterprises: IntGauge,
     pub state_indicators: IntGauge,
     pub state_buckets: IntGauge,
@@ -27,6 +29,7 @@ pub struct Metrics {
     pub state_bytes: IntGauge,
     pub outputs_produced: IntCounterVec,
     pub output_errors: IntCounterVec,
+    pub outputs_refused: IntCounterVec,
     pub channel_depth: IntGaugeVec,
     pub offsets_committed: IntCounter,
     pub commit_errors: IntCounter,
@@ -34,6 +37,7 @@ pub struct Metrics {
     pub consumer_lag: IntGaugeVec,
     pub event_lag: prometheus::Histogram,
     pub rules: RuleMetrics,
+    pub checkpoint: CheckpointMetrics,
     pub warnings: IntCounterVec,
     pub warnings_firing: IntGauge,
     pub warnings_suppressed: IntCounterVec,
@@ -117,6 +121,90 @@ impl RuleMetrics {
                 &["rule"],
             ),
         }
+    }
+}
+
+/// Checkpoints: how long they take, how big they are, how old the newest one is, restores.
+pub struct CheckpointMetrics {
+    pub written: IntCounter,
+    pub failures: IntCounter,
+    pub write_seconds: prometheus::Histogram,
+    pub bytes: IntGaugeVec,
+    pub last_written: IntGaugeVec,
+    pub age_seconds: prometheus::Gauge,
+    pub restores: IntCounterVec,
+    pub restore_seconds: prometheus::Histogram,
+}
+
+impl CheckpointMetrics {
+    fn new(r: &Registry) -> Self {
+        let seconds = |name: &str, help: &str| {
+            let opts = prometheus::HistogramOpts::new(name, help).buckets(vec![
+                0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+            ]);
+            let h = prometheus::Histogram::with_opts(opts).expect("valid metric");
+            r.register(Box::new(h.clone()))
+                .expect("metric registered once");
+            h
+        };
+        let age_seconds = prometheus::Gauge::new(
+            "vigil_checkpoint_age_seconds",
+            "Wall time since the oldest of the owned partitions' newest checkpoints was taken.",
+        )
+        .expect("valid metric");
+        r.register(Box::new(age_seconds.clone()))
+            .expect("metric registered once");
+        CheckpointMetrics {
+            written: counter(r, "vigil_checkpoints_written_total", "Partition checkpoints written."),
+            failures: counter(
+                r,
+                "vigil_checkpoint_failures_total",
+                "Checkpoints not written (store error, or outputs undelivered); their offsets stay uncommitted.",
+            ),
+            write_seconds: seconds(
+                "vigil_checkpoint_write_seconds",
+                "From snapshot to checkpoint written: output flush plus store write.",
+            ),
+            bytes: gauge_vec(
+                r,
+                "vigil_checkpoint_bytes",
+                "Size of each partition's newest checkpoint.",
+                &["partition"],
+            ),
+            last_written: gauge_vec(
+                r,
+                "vigil_checkpoint_taken_timestamp_seconds",
+                "When each partition's newest checkpoint was taken, as Unix seconds.",
+                &["partition"],
+            ),
+            age_seconds,
+            restores: counter_vec(
+                r,
+                "vigil_checkpoint_restores_total",
+                "Partitions taken over, by where their state came from: checkpoint, kept (still held from before the rebalance) or fresh (no checkpoint).",
+                &["source"],
+            ),
+            restore_seconds: seconds(
+                "vigil_checkpoint_restore_seconds",
+                "Time to load and decode one partition's checkpoint.",
+            ),
+        }
+    }
+
+    pub fn record_write(
+        &self,
+        partition: i32,
+        bytes: usize,
+        took: std::time::Duration,
+        taken_at_ms: i64,
+    ) {
+        let label = partition.to_string();
+        self.written.inc();
+        self.write_seconds.observe(took.as_secs_f64());
+        self.bytes.with_label_values(&[&label]).set(bytes as i64);
+        self.last_written
+            .with_label_values(&[&label])
+            .set(taken_at_ms / 1000);
     }
 }
 
@@ -227,6 +315,12 @@ impl Metrics {
                 &["partition"],
             ),
             watermark_delay,
+            clock_partitions: gauge_vec(
+                &r,
+                "vigil_clock_partitions",
+                "Input partitions by their part in the engine clock: active (the clock is their minimum), idle (no accepted record for ingest.idle_timeout) or behind (more than ingest.max_partition_skew behind the most advanced).",
+                &["state"],
+            ),
             state_enterprises: gauge(&r, "vigil_state_enterprises", "Enterprises held in state."),
             state_indicators: gauge(&r, "vigil_state_indicators", "Indicators held in state."),
             state_buckets: gauge(
@@ -250,6 +344,12 @@ impl Metrics {
                 &r,
                 "vigil_output_errors_total",
                 "Failed deliveries to an output, each retried.",
+                &["output"],
+            ),
+            outputs_refused: counter_vec(
+                &r,
+                "vigil_output_refused_total",
+                "Output records the broker refused for good (too large, invalid, not authorised), dead-lettered `output_refused`.",
                 &["output"],
             ),
             channel_depth: gauge_vec(
@@ -291,6 +391,7 @@ impl Metrics {
                 "Event identities forgotten early because the duplicate filter was full.",
             ),
             rules: RuleMetrics::new(&r),
+            checkpoint: CheckpointMetrics::new(&r),
             warnings: counter_vec(
                 &r,
                 "vigil_warnings_total",

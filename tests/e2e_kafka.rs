@@ -7,7 +7,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -98,7 +97,8 @@ fn engine_config(brokers: &str, group: &str) -> Config {
     let mut config = Config::default();
     config.kafka.brokers = brokers.to_owned();
     config.kafka.group_id = group.to_owned();
-    config.kafka.commit_interval = Duration::from_millis(200);
+    config.checkpoint.interval = Duration::from_millis(200);
+    config.checkpoint.url = common::checkpoint_dir(group);
     for (key, value) in [
         ("session.timeout.ms", "6000"),
         ("heartbeat.interval.ms", "2000"),
@@ -123,52 +123,6 @@ async fn wait_handled(report: impl Fn() -> StatusReport, expected: u64) -> Statu
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-fn read_topic(brokers: &str, topic: &str, expected: usize) -> Vec<Value> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .set("group.id", format!("reader-{topic}-{}", std::process::id()))
-        .set("auto.offset.reset", "earliest")
-        .set("session.timeout.ms", "6000")
-        .create()
-        .expect("reader");
-    consumer.subscribe(&[topic]).expect("subscribe");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut values = Vec::new();
-    while values.len() < expected && Instant::now() < deadline {
-        if let Some(Ok(message)) = consumer.poll(Duration::from_millis(200)) {
-            values
-                .push(serde_json::from_slice(message.payload().unwrap_or_default()).expect("JSON"));
-        }
-    }
-    values
-}
-
-fn committed(
-    brokers: &str,
-    group: &str,
-    ends: &BTreeMap<(String, i32), i64>,
-) -> BTreeMap<(String, i32), i64> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .set("group.id", group)
-        .create()
-        .expect("offset reader");
-    let mut list = TopicPartitionList::new();
-    for (topic, partition) in ends.keys() {
-        list.add_partition(topic, *partition);
-    }
-    let list = consumer
-        .committed_offsets(list, Duration::from_secs(10))
-        .expect("committed offsets");
-    list.elements()
-        .iter()
-        .filter_map(|e| match e.offset() {
-            Offset::Offset(o) => Some(((e.topic().to_owned(), e.partition()), o)),
-            _ => None,
-        })
-        .collect()
 }
 
 /// What the engine reported at the end: its metrics exposition and its readiness.
@@ -286,7 +240,7 @@ async fn mixed_stream_through(brokers: &str) -> EndState {
     }
 
     // Every bad record is on the dead-letter topic, with its reason and position.
-    let dead = read_topic(brokers, "vigil.dlq", expected_dead.len());
+    let dead = common::read_topic(brokers, "vigil.dlq", expected_dead.len());
     assert_eq!(dead.len(), expected_dead.len(), "{dead:?}");
     for (placed, reason) in &expected_dead {
         let found = dead.iter().find(|d| {
@@ -298,12 +252,12 @@ async fn mixed_stream_through(brokers: &str) -> EndState {
             found.unwrap_or_else(|| panic!("{placed:?} ({reason}) not dead-lettered: {dead:?}"));
         assert_eq!(found["reason_code"], reason.as_str());
     }
-    assert_eq!(read_topic(brokers, "vigil.late", 1).len(), 1);
+    assert_eq!(common::read_topic(brokers, "vigil.late", 1).len(), 1);
 
     // Committed offsets: everything handled, except the held record's partition, which
     // stops at the held record so a restart reads it again.
     let held = held.expect("the unknown-indicator case ran");
-    let committed = committed(brokers, &group, &producer.end);
+    let committed = common::committed(brokers, &group, &producer.end);
     for ((topic, partition), end) in &producer.end {
         let expected = if (topic, *partition) == (&held.topic, held.partition) {
             held.offset
@@ -334,54 +288,9 @@ async fn mixed_stream_through_the_mock_cluster() {
     assert_eq!(end.readiness, Ok(()));
 }
 
-/// A Tansu broker on a free loopback port, stopped on drop.
-struct Tansu {
-    pid: u32,
-    brokers: String,
-}
-
-impl Tansu {
-    fn start() -> Tansu {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/tansu");
-        let output = Command::new("bash")
-            .arg(script)
-            .arg("start")
-            .arg(port.to_string())
-            .output()
-            .expect("run .ci/tansu");
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let pid = String::from_utf8_lossy(&output.stdout)
-            .trim()
-            .parse()
-            .expect("a pid");
-        let brokers = format!("127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(&brokers).is_err() {
-            assert!(Instant::now() < deadline, "tansu did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Tansu { pid, brokers }
-    }
-}
-
-impl Drop for Tansu {
-    fn drop(&mut self) {
-        let _ = Command::new("kill").arg(self.pid.to_string()).status();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mixed_stream_through_a_real_broker() {
-    let tansu = Tansu::start();
+    let tansu = common::tansu::Tansu::start();
     let admin: AdminClient<_> = ClientConfig::new()
         .set("bootstrap.servers", &tansu.brokers)
         .create()

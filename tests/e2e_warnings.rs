@@ -157,6 +157,7 @@ async fn live_warnings_on_kafka_equal_the_replay() {
     let cluster = MockKafka::start(&topics, 1).unwrap();
     config.kafka.brokers = cluster.bootstrap_servers.clone();
     config.kafka.group_id = "vigil-warnings-e2e".into();
+    config.checkpoint.url = common::checkpoint_dir("warnings-e2e");
     config.rules.dir = rules.path().to_owned();
     config
         .kafka

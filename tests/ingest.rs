@@ -97,7 +97,12 @@ fn every_reason_code_has_a_test() {
         );
     }
     let covered: Vec<ReasonCode> = cases.iter().filter_map(|c| c.reason).collect();
-    let tested_elsewhere = [ReasonCode::PendingOverflow, ReasonCode::CapacityExceeded];
+    // output_refused: tests/delivery.rs (an output record, not an input).
+    let tested_elsewhere = [
+        ReasonCode::PendingOverflow,
+        ReasonCode::CapacityExceeded,
+        ReasonCode::OutputRefused,
+    ];
     for code in ReasonCode::ALL {
         assert!(
             covered.contains(&code) || tested_elsewhere.contains(&code),

@@ -15,6 +15,8 @@ use crate::state::{StateSize, StateStore};
 #[derive(Debug)]
 pub struct LiveStatus {
     started: AtomicBool,
+    /// Assigned partitions are being restored from their checkpoints.
+    restoring: AtomicBool,
     watermark_ms: AtomicI64,
     /// Total consumer lag over the input partitions; negative until librdkafka first reports.
     consumer_lag: AtomicI64,
@@ -32,6 +34,7 @@ impl LiveStatus {
     pub fn new(ready_max_lag: i64) -> Self {
         LiveStatus {
             started: AtomicBool::new(false),
+            restoring: AtomicBool::new(false),
             watermark_ms: AtomicI64::new(i64::MIN),
             consumer_lag: AtomicI64::new(-1),
             ready_max_lag,
@@ -47,6 +50,9 @@ impl LiveStatus {
         if !self.is_started() {
             return Err("not subscribed yet".into());
         }
+        if self.restoring.load(Ordering::Relaxed) {
+            return Err("restoring assigned partitions from their checkpoints".into());
+        }
         match self.consumer_lag.load(Ordering::Relaxed) {
             lag if lag < 0 => Err("consumer lag not reported yet".into()),
             lag if lag > self.ready_max_lag => Err(format!(
@@ -55,6 +61,10 @@ impl LiveStatus {
             )),
             _ => Ok(()),
         }
+    }
+
+    pub fn set_restoring(&self, restoring: bool) {
+        self.restoring.store(restoring, Ordering::Relaxed);
     }
 
     pub fn mark_started(&self) {

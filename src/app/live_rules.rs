@@ -4,6 +4,7 @@
 //! Between records the loop calls it every few hundred milliseconds, so changed rule files are
 //! picked up on a quiet stream too.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,14 +12,17 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use tokio::sync::mpsc;
 
+use crate::checkpoint::Flushed;
 use crate::config::RulesConfig;
 use crate::ingest::kafka::ClockHook;
 use crate::metrics::Metrics;
 use crate::model::EventTime;
+use crate::risk::book::RiskSnapshot;
 use crate::risk::{RiskStage, RiskView};
 use crate::rules::watch::{watch, RuleWatch};
 use crate::rules::{ReloadReport, RuleDriver, RuleEngine};
 use crate::state::StateStore;
+use crate::warnings::book::BookSnapshot;
 use crate::warnings::delivery::{KeyedSender, WarningSender};
 use crate::warnings::view::WarningView;
 use crate::warnings::{Transition, WarningBook, WarningRecord};
@@ -160,8 +164,75 @@ impl LiveRules {
     }
 }
 
+/// The engine's part of a partition checkpoint.
+#[derive(Default, serde::Serialize, serde::Deserialize)]
+struct EngineSnapshot {
+    warnings: BookSnapshot,
+    #[serde(default)]
+    risk: Option<RiskSnapshot>,
+    /// The rules' last tick: a restored engine evaluates the boundaries after it, as the
+    /// engine that wrote the checkpoint would have.
+    #[serde(default)]
+    last_tick: Option<EventTime>,
+}
+
 #[async_trait]
 impl ClockHook for LiveRules {
+    fn snapshot(&self, enterprises: &BTreeSet<String>) -> Vec<u8> {
+        let snapshot = EngineSnapshot {
+            warnings: self.warnings.book.snapshot(enterprises),
+            risk: self
+                .risk
+                .as_ref()
+                .map(|r| r.stage.book.checkpoint(enterprises)),
+            last_tick: self.driver.last_tick(),
+        };
+        rmp_serde::to_vec_named(&snapshot).unwrap_or_else(|error| {
+            tracing::error!(%error, "the engine's checkpoint part cannot be encoded");
+            Vec::new()
+        })
+    }
+
+    fn restore(&mut self, engine: &[u8]) {
+        if engine.is_empty() {
+            return;
+        }
+        match rmp_serde::from_slice::<EngineSnapshot>(engine) {
+            Ok(snapshot) => {
+                self.warnings.book.restore(snapshot.warnings);
+                if let Some(tick) = snapshot.last_tick {
+                    self.driver.resume_after(tick);
+                }
+                if let (Some(risk), Some(restored)) = (self.risk.as_mut(), snapshot.risk) {
+                    risk.stage.book.restore(restored);
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, "the engine's checkpoint part cannot be read; its warnings start over")
+            }
+        }
+    }
+
+    fn forget(&mut self, enterprises: &BTreeSet<String>) {
+        self.warnings.book.forget(enterprises);
+        if let Some(risk) = self.risk.as_mut() {
+            risk.stage.book.forget(enterprises);
+        }
+    }
+
+    async fn flush(&mut self) -> Vec<Flushed> {
+        let mut flushed = Vec::new();
+        if let Some(sender) = &self.warnings.sender {
+            flushed.push(sender.flush().await);
+        }
+        if let Some(risk) = &self.risk {
+            for sender in [&risk.sender, &risk.regions_sender].into_iter().flatten() {
+                flushed.push(sender.flush().await);
+            }
+        }
+        flushed
+    }
+
     async fn advance(&mut self, now: Option<EventTime>) {
         self.reload_if_changed().await;
         let Some(now) = now else { return };

@@ -11,14 +11,42 @@ use rustc_hash::{FxHashMap, FxHasher};
 
 use crate::model::*;
 
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DedupFilter {
-    /// Identity → the watermark after which it may be forgotten.
+    /// Identity → the watermark after which it may be forgotten (as Unix milliseconds in a
+    /// checkpoint: a million identities format no dates).
+    #[serde(with = "seen_millis")]
     seen: FxHashMap<u64, EventTime>,
     prune_at: usize,
     capacity: usize,
-    /// Identities forgotten early because the hard cap was reached.
+    /// Identities forgotten early because the hard cap was reached (not checkpointed: it
+    /// is counted into a metric as it happens).
+    #[serde(skip)]
     pub evicted: u64,
+}
+
+mod seen_millis {
+    use rustc_hash::FxHashMap;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::model::EventTime;
+
+    pub fn serialize<S: Serializer>(
+        seen: &FxHashMap<u64, EventTime>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_seq(seen.iter().map(|(k, t)| (*k, t.millis())))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<FxHashMap<u64, EventTime>, D::Error> {
+        let pairs = Vec::<(u64, i64)>::deserialize(d)?;
+        Ok(pairs
+            .into_iter()
+            .map(|(k, t)| (k, EventTime::from_millis(t)))
+            .collect())
+    }
 }
 
 const MIN_PRUNE_AT: usize = 4_096;

@@ -1,113 +1,37 @@
-//! Kafka ingest: an rdkafka consumer in a consumer group feeding the pipeline. Offsets are
-//! committed only for records fully handled (see `offsets`); dead letters and late records
-//! are produced to `vigil.dlq` / `vigil.late` by an idempotent producer behind a bounded
-//! channel, and retried until delivered, never dropped.
+//! Kafka ingest: an rdkafka consumer in a consumer group feeding the pipeline, with the
+//! engine (`ClockHook`) on its clock. State is checkpointed per partition (see `checkpoint`),
+//! offsets are committed only from written checkpoints, and a partition assigned to this
+//! instance is restored from its newest checkpoint before any of its records is read (see
+//! `rebalance`). Dead letters and late records go to `vigil.dlq` / `vigil.late` through an
+//! idempotent producer behind a bounded queue (see `outputs`).
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::time::Duration;
 
-use futures::stream::{FuturesUnordered, StreamExt};
+use async_trait::async_trait;
 use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{
-    BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
-};
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::Message;
-use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::statistics::Statistics;
+use rdkafka::producer::FutureProducer;
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
-use rdkafka::ClientContext;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::api::LiveStatus;
+use crate::checkpoint::{
+    writer, CheckpointJob, CheckpointStore, Flushed, Loaded, PartitionCheckpointRef,
+};
 use crate::config::{Config, KafkaConfig};
 use crate::error::IoError;
 use crate::logging::RateLimit;
 use crate::metrics::Metrics;
 use crate::model::EventTime;
-use crate::model::Topic;
 
-use super::dead_letter::DeadLetter;
-use super::offsets::OffsetTracker;
+use super::outputs::{self, OutputSender};
 use super::pipeline::{Disposition, Outcome, Pipeline};
+use super::rebalance::{lock, IngestContext, RebalanceEvent, Takeover, Tracker};
 use super::record::{Position, RecordRef};
-
-/// Deliveries to the outputs in flight at once.
-const MAX_IN_FLIGHT: usize = 1024;
-/// Wait between two attempts to deliver one output record.
-const RETRY_BACKOFF: Duration = Duration::from_millis(500);
-
-type Tracker = Arc<Mutex<OffsetTracker>>;
-
-fn lock(tracker: &Tracker) -> std::sync::MutexGuard<'_, OffsetTracker> {
-    tracker.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Commits on revocation, and tells the consumer loop which partitions it lost.
-struct IngestContext {
-    tracker: Tracker,
-    status: Arc<LiveStatus>,
-    revoked: Mutex<Vec<i32>>,
-    metrics: Arc<Metrics>,
-}
-
-impl ClientContext for IngestContext {
-    /// Publishes consumer lag per partition of the input topics (labels stay bounded: topics
-    /// vigil knows, and their partitions).
-    fn stats(&self, statistics: Statistics) {
-        let mut total = 0;
-        for (name, topic) in &statistics.topics {
-            let Some(known) = Topic::from_name(name) else {
-                continue;
-            };
-            for (partition, stats) in &topic.partitions {
-                if *partition < 0 || stats.consumer_lag < 0 {
-                    continue;
-                }
-                self.metrics
-                    .consumer_lag
-                    .with_label_values(&[known.name(), &partition.to_string()])
-                    .set(stats.consumer_lag);
-                total += stats.consumer_lag;
-            }
-        }
-        self.status.set_consumer_lag(total);
-    }
-}
-
-impl ConsumerContext for IngestContext {
-    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        if let Rebalance::Revoke(list) = rebalance {
-            commit(consumer, &self.tracker, &self.metrics, CommitMode::Sync);
-            let mut revoked = self.revoked.lock().unwrap_or_else(|e| e.into_inner());
-            revoked.extend(list.elements().iter().map(|e| e.partition()));
-        }
-    }
-}
-
-/// Which output a record goes to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Output {
-    Dlq,
-    Late,
-}
-
-impl Output {
-    fn label(self) -> &'static str {
-        match self {
-            Output::Dlq => "dlq",
-            Output::Late => "late",
-        }
-    }
-}
-
-/// A dead letter or late record on its way out, with the input offset it releases.
-struct OutputItem {
-    output: Output,
-    letter: Box<DeadLetter>,
-    offset: i64,
-}
 
 /// The librdkafka settings shared by consumer and producer, then the user's pass-through.
 fn client_config(kafka: &KafkaConfig) -> ClientConfig {
@@ -124,13 +48,16 @@ fn consumer_config(kafka: &KafkaConfig) -> ClientConfig {
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
         .set("auto.offset.reset", "earliest")
-        // Range assignment keeps partition N of every input topic on one member.
+        // Range assignment keeps partition N of every input topic on one member (see
+        // `rebalance` for why not cooperative-sticky).
         .set("partition.assignment.strategy", "range")
         .set(
             "queued.max.messages.kbytes",
             kafka.queued_max_messages_kbytes.to_string(),
         )
         .set("fetch.queue.backoff.ms", "10")
+        // A fresh partition waits for its registry's end (see `rebalance`).
+        .set("enable.partition.eof", "true")
         .set("statistics.interval.ms", "5000");
     overlay(&mut config, client_config(kafka));
     overlay_map(&mut config, &kafka.consumer_properties);
@@ -159,315 +86,447 @@ fn overlay_map(config: &mut ClientConfig, properties: &BTreeMap<String, String>)
     }
 }
 
-/// Told the engine's watermark after every record, and every `HOOK_IDLE` while no record
-/// arrives (the rules evaluate on it).
-#[async_trait::async_trait]
+/// The engine on the ingest clock: told the watermark after every record, and every
+/// `HOOK_IDLE` while no record arrives (the rules evaluate on it). Its state of a partition's
+/// enterprises goes into that partition's checkpoint.
+#[async_trait]
 pub trait ClockHook: Send {
     async fn advance(&mut self, now: Option<EventTime>);
+
+    /// The engine's state of `enterprises` (warnings, risk), encoded for their checkpoint.
+    fn snapshot(&self, _enterprises: &BTreeSet<String>) -> Vec<u8> {
+        Vec::new()
+    }
+
+    /// Takes over what `snapshot` encoded (a partition restored from its checkpoint).
+    fn restore(&mut self, _engine: &[u8]) {}
+
+    /// Drops `enterprises` without a word: their partition now belongs to another instance,
+    /// which carries their warnings on.
+    fn forget(&mut self, _enterprises: &BTreeSet<String>) {}
+
+    /// Barriers behind every record the engine has queued on its outputs.
+    async fn flush(&mut self) -> Vec<Flushed> {
+        Vec::new()
+    }
 }
 
 /// How often the hook is called while no record arrives.
 const HOOK_IDLE: Duration = Duration::from_millis(250);
+/// Records between two updates of the watermark gauges and status.
+const REPORT_EVERY: u32 = 256;
+/// Checkpoints waiting for their outputs and the store.
+const CHECKPOINT_QUEUE: usize = 64;
 
-/// Consumes until `shutdown`, then delivers what is in flight and commits.
+/// Consumes until `shutdown`, then checkpoints every partition it owns, delivers what is in
+/// flight and commits.
 pub async fn run(
     config: &Config,
-    mut pipeline: Pipeline,
+    pipeline: Pipeline,
     metrics: Arc<Metrics>,
     status: Arc<LiveStatus>,
-    mut hook: Option<Box<dyn ClockHook>>,
+    hook: Option<Box<dyn ClockHook>>,
     shutdown: CancellationToken,
 ) -> Result<(), IoError> {
     let kafka = &config.kafka;
+    let store = Arc::new(CheckpointStore::open(&config.checkpoint, &kafka.group_id)?);
     let tracker: Tracker = Arc::default();
-    let context = IngestContext {
-        tracker: Arc::clone(&tracker),
-        status: Arc::clone(&status),
-        revoked: Mutex::new(Vec::new()),
-        metrics: Arc::clone(&metrics),
-    };
+    let context = IngestContext::new(
+        Arc::clone(&tracker),
+        Arc::clone(&status),
+        Arc::clone(&metrics),
+        Arc::clone(&store),
+    );
     let consumer: Arc<StreamConsumer<IngestContext>> =
         Arc::new(consumer_config(kafka).create_with_context(context)?);
     let topics: Vec<&str> = kafka.topics.iter().map(String::as_str).collect();
     consumer.subscribe(&topics)?;
     status.mark_started();
     let producer: FutureProducer = producer_config(kafka).create()?;
-    let (tx, rx) = mpsc::channel(config.ingest.channel_capacity);
-    let outputs = tokio::spawn(deliver_outputs(
-        rx,
+    let (outputs, outputs_task) = outputs::spawn(
         producer,
-        kafka.clone(),
-        Arc::clone(&tracker),
+        &kafka.dlq_topic,
+        config.ingest.channel_capacity,
         Arc::clone(&metrics),
-    ));
-    let committer = tokio::spawn(commit_every(
-        Arc::clone(&consumer),
-        Arc::clone(&tracker),
-        Arc::clone(&metrics),
-        kafka.commit_interval,
-        shutdown.clone(),
-    ));
-    let mut out = Vec::new();
-    let mut since_report = 0u32;
-    let mut errors = RateLimit::per_second(config.log.per_record_errors_per_second);
-    let mut idle = tokio::time::interval(HOOK_IDLE);
-    loop {
-        let message = tokio::select! {
-            _ = shutdown.cancelled() => break,
-            _ = idle.tick() => {
-                report_clock(&pipeline, &status, &metrics);
-                if let Some(hook) = hook.as_mut() {
-                    hook.advance(pipeline.watermark(wall_ms())).await;
-                }
-                continue;
-            }
-            message = consumer.recv() => message,
-        };
-        let message = match message {
-            Ok(message) => message,
-            Err(error) => {
-                if errors.allow() {
-                    tracing::warn!(%error, "kafka consumer error");
-                }
-                continue;
-            }
-        };
-        let record = RecordRef {
-            topic: message.topic(),
-            partition: message.partition(),
-            position: Position::Offset(message.offset()),
-            key: message.key(),
-            payload: message.payload().unwrap_or_default(),
-        };
-        lock(&tracker).seen(record.topic, record.partition, message.offset());
-        pipeline.process(record, Some(wall_ms()), &mut out);
-        drop(message);
-        route(&mut out, &tracker, &tx, &metrics).await;
-        forget_revoked(&consumer, &mut pipeline, &tracker);
-        if let Some(hook) = hook.as_mut() {
-            hook.advance(pipeline.watermark(wall_ms())).await;
-        }
-        since_report += 1;
-        if since_report >= REPORT_EVERY {
-            since_report = 0;
-            report_clock(&pipeline, &status, &metrics);
-        }
-    }
-    drop(tx);
-    let _ = outputs.await;
-    let _ = committer.await;
-    commit(consumer.as_ref(), &tracker, &metrics, CommitMode::Sync);
+    );
+    let (jobs, jobs_rx) = mpsc::channel(CHECKPOINT_QUEUE);
+    let commit = committer(Arc::clone(&consumer), Arc::clone(&metrics));
+    let writer = tokio::spawn(writer::run(jobs_rx, store, Arc::clone(&metrics), commit));
+    let mut ingest = KafkaIngest {
+        pipeline,
+        hook,
+        tracker,
+        consumer,
+        outputs,
+        jobs,
+        metrics,
+        status,
+        dlq_topic: Arc::from(kafka.dlq_topic.as_str()),
+        late_topic: Arc::from(kafka.late_topic.as_str()),
+        owned: BTreeSet::new(),
+        parked: BTreeSet::new(),
+        checkpointed: BTreeMap::new(),
+        assigned_at: BTreeMap::new(),
+        out: Vec::new(),
+    };
+    ingest.consume(config, shutdown).await;
+    ingest.settle_rebalance().await;
+    let owned: Vec<i32> = ingest.owned.iter().copied().collect();
+    ingest.checkpoint(&owned, true).await;
+    drop(ingest);
+    let _ = writer.await;
+    let _ = outputs_task.await;
     Ok(())
 }
 
-/// Records between two updates of the watermark gauges and status.
-const REPORT_EVERY: u32 = 256;
-
-fn report_clock(pipeline: &Pipeline, status: &LiveStatus, metrics: &Metrics) {
-    let now = wall_ms();
-    let watermark = pipeline.watermark(now);
-    status.set_watermark(watermark);
-    if let Some(mark) = watermark {
-        metrics
-            .watermark_delay
-            .set((now - mark.millis()) as f64 / 1000.0);
-    }
-    for partition in pipeline.partitions() {
-        if let Some(mark) = pipeline.partition_watermark(partition) {
-            metrics
-                .watermark
-                .with_label_values(&[&partition.to_string()])
-                .set(mark.millis() / 1000);
+/// Commits a written checkpoint's offsets, if its partition is still assigned here.
+fn committer(
+    consumer: Arc<StreamConsumer<IngestContext>>,
+    metrics: Arc<Metrics>,
+) -> impl FnMut(i32, &BTreeMap<String, i64>) + Send {
+    move |partition, offsets| {
+        if !lock(&consumer.context().owned).contains(&partition) {
+            return;
+        }
+        let mut list = TopicPartitionList::new();
+        for (topic, offset) in offsets {
+            if let Err(error) = list.add_partition_offset(topic, partition, Offset::Offset(*offset))
+            {
+                tracing::warn!(%error, topic, partition, "cannot commit this offset");
+            }
+        }
+        match consumer.commit(&list, CommitMode::Sync) {
+            Ok(()) => metrics.offsets_committed.inc(),
+            Err(error) => {
+                // The next checkpoint commits further; a restart restores from the checkpoint.
+                metrics.commit_errors.inc();
+                tracing::warn!(%error, partition, "offset commit failed");
+            }
         }
     }
+}
+
+/// The ingest loop's own state.
+struct KafkaIngest {
+    pipeline: Pipeline,
+    hook: Option<Box<dyn ClockHook>>,
+    tracker: Tracker,
+    consumer: Arc<StreamConsumer<IngestContext>>,
+    outputs: OutputSender,
+    jobs: mpsc::Sender<CheckpointJob>,
+    metrics: Arc<Metrics>,
+    status: Arc<LiveStatus>,
+    dlq_topic: Arc<str>,
+    late_topic: Arc<str>,
+    /// Partition numbers assigned to this instance, as of the last rebalance event handled.
+    owned: BTreeSet<i32>,
+    /// Revoked, state still held, until the next assignment says whether they come back.
+    parked: BTreeSet<i32>,
+    /// The offsets of each partition's newest checkpoint taken.
+    checkpointed: BTreeMap<i32, BTreeMap<String, i64>>,
+    /// Wall time each partition was assigned, for the checkpoint age before its first.
+    assigned_at: BTreeMap<i32, i64>,
+    out: Vec<Disposition>,
+}
+
+impl KafkaIngest {
+    async fn consume(&mut self, config: &Config, shutdown: CancellationToken) {
+        let consumer = Arc::clone(&self.consumer);
+        let mut since_report = 0u32;
+        let mut errors = RateLimit::per_second(config.log.per_record_errors_per_second);
+        let mut idle = tokio::time::interval(HOOK_IDLE);
+        let every = config.checkpoint.interval.max(Duration::from_millis(100));
+        let mut checkpoints = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        loop {
+            let message = tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = idle.tick() => {
+                    self.settle_rebalance().await;
+                    for partition in self.consumer.context().overdue_bootstraps() {
+                        tracing::warn!(partition, "the registry did not report its end in time; going on");
+                        self.consumer.context().end_bootstrap(self.consumer.as_ref(), partition);
+                    }
+                    self.report_clock();
+                    self.advance().await;
+                    continue;
+                }
+                _ = checkpoints.tick() => {
+                    self.settle_rebalance().await;
+                    let owned: Vec<i32> = self.owned.iter().copied().collect();
+                    self.checkpoint(&owned, false).await;
+                    continue;
+                }
+                message = consumer.recv() => message,
+            };
+            let message = match message {
+                Ok(message) => message,
+                Err(rdkafka::error::KafkaError::PartitionEOF(partition)) => {
+                    // Only a bootstrapping partition's registry is unpaused, so this is its end.
+                    self.consumer
+                        .context()
+                        .end_bootstrap(self.consumer.as_ref(), partition);
+                    continue;
+                }
+                Err(error) => {
+                    if errors.allow() {
+                        tracing::warn!(%error, "kafka consumer error");
+                    }
+                    continue;
+                }
+            };
+            self.settle_rebalance().await;
+            let (topic, partition, offset) =
+                (message.topic(), message.partition(), message.offset());
+            if !self.owned.contains(&partition)
+                || lock(&self.tracker).already_seen(topic, partition, offset)
+            {
+                // Fetched before a rebalance moved the partition, or read again after it.
+                continue;
+            }
+            lock(&self.tracker).seen(topic, partition, offset);
+            let record = RecordRef {
+                topic,
+                partition,
+                position: Position::Offset(offset),
+                key: message.key(),
+                payload: message.payload().unwrap_or_default(),
+            };
+            self.pipeline
+                .process(record, Some(wall_ms()), &mut self.out);
+            drop(message);
+            self.route().await;
+            self.advance().await;
+            since_report += 1;
+            if since_report >= REPORT_EVERY {
+                since_report = 0;
+                self.report_clock();
+            }
+        }
+    }
+
+    async fn advance(&mut self) {
+        let now = self.pipeline.watermark(wall_ms());
+        if let Some(hook) = self.hook.as_mut() {
+            hook.advance(now).await;
+        }
+    }
+
+    /// Dead letters and late records go out; the rest is done.
+    async fn route(&mut self) {
+        for disposition in self.out.drain(..) {
+            let (topic, output, letter) = match disposition.outcome {
+                Outcome::Applied | Outcome::Held => continue,
+                Outcome::Dead(letter) => (&self.dlq_topic, "dlq", letter),
+                Outcome::Late(letter) => (&self.late_topic, "late", letter),
+            };
+            self.metrics
+                .channel_depth
+                .with_label_values(&["outputs"])
+                .set(self.outputs.depth() as i64);
+            let (key, payload) = (letter.key.clone(), letter.to_json());
+            self.outputs
+                .send(Arc::clone(topic), key, payload, output)
+                .await;
+        }
+    }
+
+    /// Applies what the consumer callbacks reported: revoked partitions are parked and
+    /// checkpointed; assigned ones are kept, restored from their checkpoint or started fresh;
+    /// parked ones not assigned again are dropped.
+    async fn settle_rebalance(&mut self) {
+        let events = self.consumer.context().take_events();
+        for event in events {
+            match event {
+                RebalanceEvent::Revoked(partitions) => {
+                    for p in &partitions {
+                        self.owned.remove(p);
+                        self.parked.insert(*p);
+                    }
+                    self.checkpoint(&partitions, true).await;
+                }
+                RebalanceEvent::Assigned(takeovers) => self.take_over(takeovers).await,
+            }
+        }
+        let mut held = lock(&self.consumer.context().held);
+        *held = self.owned.union(&self.parked).copied().collect();
+    }
+
+    async fn take_over(&mut self, takeovers: Vec<(i32, Takeover)>) {
+        let assigned: BTreeSet<i32> = takeovers.iter().map(|(p, _)| *p).collect();
+        for p in std::mem::take(&mut self.parked).difference(&assigned) {
+            tracing::info!(
+                partition = p,
+                "partition moved to another instance; its state is dropped"
+            );
+            self.drop_partition(*p);
+        }
+        for (partition, takeover) in takeovers {
+            match takeover {
+                Takeover::Kept => {}
+                Takeover::Checkpoint(loaded) => self.restore(partition, *loaded).await,
+                Takeover::Fresh => self.drop_partition(partition),
+            }
+            self.owned.insert(partition);
+            self.assigned_at.insert(partition, wall_ms());
+        }
+        self.status.set_restoring(false);
+    }
+
+    fn drop_partition(&mut self, partition: i32) {
+        let enterprises = enterprises_of(&self.pipeline, partition);
+        if let Some(hook) = self.hook.as_mut() {
+            hook.forget(&enterprises);
+        }
+        self.pipeline.revoke(partition);
+        lock(&self.tracker).forget(partition);
+        self.checkpointed.remove(&partition);
+        self.assigned_at.remove(&partition);
+    }
+
+    async fn restore(&mut self, partition: i32, loaded: Loaded) {
+        self.drop_partition(partition);
+        let checkpoint = loaded.checkpoint;
+        if let Some(hook) = self.hook.as_mut() {
+            hook.restore(&checkpoint.engine);
+        }
+        self.pipeline.restore(
+            partition,
+            checkpoint.ingest,
+            checkpoint.enterprises,
+            wall_ms(),
+        );
+        lock(&self.tracker).restart_at(partition, &checkpoint.offsets);
+        self.checkpointed.insert(partition, checkpoint.offsets);
+        self.pipeline.take_extra(&mut self.out);
+        self.route().await;
+    }
+
+    /// Snapshots `partitions` and queues them for the writer. Unless `force`, a partition
+    /// that read nothing since its last checkpoint is skipped.
+    async fn checkpoint(&mut self, partitions: &[i32], force: bool) {
+        for &partition in partitions {
+            let offsets = lock(&self.tracker).next_offsets(partition);
+            let unchanged = self.checkpointed.get(&partition) == Some(&offsets);
+            if offsets.is_empty() || (unchanged && !force) {
+                continue;
+            }
+            let Some(job) = self.snapshot(partition, &offsets).await else {
+                continue;
+            };
+            if self.jobs.send(job).await.is_err() {
+                tracing::error!("checkpoint writer stopped");
+                return;
+            }
+            self.checkpointed.insert(partition, offsets);
+        }
+    }
+
+    async fn snapshot(
+        &mut self,
+        partition: i32,
+        offsets: &BTreeMap<String, i64>,
+    ) -> Option<CheckpointJob> {
+        let state = self.pipeline.store().partition(partition);
+        let enterprises = enterprises_of(&self.pipeline, partition);
+        let engine = self
+            .hook
+            .as_ref()
+            .map(|hook| hook.snapshot(&enterprises))
+            .unwrap_or_default();
+        let ingest = self.pipeline.snapshot(partition);
+        let taken_at_ms = wall_ms();
+        let encoded = PartitionCheckpointRef {
+            partition,
+            offsets,
+            taken_at_ms,
+            ingest: &ingest,
+            enterprises: &state,
+            engine: &engine,
+        }
+        .encode();
+        let bytes = match encoded {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                self.metrics.checkpoint.failures.inc();
+                tracing::error!(partition, %error, "checkpoint cannot be encoded");
+                return None;
+            }
+        };
+        let mut flushed = match self.hook.as_mut() {
+            Some(hook) => hook.flush().await,
+            None => Vec::new(),
+        };
+        flushed.push(self.outputs.flush().await);
+        Some(CheckpointJob {
+            partition,
+            offsets: offsets.clone(),
+            taken_at_ms,
+            bytes,
+            flushed,
+        })
+    }
+
+    fn report_clock(&self) {
+        let now = wall_ms();
+        let clock = self.pipeline.clock_report(now);
+        self.status.set_watermark(clock.now);
+        if let Some(mark) = clock.now {
+            self.metrics
+                .watermark_delay
+                .set((now - mark.millis()) as f64 / 1000.0);
+        }
+        for (state, n) in [
+            ("active", clock.active),
+            ("idle", clock.idle),
+            ("behind", clock.behind),
+        ] {
+            self.metrics
+                .clock_partitions
+                .with_label_values(&[state])
+                .set(n as i64);
+        }
+        for partition in self.pipeline.partitions() {
+            if let Some(mark) = self.pipeline.partition_watermark(partition) {
+                self.metrics
+                    .watermark
+                    .with_label_values(&[&partition.to_string()])
+                    .set(mark.millis() / 1000);
+            }
+        }
+        self.report_checkpoint_age(now);
+    }
+
+    fn report_checkpoint_age(&self, now: i64) {
+        let checkpoint = &self.metrics.checkpoint;
+        let oldest = self
+            .owned
+            .iter()
+            .map(|p| {
+                let written = checkpoint
+                    .last_written
+                    .with_label_values(&[&p.to_string()])
+                    .get();
+                match written {
+                    0 => self.assigned_at.get(p).copied().unwrap_or(now),
+                    seconds => seconds * 1000,
+                }
+            })
+            .min();
+        let age = oldest.map_or(0, |t| (now - t).max(0));
+        checkpoint.age_seconds.set(age as f64 / 1000.0);
+    }
+}
+
+fn enterprises_of(pipeline: &Pipeline, partition: i32) -> BTreeSet<String> {
+    let state = pipeline.store().partition(partition);
+    let ids = state
+        .enterprises
+        .iter()
+        .map(|e| e.key().to_string())
+        .collect();
+    ids
 }
 
 fn wall_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
-}
-
-/// Offsets of applied records are released; held ones are held; dead and late ones are held
-/// until their output is delivered.
-async fn route(
-    out: &mut Vec<Disposition>,
-    tracker: &Tracker,
-    tx: &mpsc::Sender<OutputItem>,
-    metrics: &Metrics,
-) {
-    for disposition in out.drain(..) {
-        let Position::Offset(offset) = disposition.origin.position else {
-            continue;
-        };
-        let partition = disposition.origin.partition;
-        let (output, letter) = match disposition.outcome {
-            Outcome::Applied => {
-                let topic = disposition.origin.topic.map_or("", Topic::name);
-                lock(tracker).release(topic, partition, offset);
-                continue;
-            }
-            Outcome::Held => {
-                let topic = disposition.origin.topic.map_or("", Topic::name);
-                lock(tracker).hold(topic, partition, offset);
-                continue;
-            }
-            Outcome::Dead(letter) => (Output::Dlq, letter),
-            Outcome::Late(letter) => (Output::Late, letter),
-        };
-        lock(tracker).hold(&letter.topic, partition, offset);
-        metrics
-            .channel_depth
-            .with_label_values(&["outputs"])
-            .set((tx.max_capacity() - tx.capacity()) as i64);
-        if tx
-            .send(OutputItem {
-                output,
-                letter,
-                offset,
-            })
-            .await
-            .is_err()
-        {
-            tracing::error!(
-                "output task stopped; the record stays uncommitted and will be read again"
-            );
-        }
-    }
-}
-
-fn forget_revoked(
-    consumer: &StreamConsumer<IngestContext>,
-    pipeline: &mut Pipeline,
-    tracker: &Tracker,
-) {
-    let revoked = std::mem::take(
-        &mut *consumer
-            .context()
-            .revoked
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()),
-    );
-    for partition in revoked {
-        tracing::info!(partition, "partition revoked; its state is dropped");
-        pipeline.revoke(partition);
-        lock(tracker).forget(partition);
-    }
-}
-
-async fn deliver_outputs(
-    mut rx: mpsc::Receiver<OutputItem>,
-    producer: FutureProducer,
-    kafka: KafkaConfig,
-    tracker: Tracker,
-    metrics: Arc<Metrics>,
-) {
-    let mut in_flight = FuturesUnordered::new();
-    let mut open = true;
-    while open || !in_flight.is_empty() {
-        tokio::select! {
-            item = rx.recv(), if open && in_flight.len() < MAX_IN_FLIGHT => match item {
-                Some(item) => in_flight.push(deliver(&producer, &kafka, item, &metrics)),
-                None => open = false,
-            },
-            Some(item) = in_flight.next() => {
-                lock(&tracker).release(&item.letter.topic, item.letter.partition, item.offset);
-                metrics.outputs_produced.with_label_values(&[item.output.label()]).inc();
-            }
-        }
-    }
-}
-
-/// Delivers one output record, retrying until the broker acknowledges it.
-async fn deliver(
-    producer: &FutureProducer,
-    kafka: &KafkaConfig,
-    item: OutputItem,
-    metrics: &Metrics,
-) -> OutputItem {
-    let topic = match item.output {
-        Output::Dlq => &kafka.dlq_topic,
-        Output::Late => &kafka.late_topic,
-    };
-    let payload = item.letter.to_json();
-    let key = item.letter.key.as_deref();
-    deliver_until_acked(producer, topic, key, &payload, item.output.label(), metrics).await;
-    item
-}
-
-/// Sends one record to `topic`, retrying until the broker acknowledges it; every failed
-/// attempt counts in `vigil_output_errors_total{output}`.
-pub(crate) async fn deliver_until_acked(
-    producer: &FutureProducer,
-    topic: &str,
-    key: Option<&[u8]>,
-    payload: &str,
-    output: &str,
-    metrics: &Metrics,
-) {
-    let mut errors = RateLimit::per_second(1);
-    loop {
-        let mut record = FutureRecord::to(topic).payload(payload);
-        if let Some(key) = key {
-            record = record.key(key);
-        }
-        match producer.send(record, Duration::from_secs(30)).await {
-            Ok(_) => return,
-            Err((error, _)) => {
-                metrics.output_errors.with_label_values(&[output]).inc();
-                if errors.allow() {
-                    tracing::warn!(%error, topic, "delivery failed; retrying");
-                }
-                tokio::time::sleep(RETRY_BACKOFF).await;
-            }
-        }
-    }
-}
-
-async fn commit_every(
-    consumer: Arc<StreamConsumer<IngestContext>>,
-    tracker: Tracker,
-    metrics: Arc<Metrics>,
-    every: Duration,
-    shutdown: CancellationToken,
-) {
-    let mut ticks = tokio::time::interval(every);
-    loop {
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = ticks.tick() => commit(consumer.as_ref(), &tracker, &metrics, CommitMode::Async),
-        }
-    }
-}
-
-fn commit<C: Consumer<X>, X: ConsumerContext>(
-    consumer: &C,
-    tracker: &Tracker,
-    metrics: &Metrics,
-    mode: CommitMode,
-) {
-    let moved = lock(tracker).to_commit();
-    if moved.is_empty() {
-        return;
-    }
-    let mut list = TopicPartitionList::new();
-    for (topic, partition, offset) in &moved {
-        if list
-            .add_partition_offset(topic, *partition, Offset::Offset(*offset))
-            .is_err()
-        {
-            return;
-        }
-    }
-    match consumer.commit(&list, mode) {
-        Ok(()) => {
-            metrics.offsets_committed.inc();
-            let mut tracker = lock(tracker);
-            for (topic, partition, offset) in &moved {
-                tracker.committed(topic, *partition, *offset);
-            }
-        }
-        Err(error) => {
-            metrics.commit_errors.inc();
-            tracing::warn!(%error, "offset commit failed; retried at the next interval");
-        }
-    }
 }

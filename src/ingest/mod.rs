@@ -5,11 +5,15 @@
 pub mod dead_letter;
 pub mod decode;
 pub mod dedup;
+pub mod frontier;
 pub mod kafka;
 pub mod offsets;
+pub mod outputs;
 pub mod pending;
 pub mod pipeline;
+pub mod produce;
 pub mod reason;
+pub mod rebalance;
 pub mod record;
 pub mod replay;
 pub mod validate;

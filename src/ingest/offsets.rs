@@ -1,81 +1,54 @@
-//! Which offsets may be committed. A record's offset is committable once the record was
-//! applied to state, or dead-lettered / routed late *and* that output was delivered. Records
-//! still held (pending registry entry) or in delivery hold their partition's commit position
-//! back, so a crash re-reads them instead of losing them.
+//! Where each input partition has been read to. Offsets are committed from checkpoints (see
+//! `checkpoint`), never from here: this only says, per topic and partition, the next offset
+//! to read, which is what a checkpoint records and where a partition kept across a
+//! rebalance is read on from.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-#[derive(Debug, Default)]
-struct PartitionOffsets {
-    /// One past the highest offset handed to the pipeline.
-    next: i64,
-    holds: BTreeSet<i64>,
-    committed: i64,
-}
-
-impl PartitionOffsets {
-    fn position(&self) -> i64 {
-        self.holds.first().copied().unwrap_or(self.next)
-    }
-}
-
-/// Offsets per topic, then per partition (looked up by `&str`, no allocation per record).
+/// Next offset to read per topic, then per partition (looked up by `&str`, no allocation per
+/// record).
 #[derive(Debug, Default)]
 pub struct OffsetTracker {
-    topics: BTreeMap<String, BTreeMap<i32, PartitionOffsets>>,
+    topics: BTreeMap<String, BTreeMap<i32, i64>>,
 }
 
 impl OffsetTracker {
-    fn get_mut(&mut self, topic: &str, partition: i32) -> Option<&mut PartitionOffsets> {
-        self.topics.get_mut(topic)?.get_mut(&partition)
-    }
-
     /// A record was handed to the pipeline.
     pub fn seen(&mut self, topic: &str, partition: i32, offset: i64) {
-        if let Some(p) = self.get_mut(topic, partition) {
-            p.next = p.next.max(offset + 1);
+        if let Some(next) = self
+            .topics
+            .get_mut(topic)
+            .and_then(|p| p.get_mut(&partition))
+        {
+            *next = (*next).max(offset + 1);
             return;
         }
         let partitions = self.topics.entry(topic.to_owned()).or_default();
-        partitions.insert(
-            partition,
-            PartitionOffsets {
-                next: offset + 1,
-                holds: BTreeSet::new(),
-                committed: offset,
-            },
-        );
+        partitions.insert(partition, offset + 1);
     }
 
-    /// Keeps `offset` from being committed (call after `seen`).
-    pub fn hold(&mut self, topic: &str, partition: i32, offset: i64) {
-        if let Some(p) = self.get_mut(topic, partition) {
-            p.holds.insert(offset);
-        }
+    /// The next offset to read of every topic of `partition` (what a checkpoint records).
+    pub fn next_offsets(&self, partition: i32) -> BTreeMap<String, i64> {
+        self.topics
+            .iter()
+            .filter_map(|(topic, partitions)| Some((topic.clone(), *partitions.get(&partition)?)))
+            .collect()
     }
 
-    pub fn release(&mut self, topic: &str, partition: i32, offset: i64) {
-        if let Some(p) = self.get_mut(topic, partition) {
-            p.holds.remove(&offset);
-        }
+    /// Whether `offset` was already handed to the pipeline (a record fetched again).
+    pub fn already_seen(&self, topic: &str, partition: i32, offset: i64) -> bool {
+        self.topics
+            .get(topic)
+            .and_then(|p| p.get(&partition))
+            .is_some_and(|next| offset < *next)
     }
 
-    /// Positions (next offset to read) that moved since the last commit.
-    pub fn to_commit(&self) -> Vec<(String, i32, i64)> {
-        let mut moved = Vec::new();
-        for (topic, partitions) in &self.topics {
-            for (partition, p) in partitions {
-                if p.position() > p.committed {
-                    moved.push((topic.clone(), *partition, p.position()));
-                }
-            }
-        }
-        moved
-    }
-
-    pub fn committed(&mut self, topic: &str, partition: i32, offset: i64) {
-        if let Some(p) = self.get_mut(topic, partition) {
-            p.committed = p.committed.max(offset);
+    /// Starts `partition` of every topic at the offsets of its checkpoint.
+    pub fn restart_at(&mut self, partition: i32, offsets: &BTreeMap<String, i64>) {
+        self.forget(partition);
+        for (topic, next) in offsets {
+            let partitions = self.topics.entry(topic.clone()).or_default();
+            partitions.insert(partition, *next);
         }
     }
 
@@ -92,16 +65,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_hold_keeps_the_position_back_until_released() {
+    fn positions_follow_the_records_and_restart_at_a_checkpoint() {
         let mut t = OffsetTracker::default();
-        for offset in 10..15 {
+        for offset in [10, 12, 11] {
             t.seen("sensor.reading", 0, offset);
         }
-        t.hold("sensor.reading", 0, 12);
-        assert_eq!(t.to_commit(), vec![("sensor.reading".into(), 0, 12)]);
-        t.committed("sensor.reading", 0, 12);
-        assert!(t.to_commit().is_empty());
-        t.release("sensor.reading", 0, 12);
-        assert_eq!(t.to_commit(), vec![("sensor.reading".into(), 0, 15)]);
+        t.seen("registry", 0, 3);
+        t.seen("registry", 1, 9);
+        let next = t.next_offsets(0);
+        assert_eq!(next.get("sensor.reading"), Some(&13));
+        assert_eq!(next.get("registry"), Some(&4));
+        assert!(t.already_seen("sensor.reading", 0, 12));
+        assert!(!t.already_seen("sensor.reading", 0, 13));
+        t.restart_at(0, &BTreeMap::from([("sensor.reading".to_owned(), 5)]));
+        assert_eq!(t.next_offsets(0).len(), 1);
+        assert_eq!(t.next_offsets(1).get("registry"), Some(&10));
     }
 }

@@ -9,7 +9,7 @@ use crate::model::EventTime;
 
 use super::record::OwnedRecord;
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PendingRecord {
     pub record: OwnedRecord,
     pub ts: EventTime,
@@ -108,6 +108,13 @@ impl PendingBuffer {
             }
         }
         Some(pending)
+    }
+
+    /// The records of `partition` waiting, in arrival order (for its checkpoint).
+    pub fn of_partition(&self, partition: i32) -> impl Iterator<Item = &PendingRecord> {
+        self.by_arrival
+            .values()
+            .filter(move |p| p.record.partition == partition)
     }
 
     pub fn len(&self) -> usize {

@@ -19,7 +19,7 @@ use super::pending::{PendingBuffer, PendingRecord};
 use super::reason::{ReasonCode, Rejection};
 use super::record::{Origin, Position, RecordRef};
 use super::validate;
-use super::watermark::Watermarks;
+use super::watermark::{ClockReport, PartitionClock, Watermarks};
 
 /// Events before this instant (2000-01-01T00:00:00Z) are refused as too old.
 const EPOCH_2000_MS: i64 = 946_684_800_000;
@@ -38,6 +38,23 @@ pub enum Outcome {
 pub struct Disposition {
     pub origin: Origin,
     pub outcome: Outcome,
+}
+
+/// A partition's ingest state as a checkpoint holds it: its clock, the identities it has
+/// applied, and the records waiting for their registry entry.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct IngestSnapshot {
+    pub clock: Option<PartitionClock>,
+    pub dedup: Option<DedupFilter>,
+    pub pending: Vec<PendingRecord>,
+}
+
+/// The same, borrowed from the pipeline to be written.
+#[derive(Debug, serde::Serialize)]
+pub struct IngestSnapshotRef<'a> {
+    pub clock: Option<PartitionClock>,
+    pub dedup: Option<&'a DedupFilter>,
+    pub pending: Vec<&'a PendingRecord>,
 }
 
 struct PartitionIngest {
@@ -70,6 +87,7 @@ impl Pipeline {
         let watermarks = Watermarks::new(
             config.allowed_lateness.as_millis() as i64,
             config.idle_timeout.as_millis() as i64,
+            config.max_partition_skew.as_millis() as i64,
         );
         let pending = PendingBuffer::new(
             config.pending_capacity,
@@ -98,8 +116,6 @@ impl Pipeline {
     ) {
         let topic = Topic::from_name(record.topic);
         self.count_read(topic, &record);
-        self.watermarks
-            .touch(record.partition, wall_ms.unwrap_or(0));
         let outcome = self.admit(topic, &record, wall_ms, Admission::New);
         out.push(Disposition {
             origin: origin(topic, &record),
@@ -141,9 +157,73 @@ impl Pipeline {
         self.metrics.pending.set(self.pending.len() as i64);
     }
 
+    /// The state this pipeline writes.
+    pub fn store(&self) -> &Arc<StateStore> {
+        &self.state
+    }
+
+    /// What a checkpoint of `partition` needs from ingest (its enterprises are in the store).
+    pub fn snapshot(&self, partition: i32) -> IngestSnapshotRef<'_> {
+        IngestSnapshotRef {
+            clock: self.watermarks.snapshot(partition),
+            dedup: self.partitions.get(&partition).map(|p| &p.dedup),
+            pending: self.pending.of_partition(partition).collect(),
+        }
+    }
+
+    /// Takes over a partition from its checkpoint: its enterprises, clock, applied identities
+    /// and waiting records, replacing whatever this pipeline held of it.
+    pub fn restore(
+        &mut self,
+        partition: i32,
+        snapshot: IngestSnapshot,
+        enterprises: Vec<EnterpriseState>,
+        wall_ms: i64,
+    ) {
+        self.revoke(partition);
+        let state = self.state.partition(partition);
+        for enterprise in enterprises {
+            state
+                .enterprises
+                .insert(enterprise.enterprise_id.clone(), enterprise);
+        }
+        if let Some(clock) = snapshot.clock {
+            self.watermarks.restore(partition, clock, wall_ms);
+        }
+        let capacity = self.config.dedup_capacity;
+        self.partitions.insert(
+            partition,
+            PartitionIngest {
+                state,
+                dedup: snapshot.dedup.unwrap_or_else(|| DedupFilter::new(capacity)),
+            },
+        );
+        for held in snapshot.pending {
+            if let Some(evicted) = self.pending.hold(held) {
+                let rejection = Rejection::new(
+                    ReasonCode::PendingOverflow,
+                    "the pending buffer is full while restoring a checkpoint",
+                );
+                let disposition = self.dead_letter_held(evicted, rejection);
+                self.extra.push(disposition);
+            }
+        }
+        self.metrics.pending.set(self.pending.len() as i64);
+    }
+
+    /// Dispositions left behind by `restore` (a restored pending buffer that overflowed).
+    pub fn take_extra(&mut self, out: &mut Vec<Disposition>) {
+        out.append(&mut self.extra);
+    }
+
     /// The engine's event-time clock (see `Watermarks::global`).
     pub fn watermark(&self, wall_ms: i64) -> Option<EventTime> {
         self.watermarks.global(wall_ms)
+    }
+
+    /// The engine clock with the partitions it leaves out (idle, too far behind).
+    pub fn clock_report(&self, wall_ms: i64) -> ClockReport {
+        self.watermarks.report(wall_ms)
     }
 
     pub fn partition_watermark(&self, partition: i32) -> Option<EventTime> {
@@ -218,11 +298,15 @@ impl Pipeline {
         validate::check_fields(&event)?;
         let ts = event.event_time();
         let policy = topic.time_policy();
+        let key = key_hash(record.key);
         if let (Some(ts), Admission::New) = (ts, admission) {
-            self.check_time(record.partition, ts, wall_ms, policy)?;
+            if let Err(rejection) = self.check_time(record.partition, key, ts, wall_ms, policy) {
+                self.watermarks.claim(record.partition, key, ts);
+                return Err(rejection);
+            }
             let late = self
                 .watermarks
-                .of(record.partition)
+                .late_mark(topic, record.partition)
                 .filter(|mark| ts < *mark);
             if let (Some(mark), TimePolicy::Windowed) = (late, policy) {
                 return Ok(Outcome::Late(Box::new(DeadLetter::late(record, ts, mark))));
@@ -240,7 +324,7 @@ impl Pipeline {
         let outcome = self.apply(&state, topic, record, &event)?;
         if let (Some(ts), false) = (ts, policy == TimePolicy::Dated) {
             self.watermarks
-                .observe(record.partition, ts, wall_ms.unwrap_or(0));
+                .observe(topic, record.partition, key, ts, wall_ms.unwrap_or(0));
         }
         if let (Outcome::Applied, Some(fp), Some(ts)) = (&outcome, fingerprint, ts) {
             self.remember(record.partition, fp, ts, policy);
@@ -267,9 +351,13 @@ impl Pipeline {
         self.metrics.dedup_evicted.inc_by(evicted);
     }
 
+    /// Refuses times before 2000 and times too far ahead: of the wall clock for live input
+    /// (the one reference no record can move), of what the partition's other enterprises
+    /// claim in a replay (see `frontier`). Dated topics carry validity dates, never checked.
     fn check_time(
         &self,
         partition: i32,
+        key: u64,
         ts: EventTime,
         wall_ms: Option<i64>,
         policy: TimePolicy,
@@ -283,21 +371,27 @@ impl Pipeline {
         if policy == TimePolicy::Dated {
             return Ok(());
         }
-        let ahead = self.config.max_ahead_of_watermark.as_millis() as i64;
-        if let Some(newest) = self.watermarks.max_event(partition) {
-            if ts.millis() > newest.millis().saturating_add(ahead) {
-                return Err(Rejection::new(ReasonCode::TimestampInFuture, format!("event time {ts} is more than {ahead} ms ahead of the partition's newest {newest}")));
+        if let Some(wall) = wall_ms {
+            let skew = self.config.max_ahead_of_wall_clock.as_millis() as i64;
+            if ts.millis() > wall.saturating_add(skew) {
+                return Err(Rejection::new(
+                    ReasonCode::TimestampInFuture,
+                    format!(
+                        "event time {ts} is more than {skew} ms ahead of the wall clock {}",
+                        EventTime::from_millis(wall)
+                    ),
+                ));
             }
+            return Ok(());
         }
-        let skew = self.config.max_ahead_of_wall_clock.as_millis() as i64;
-        if let Some(wall) = wall_ms.filter(|w| ts.millis() > w.saturating_add(skew)) {
-            return Err(Rejection::new(
-                ReasonCode::TimestampInFuture,
-                format!(
-                    "event time {ts} is more than {skew} ms ahead of the wall clock {}",
-                    EventTime::from_millis(wall)
-                ),
-            ));
+        let ahead = self.config.max_ahead_of_watermark.as_millis() as i64;
+        if let Some(reference) = self.watermarks.future_reference(partition, key) {
+            if ts.millis() > reference.millis().saturating_add(ahead) {
+                return Err(Rejection::new(
+                    ReasonCode::TimestampInFuture,
+                    format!("event time {ts} is more than {ahead} ms ahead of the partition's newest {reference}"),
+                ));
+            }
         }
         Ok(())
     }
@@ -476,6 +570,14 @@ impl Pipeline {
             outcome: Outcome::Dead(Box::new(DeadLetter::rejected(&record, rejection))),
         }
     }
+}
+
+/// The key a record's clock is tracked under in its partition's frontier.
+fn key_hash(key: Option<&[u8]>) -> u64 {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    h.write(key.unwrap_or_default());
+    h.finish()
 }
 
 fn origin(topic: Option<Topic>, record: &RecordRef<'_>) -> Origin {

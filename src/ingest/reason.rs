@@ -56,10 +56,12 @@ pub enum ReasonCode {
     PendingOverflow,
     /// A bounded state collection is full of entries that cannot be evicted.
     CapacityExceeded,
+    /// An output record (warning, risk, late record) the broker refused for good.
+    OutputRefused,
 }
 
 impl ReasonCode {
-    pub const ALL: [ReasonCode; 24] = [
+    pub const ALL: [ReasonCode; 25] = [
         ReasonCode::NotJson,
         ReasonCode::NotUtf8,
         ReasonCode::NotObject,
@@ -84,6 +86,7 @@ impl ReasonCode {
         ReasonCode::UnknownIndicator,
         ReasonCode::PendingOverflow,
         ReasonCode::CapacityExceeded,
+        ReasonCode::OutputRefused,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -112,6 +115,7 @@ impl ReasonCode {
             ReasonCode::UnknownIndicator => "unknown_indicator",
             ReasonCode::PendingOverflow => "pending_overflow",
             ReasonCode::CapacityExceeded => "capacity_exceeded",
+            ReasonCode::OutputRefused => "output_refused",
         }
     }
 }

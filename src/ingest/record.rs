@@ -1,11 +1,11 @@
 //! A record as a source hands it to the pipeline, and where it came from.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::Topic;
 
 /// Where a record sits in its source: a Kafka offset, or a line number of a replay file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Position {
     Offset(i64),
@@ -23,12 +23,14 @@ pub struct RecordRef<'a> {
 }
 
 /// An owned copy, for records that must wait (pending registry entries).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OwnedRecord {
     pub topic: String,
     pub partition: i32,
     pub position: Position,
+    #[serde(with = "serde_bytes")]
     pub key: Option<Vec<u8>>,
+    #[serde(with = "serde_bytes")]
     pub payload: Vec<u8>,
 }
 

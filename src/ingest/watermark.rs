@@ -1,75 +1,142 @@
-//! Event-time watermarks. Per input partition: the newest event time seen minus the allowed
-//! lateness; an event older than its partition's watermark is late. The engine's clock is
-//! the minimum over partitions, leaving out partitions idle (no record for `idle_timeout` of
-//! wall time) so a quiet partition does not hold time back.
+//! Event-time watermarks.
+//!
+//! - **Lateness** is judged per (topic, partition): a record is late when it is older than the
+//!   robust newest time of *its own topic* on its partition minus the allowed lateness. So
+//!   readings fetched ahead after a restart do not make that partition's alarms late.
+//! - **The partition clock** is the robust newest time over all the partition's topics (see
+//!   `frontier`): one enterprise with a fast clock or one backdated record moves neither.
+//! - **The engine clock** is the minimum of the partition clocks (minus the lateness), leaving
+//!   out partitions that are idle (no accepted record for `idle_timeout` of wall time) and
+//!   partitions more than `max_partition_skew` behind the most advanced one: a stalled
+//!   partition does not stop every rule. When every partition is left out, the most advanced
+//!   one sets the clock, so time still moves. Both exclusions are reported (`ClockReport`).
 
 use std::collections::BTreeMap;
 
-use crate::model::EventTime;
+use crate::model::{EventTime, Topic};
 
-#[derive(Clone, Copy, Debug, Default)]
-struct PartitionClock {
+use super::frontier::Frontier;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PartitionClock {
+    frontier: Frontier,
+    topics: BTreeMap<Topic, Frontier>,
     max_event: Option<EventTime>,
-    last_record_wall_ms: i64,
+    #[serde(skip)]
+    last_accept_wall_ms: i64,
 }
 
 #[derive(Clone, Debug)]
 pub struct Watermarks {
     lateness_ms: i64,
     idle_ms: i64,
+    skew_ms: i64,
     partitions: BTreeMap<i32, PartitionClock>,
 }
 
+/// The engine clock and the partitions it left out.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ClockReport {
+    pub now: Option<EventTime>,
+    pub active: usize,
+    pub idle: usize,
+    pub behind: usize,
+}
+
 impl Watermarks {
-    pub fn new(lateness_ms: i64, idle_ms: i64) -> Self {
+    pub fn new(lateness_ms: i64, idle_ms: i64, skew_ms: i64) -> Self {
         Watermarks {
             lateness_ms,
             idle_ms,
+            skew_ms,
             partitions: BTreeMap::new(),
         }
     }
 
-    /// The watermark of one partition (`None` before its first event).
+    /// The watermark of one partition's clock (`None` before its first event).
     pub fn of(&self, partition: i32) -> Option<EventTime> {
-        self.max_event(partition)
-            .map(|t| t.saturating_sub_ms(self.lateness_ms))
+        let clock = self.partitions.get(&partition)?;
+        Some(clock.frontier.newest()?.saturating_sub_ms(self.lateness_ms))
     }
 
-    /// The newest event time seen on a partition.
+    /// The watermark a record of `topic` on `partition` is judged late against.
+    pub fn late_mark(&self, topic: Topic, partition: i32) -> Option<EventTime> {
+        let frontier = self.partitions.get(&partition)?.topics.get(&topic)?;
+        Some(frontier.newest()?.saturating_sub_ms(self.lateness_ms))
+    }
+
+    /// The newest event time accepted on a partition (the true maximum: where a replay ends).
     pub fn max_event(&self, partition: i32) -> Option<EventTime> {
         self.partitions.get(&partition).and_then(|c| c.max_event)
     }
 
-    /// Notes that a record with event time `ts` was accepted on `partition`.
-    pub fn observe(&mut self, partition: i32, ts: EventTime, wall_ms: i64) {
-        let clock = self.partitions.entry(partition).or_default();
-        clock.max_event = Some(clock.max_event.map_or(ts, |m| m.max(ts)));
-        clock.last_record_wall_ms = wall_ms;
+    /// What the future guard of a replay judges a record of `key` against.
+    pub fn future_reference(&self, partition: i32, key: u64) -> Option<EventTime> {
+        self.partitions.get(&partition)?.frontier.reference_for(key)
     }
 
-    /// Notes that a partition delivered a record (any record), so it is not idle.
-    pub fn touch(&mut self, partition: i32, wall_ms: i64) {
-        self.partitions
-            .entry(partition)
-            .or_default()
-            .last_record_wall_ms = wall_ms;
+    /// A record of `topic` with key hash `key` and event time `ts` was accepted.
+    pub fn observe(&mut self, topic: Topic, partition: i32, key: u64, ts: EventTime, wall_ms: i64) {
+        let clock = self.partitions.entry(partition).or_default();
+        clock.frontier.accept(key, ts);
+        clock.topics.entry(topic).or_default().accept(key, ts);
+        clock.max_event = Some(clock.max_event.map_or(ts, |m| m.max(ts)));
+        clock.last_accept_wall_ms = wall_ms;
+    }
+
+    /// A record was refused as too far in the future: its time still counts as a claim.
+    pub fn claim(&mut self, partition: i32, key: u64, ts: EventTime) {
+        let clock = self.partitions.entry(partition).or_default();
+        clock.frontier.claim(key, ts);
     }
 
     pub fn forget(&mut self, partition: i32) {
         self.partitions.remove(&partition);
     }
 
-    /// The engine's event-time clock: the minimum watermark over the partitions that are not
-    /// idle at wall time `wall_ms`; when all are idle, the maximum (time still moves on).
+    /// The clock of one partition, for its checkpoint.
+    pub fn snapshot(&self, partition: i32) -> Option<PartitionClock> {
+        self.partitions.get(&partition).cloned()
+    }
+
+    /// Restores a partition's clock from its checkpoint; it counts as heard at `wall_ms`.
+    pub fn restore(&mut self, partition: i32, mut clock: PartitionClock, wall_ms: i64) {
+        clock.last_accept_wall_ms = wall_ms;
+        self.partitions.insert(partition, clock);
+    }
+
+    /// The engine's event-time clock at wall time `wall_ms`.
     pub fn global(&self, wall_ms: i64) -> Option<EventTime> {
-        let marks = |active: bool| {
-            self.partitions
-                .values()
-                .filter(move |c| !active || wall_ms - c.last_record_wall_ms <= self.idle_ms)
-                .filter_map(|c| c.max_event)
-                .map(|t| t.saturating_sub_ms(self.lateness_ms))
+        self.report(wall_ms).now
+    }
+
+    /// The engine clock, with the partitions it left out as idle or as too far behind.
+    pub fn report(&self, wall_ms: i64) -> ClockReport {
+        let marks: Vec<(bool, EventTime)> = self
+            .partitions
+            .values()
+            .filter_map(|c| {
+                let mark = c.frontier.newest()?.saturating_sub_ms(self.lateness_ms);
+                Some((wall_ms - c.last_accept_wall_ms <= self.idle_ms, mark))
+            })
+            .collect();
+        let Some(leader) = marks.iter().map(|(_, m)| *m).max() else {
+            return ClockReport::default();
         };
-        marks(true).min().or_else(|| marks(false).max())
+        let floor = leader.saturating_sub_ms(self.skew_ms);
+        let mut report = ClockReport::default();
+        for (active, mark) in &marks {
+            match (*active, *mark >= floor) {
+                (false, _) => report.idle += 1,
+                (true, false) => report.behind += 1,
+                (true, true) => {
+                    report.active += 1;
+                    report.now = Some(report.now.map_or(*mark, |n: EventTime| n.min(*mark)));
+                }
+            }
+        }
+        report.now = report.now.or(Some(leader));
+        report
     }
 }
 
@@ -77,13 +144,52 @@ impl Watermarks {
 mod tests {
     use super::*;
 
+    const READING: Topic = Topic::SensorReading;
+
+    fn w() -> Watermarks {
+        Watermarks::new(10_000, 30_000, 600_000)
+    }
+
     #[test]
     fn idle_partition_does_not_hold_time_back() {
-        let mut w = Watermarks::new(10_000, 30_000);
-        w.observe(0, EventTime::from_millis(100_000), 0);
-        w.observe(1, EventTime::from_millis(500_000), 0);
+        let mut w = w();
+        w.observe(READING, 0, 1, EventTime::from_millis(100_000), 0);
+        w.observe(READING, 1, 1, EventTime::from_millis(500_000), 0);
         assert_eq!(w.global(1_000), Some(EventTime::from_millis(90_000)));
-        w.observe(1, EventTime::from_millis(600_000), 40_000);
-        assert_eq!(w.global(40_000), Some(EventTime::from_millis(590_000)));
+        w.observe(READING, 1, 1, EventTime::from_millis(600_000), 40_000);
+        let report = w.report(40_000);
+        assert_eq!(report.now, Some(EventTime::from_millis(590_000)));
+        assert_eq!((report.active, report.idle, report.behind), (1, 1, 0));
+    }
+
+    #[test]
+    fn a_partition_far_behind_does_not_stop_the_clock() {
+        let mut w = w();
+        w.observe(READING, 0, 1, EventTime::from_millis(0), 0);
+        w.observe(READING, 1, 1, EventTime::from_millis(3_600_000), 0);
+        let report = w.report(0);
+        assert_eq!(report.now, Some(EventTime::from_millis(3_590_000)));
+        assert_eq!(report.behind, 1);
+    }
+
+    #[test]
+    fn each_topic_is_late_against_its_own_time() {
+        let mut w = w();
+        w.observe(READING, 0, 1, EventTime::from_millis(600_000), 0);
+        w.observe(
+            Topic::AlarmLifecycle,
+            0,
+            1,
+            EventTime::from_millis(60_000),
+            0,
+        );
+        assert_eq!(
+            w.late_mark(Topic::AlarmLifecycle, 0),
+            Some(EventTime::from_millis(50_000))
+        );
+        assert_eq!(
+            w.late_mark(READING, 0),
+            Some(EventTime::from_millis(590_000))
+        );
     }
 }

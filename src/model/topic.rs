@@ -97,3 +97,18 @@ impl std::fmt::Display for Topic {
         f.write_str(self.name())
     }
 }
+
+/// By its wire name, so a checkpoint reads the same whatever the enum's order.
+impl serde::Serialize for Topic {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Topic {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Topic::from_name(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown topic {name:?}")))
+    }
+}

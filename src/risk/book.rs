@@ -3,7 +3,7 @@
 //! readings) or its warnings changed, and at least every `refresh` of event time; a record is
 //! published when what it says changed. Deterministic, so replay gives what live gave.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use crate::enforce::facts::{self, EnterpriseFacts, FactsContext};
 use crate::model::EventTime;
@@ -18,6 +18,7 @@ use super::online::OnlineHistory;
 use super::record::RiskRecord;
 use super::score::score;
 
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Tracked {
     /// When the book first saw the enterprise.
     known_since: EventTime,
@@ -27,6 +28,14 @@ struct Tracked {
     color: ColorState,
     online: OnlineHistory,
     published: RiskRecord,
+}
+
+/// The book's part of a partition checkpoint: the colours (with their hysteresis clocks), last
+/// published records, offline histories and warning facts of its enterprises.
+#[derive(Default, serde::Serialize, serde::Deserialize)]
+pub struct RiskSnapshot {
+    tracked: Vec<(String, Tracked)>,
+    warnings: Vec<(String, super::ledger::EnterpriseWarnings)>,
 }
 
 pub struct RiskBook {
@@ -188,6 +197,30 @@ impl RiskBook {
             epidemic,
         };
         facts::gather(e, self.ledger.of(&e.enterprise_id), &ctx)
+    }
+
+    /// What a checkpoint of `enterprises` holds of the book.
+    pub fn checkpoint(&self, enterprises: &BTreeSet<String>) -> RiskSnapshot {
+        RiskSnapshot {
+            tracked: enterprises
+                .iter()
+                .filter_map(|e| Some((e.clone(), self.tracked.get(e)?.clone())))
+                .collect(),
+            warnings: self.ledger.of_many(enterprises),
+        }
+    }
+
+    /// Takes over a restored partition's enterprises as they were (nothing is published).
+    pub fn restore(&mut self, snapshot: RiskSnapshot) {
+        self.tracked.extend(snapshot.tracked);
+        self.ledger.restore(snapshot.warnings);
+    }
+
+    /// Forgets `enterprises`: another instance now computes them.
+    pub fn forget(&mut self, enterprises: &BTreeSet<String>) {
+        self.tracked.retain(|e, _| !enterprises.contains(e));
+        self.ledger.forget(enterprises);
+        self.touched.retain(|e| !enterprises.contains(e));
     }
 
     /// Every enterprise's latest published record with its enforcement facts.

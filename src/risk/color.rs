@@ -34,7 +34,7 @@ fn lower_bound(color: Color, bands: &Bands) -> f64 {
 }
 
 /// The colour shown, since when, and since when it has been due to go down.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct ColorState {
     pub color: Color,
     pub since: EventTime,

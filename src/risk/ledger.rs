@@ -2,7 +2,7 @@
 //! warning records themselves (so it is the same in replay and live): each enterprise's open
 //! warnings, and the ones resolved within the region window.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use crate::model::{EventTime, FeedbackAction};
 use crate::rules::Color;
@@ -13,7 +13,7 @@ use crate::warnings::{Tier, Transition, WarningRecord};
 const RESOLVED_PER_ENTERPRISE: usize = 2000;
 
 /// One warning, as the indices see it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WarningFacts {
     pub id: String,
     /// The DOMAIN.md rule number (`r02_gas_leak` is 2); 0 for a rule outside the catalogue.
@@ -41,7 +41,7 @@ pub fn rule_number(rule_id: &str) -> u8 {
         .unwrap_or(0)
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct EnterpriseWarnings {
     pub region_id: Option<String>,
     pub open: BTreeMap<String, WarningFacts>,
@@ -75,6 +75,22 @@ impl WarningLedger {
             enterprises: HashMap::new(),
             window_ms: window.as_millis() as i64,
         }
+    }
+
+    /// The facts of `enterprises`, for their checkpoint.
+    pub fn of_many(&self, enterprises: &BTreeSet<String>) -> Vec<(String, EnterpriseWarnings)> {
+        enterprises
+            .iter()
+            .filter_map(|e| Some((e.clone(), self.enterprises.get(e)?.clone())))
+            .collect()
+    }
+
+    pub fn restore(&mut self, facts: Vec<(String, EnterpriseWarnings)>) {
+        self.enterprises.extend(facts);
+    }
+
+    pub fn forget(&mut self, enterprises: &BTreeSet<String>) {
+        self.enterprises.retain(|e, _| !enterprises.contains(e));
     }
 
     /// Folds one record in; returns the enterprise it concerns.

@@ -9,7 +9,7 @@ use crate::model::EventTime;
 const SLOT_MS: i64 = 5 * 60_000;
 const DAY_MS: i64 = 24 * 3_600_000;
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct OnlineHistory {
     /// (slot start, offline share), newest last.
     slots: VecDeque<(i64, f64)>,

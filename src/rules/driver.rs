@@ -49,6 +49,11 @@ impl RuleDriver {
         Some(self.engine.tick(&self.store, at).await)
     }
 
+    /// Goes on after a checkpoint's last tick: no boundary up to it is evaluated again.
+    pub fn resume_after(&mut self, tick: EventTime) {
+        self.last = Some(self.last.map_or(tick, |last| last.max(tick)));
+    }
+
     pub fn last_tick(&self) -> Option<EventTime> {
         self.last
     }

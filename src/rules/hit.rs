@@ -17,7 +17,7 @@ use crate::model::EventTime;
 use super::color::Color;
 
 /// One row of a rule's result.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct RuleHit {
     pub rule_id: String,
     pub enterprise_id: String,

@@ -12,8 +12,10 @@ use crate::model::EventTime;
 
 const MINUTE_MS: i64 = 60_000;
 
-/// Aggregate of the readings of one UTC minute.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// Aggregate of the readings of one UTC minute. Checkpointed as a tuple: a bucket is most of
+/// a checkpoint, and a tuple carries no field names.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(into = "BucketTuple", from = "BucketTuple")]
 pub struct Bucket {
     minute: i32,
     pub count: u32,
@@ -26,6 +28,52 @@ pub struct Bucket {
     pub first: f64,
     /// Value of the latest reading (ties: the last to arrive).
     pub last: f64,
+}
+
+type BucketTuple = (i32, u32, u16, u16, f64, f64, f64, f64, f64);
+
+impl From<Bucket> for BucketTuple {
+    fn from(b: Bucket) -> Self {
+        let Bucket {
+            minute,
+            count,
+            first_offset_ms,
+            last_offset_ms,
+            min,
+            max,
+            sum,
+            first,
+            last,
+        } = b;
+        (
+            minute,
+            count,
+            first_offset_ms,
+            last_offset_ms,
+            min,
+            max,
+            sum,
+            first,
+            last,
+        )
+    }
+}
+
+impl From<BucketTuple> for Bucket {
+    fn from(t: BucketTuple) -> Self {
+        let (minute, count, first_offset_ms, last_offset_ms, min, max, sum, first, last) = t;
+        Bucket {
+            minute,
+            count,
+            first_offset_ms,
+            last_offset_ms,
+            min,
+            max,
+            sum,
+            first,
+            last,
+        }
+    }
 }
 
 impl Bucket {
@@ -131,7 +179,7 @@ impl WindowAgg {
 /// the newest reading. The newest minute's bucket lives inline (`open`), so a reading in the
 /// current minute — most of them — touches no memory but the indicator's own: the ring is
 /// written once a minute.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BucketRing {
     open: Option<Bucket>,
     closed: VecDeque<Bucket>,

@@ -35,13 +35,13 @@ pub enum StateRejection {
     NotPhysical(String),
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AlarmState {
     pub latest: AlarmLifecycle,
     pub raised_at: EventTime,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EnterpriseState {
     pub enterprise_id: Key,
     pub profile: Option<Enterprise>,

@@ -8,7 +8,7 @@ use super::buckets::BucketRing;
 /// A point is offline when nothing arrived for `max(3 × expected period, 5 min)` (R3).
 const MIN_OFFLINE_AFTER_MS: i64 = 5 * 60_000;
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LastReading {
     pub ts: EventTime,
     pub value: f64,
@@ -16,7 +16,7 @@ pub struct LastReading {
     pub source: ReadingSource,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PointStatus {
     pub ts: EventTime,
     pub online: bool,
@@ -35,7 +35,7 @@ impl From<&SensorStatus> for PointStatus {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct IndicatorState {
     pub def: Indicator,
     pub last: Option<LastReading>,

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::model::{EventTime, Topic};
 
 /// The positions of one source's records in one minute of event time.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 struct MinuteSpan {
     minute: i64,
     first: i64,
@@ -18,7 +18,7 @@ struct MinuteSpan {
     records: u32,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Source {
     topic: Topic,
     partition: i32,
@@ -40,7 +40,7 @@ pub struct InputRange {
 }
 
 /// Bounded by `horizon_minutes` per source; sources are the input topics × partitions.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InputLog {
     sources: Vec<Source>,
     /// The span being filled, kept inline: an enterprise's records mostly come from one source
@@ -48,7 +48,7 @@ pub struct InputLog {
     current: Option<CurrentSpan>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 struct CurrentSpan {
     topic: Topic,
     partition: i32,

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 
 use crate::model::EventTime;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TimedLog<T> {
     items: VecDeque<(EventTime, T)>,
     max_len: usize,

@@ -9,7 +9,7 @@ use crate::model::{EventTime, PermitEvent, PermitTransition};
 
 use PermitTransition as T;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PermitPhase {
     Planned,
@@ -72,7 +72,7 @@ pub fn is_possible(phase: Option<PermitPhase>, transition: PermitTransition) -> 
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PermitState {
     /// The latest event's details (type, grade, location, planned times, ...).
     pub latest: Box<PermitEvent>,

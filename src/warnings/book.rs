@@ -26,6 +26,7 @@ use super::suppress::{self, Suppressors};
 
 pub(super) type Key = (String, String, String);
 
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(super) struct Entry {
     pub tracked: Tracked,
     /// The newest hit, for the record's value, message and evidence.
@@ -33,7 +34,7 @@ pub(super) struct Entry {
     pub tier: Tier,
     pub handling: Option<Handling>,
     /// Feedback already applied, by (time, organisation, action).
-    feedback_seen: BTreeSet<(i64, String, &'static str)>,
+    feedback_seen: BTreeSet<(i64, String, String)>,
     /// Resolved by feedback; kept, silent, until the condition clears.
     closed: bool,
     /// Activations within the chatter window, and in all.
@@ -50,6 +51,14 @@ pub(super) struct RuleInfo {
     pub title: String,
     pub suggested_action: Option<String>,
     pub timing: Timing,
+}
+
+/// The book's part of a partition checkpoint: the warnings of its enterprises (with their
+/// ids' `first_seen`, lifecycle, feedback and suppression) and their flood state.
+#[derive(Default, serde::Serialize, serde::Deserialize)]
+pub struct BookSnapshot {
+    entries: Vec<(Key, Entry)>,
+    loads: Vec<(String, super::hygiene::EnterpriseLoad)>,
 }
 
 pub struct WarningBook {
@@ -328,6 +337,31 @@ impl WarningBook {
         out
     }
 
+    /// What a checkpoint of `enterprises` holds of the book.
+    pub fn snapshot(&self, enterprises: &BTreeSet<String>) -> BookSnapshot {
+        BookSnapshot {
+            entries: self
+                .entries
+                .iter()
+                .filter(|(key, _)| enterprises.contains(&key.1))
+                .map(|(key, entry)| (key.clone(), entry.clone()))
+                .collect(),
+            loads: self.hygiene.loads_of(enterprises),
+        }
+    }
+
+    /// Takes over the warnings of a restored partition, as they were: no record is emitted.
+    pub fn restore(&mut self, snapshot: BookSnapshot) {
+        self.entries.extend(snapshot.entries);
+        self.hygiene.restore(snapshot.loads);
+    }
+
+    /// Forgets `enterprises` without resolving anything: another instance carries them on.
+    pub fn forget(&mut self, enterprises: &BTreeSet<String>) {
+        self.entries.retain(|key, _| !enterprises.contains(&key.1));
+        self.hygiene.forget(enterprises);
+    }
+
     /// Warnings firing now (pending and feedback-closed ones excluded).
     pub fn firing(&self) -> usize {
         self.entries.values().filter(|e| e.is_firing()).count()
@@ -442,7 +476,11 @@ impl Entry {
 
     /// Applies one feedback event unless already applied; the transition it causes.
     fn take_feedback(&mut self, f: &WarningFeedback) -> Option<Transition> {
-        let key = (f.ts.millis(), f.actor_org.clone(), f.action.as_str());
+        let key = (
+            f.ts.millis(),
+            f.actor_org.clone(),
+            f.action.as_str().to_owned(),
+        );
         if !self.feedback_seen.insert(key) {
             return None;
         }

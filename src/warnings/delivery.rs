@@ -1,38 +1,42 @@
 //! Delivery of output records to their keyed topics through an idempotent producer: warning
 //! records to `vigil.warnings` (key = warning id), risk records to `vigil.risk` (key =
-//! enterprise id). The queue is bounded: when the broker is away and it fills, the rules task waits
-//! (backpressure) instead of dropping. A failed send is counted and retried until delivered;
-//! records are acknowledged in the order they were produced, so a warning's `resolved` never
-//! overtakes its `firing`.
+//! enterprise id), region indices to `vigil.regions`. See `ingest::outputs` for the queue,
+//! its backpressure, ordering, flush barriers and refused records.
 
 use std::sync::Arc;
 
-use futures::stream::{FuturesOrdered, StreamExt};
 use rdkafka::producer::FutureProducer;
-use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use crate::checkpoint::Flushed;
 use crate::config::KafkaConfig;
 use crate::error::IoError;
-use crate::ingest::kafka::{deliver_until_acked, producer_config};
+use crate::ingest::kafka::producer_config;
+use crate::ingest::outputs::{self, OutputSender};
 use crate::metrics::Metrics;
 
 use super::WarningRecord;
 
-/// Records in flight to the broker at once.
-const MAX_IN_FLIGHT: usize = 1_000;
-
 /// The rules task's end of one output's queue.
 #[derive(Clone)]
 pub struct KeyedSender {
-    tx: mpsc::Sender<(String, String)>,
+    sender: OutputSender,
+    topic: Arc<str>,
+    output: &'static str,
 }
 
 impl KeyedSender {
     /// Queues a serialised record under `key`; waits while the queue is full.
     pub async fn send(&self, key: String, payload: String) {
-        // The receiver only goes away at shutdown, after the rules task.
-        let _ = self.tx.send((key, payload)).await;
+        let topic = Arc::clone(&self.topic);
+        self.sender
+            .send(topic, Some(key.into_bytes()), payload, self.output)
+            .await;
+    }
+
+    /// A barrier behind every record queued so far.
+    pub async fn flush(&self) -> Flushed {
+        self.sender.flush().await
     }
 }
 
@@ -44,6 +48,10 @@ impl WarningSender {
     pub async fn send(&self, record: &WarningRecord) {
         let payload = serde_json::to_string(record).expect("a warning serialises");
         self.0.send(record.id.clone(), payload).await;
+    }
+
+    pub async fn flush(&self) -> Flushed {
+        self.0.flush().await
     }
 }
 
@@ -67,35 +75,11 @@ pub fn spawn_keyed(
     metrics: Arc<Metrics>,
 ) -> Result<(KeyedSender, JoinHandle<()>), IoError> {
     let producer: FutureProducer = producer_config(kafka).create()?;
-    let (tx, rx) = mpsc::channel(capacity.max(1));
-    let task = tokio::spawn(deliver_all(rx, producer, topic.to_owned(), output, metrics));
-    Ok((KeyedSender { tx }, task))
-}
-
-async fn deliver_all(
-    mut rx: mpsc::Receiver<(String, String)>,
-    producer: FutureProducer,
-    topic: String,
-    output: &'static str,
-    metrics: Arc<Metrics>,
-) {
-    let mut in_flight = FuturesOrdered::new();
-    let mut open = true;
-    while open || !in_flight.is_empty() {
-        tokio::select! {
-            item = rx.recv(), if open && in_flight.len() < MAX_IN_FLIGHT => match item {
-                Some((key, payload)) => {
-                    let (producer, topic, metrics) = (&producer, &topic, &metrics);
-                    in_flight.push_back(async move {
-                        deliver_until_acked(producer, topic, Some(key.as_bytes()), &payload, output, metrics)
-                            .await;
-                    });
-                }
-                None => open = false,
-            },
-            Some(()) = in_flight.next() => {
-                metrics.outputs_produced.with_label_values(&[output]).inc();
-            }
-        }
-    }
+    let (sender, task) = outputs::spawn(producer, &kafka.dlq_topic, capacity, metrics);
+    let keyed = KeyedSender {
+        sender,
+        topic: Arc::from(topic),
+        output,
+    };
+    Ok((keyed, task))
 }

@@ -4,7 +4,7 @@
 //! warnings are recorded as suppressed by it until a window-long slot brings fewer than
 //! `flood_end_below`.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use serde::Serialize;
 
@@ -23,7 +23,7 @@ const DAY_MS: i64 = 86_400_000;
 const MAX_REMEMBERED: usize = 10_000;
 
 /// A flood in progress.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Flood {
     pub id: String,
     pub since: EventTime,
@@ -41,8 +41,8 @@ pub enum FloodChange {
     Ended(Flood),
 }
 
-#[derive(Default)]
-struct EnterpriseLoad {
+#[derive(Clone, Default, serde::Serialize, serde::Deserialize)]
+pub(super) struct EnterpriseLoad {
     /// Event times of the warnings fired (newest last), for a day.
     fired: VecDeque<EventTime>,
     flood: Option<Flood>,
@@ -79,6 +79,22 @@ impl Hygiene {
             end_below: config.flood_end_below,
             load: BTreeMap::new(),
         }
+    }
+
+    /// The flood state of `enterprises`, for their checkpoint.
+    pub(super) fn loads_of(&self, enterprises: &BTreeSet<String>) -> Vec<(String, EnterpriseLoad)> {
+        enterprises
+            .iter()
+            .filter_map(|e| Some((e.clone(), self.load.get(e)?.clone())))
+            .collect()
+    }
+
+    pub(super) fn restore(&mut self, loads: Vec<(String, EnterpriseLoad)>) {
+        self.load.extend(loads);
+    }
+
+    pub(super) fn forget(&mut self, enterprises: &BTreeSet<String>) {
+        self.load.retain(|e, _| !enterprises.contains(e));
     }
 
     /// A warning fired for `enterprise` at `now`; may start a flood.

@@ -47,7 +47,7 @@ pub struct Timing {
     pub keep_firing_for: Duration,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Phase {
     Pending,
     Firing,
@@ -58,7 +58,7 @@ pub enum Phase {
 }
 
 /// One tracked warning.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Tracked {
     pub phase: Phase,
     /// When the condition was first seen (the episode's start; part of the id).

@@ -12,7 +12,9 @@ use crate::state::InputRange;
 use super::lifecycle::Transition;
 
 /// Who a warning is pushed to (DOMAIN.md R7): the enterprise first, then up the ladder.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Tier {
     #[default]
@@ -35,7 +37,7 @@ impl Tier {
 }
 
 /// The latest feedback on a warning (`warning.feedback`).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct Handling {
     pub action: FeedbackAction,
     pub actor_org: String,
@@ -47,7 +49,7 @@ pub struct Handling {
 }
 
 /// Why a warning is recorded but not pushed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SuppressedBy {
     Silence,
@@ -65,7 +67,7 @@ impl SuppressedBy {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct Suppression {
     pub by: SuppressedBy,
     /// The silence id, the inhibition rule and its source warning, or the flood warning id.

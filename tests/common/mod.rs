@@ -2,6 +2,8 @@
 //! in-memory lines, and the corruption catalogue's context.
 #![allow(dead_code)]
 
+pub mod tansu;
+
 use std::path::Path;
 use std::sync::Arc;
 
@@ -274,3 +276,66 @@ pub fn shipped_rules(work: &Path, rules: &[&str]) -> std::path::PathBuf {
     }
     dir
 }
+
+/// A fresh directory for one engine's checkpoints; it outlives the test's handles (a restart
+/// in the same test finds it), and lives in the system's temp dir.
+pub fn checkpoint_dir(name: &str) -> String {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("vigil-checkpoints-{name}-"))
+        .tempdir()
+        .expect("temp dir")
+        .keep();
+    dir.display().to_string()
+}
+
+/// Reads `topic` from the beginning until `expected` JSON records arrived (or a minute passed).
+pub fn read_topic(brokers: &str, topic: &str, expected: usize) -> Vec<Value> {
+    let consumer: rdkafka::consumer::BaseConsumer = rdkafka::config::ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", format!("reader-{topic}-{}", std::process::id()))
+        .set("auto.offset.reset", "earliest")
+        .set("session.timeout.ms", "6000")
+        .create()
+        .expect("reader");
+    rdkafka::consumer::Consumer::subscribe(&consumer, &[topic]).expect("subscribe");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut values = Vec::new();
+    while values.len() < expected && std::time::Instant::now() < deadline {
+        if let Some(Ok(message)) = consumer.poll(std::time::Duration::from_millis(200)) {
+            values.push(
+                serde_json::from_slice(
+                    rdkafka::message::Message::payload(&message).unwrap_or_default(),
+                )
+                .expect("JSON"),
+            );
+        }
+    }
+    values
+}
+
+/// The offsets `group` committed, of the partitions in `ends`.
+pub fn committed(
+    brokers: &str,
+    group: &str,
+    ends: &std::collections::BTreeMap<(String, i32), i64>,
+) -> std::collections::BTreeMap<(String, i32), i64> {
+    let consumer: rdkafka::consumer::BaseConsumer = rdkafka::config::ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", group)
+        .create()
+        .expect("offset reader");
+    let mut list = rdkafka::TopicPartitionList::new();
+    for (topic, partition) in ends.keys() {
+        list.add_partition(topic, *partition);
+    }
+    let list = rdkafka::consumer::Consumer::committed_offsets(&consumer, list, std::time::Duration::from_secs(10))
+        .expect("committed offsets");
+    list.elements()
+        .iter()
+        .filter_map(|e| match e.offset() {
+            rdkafka::Offset::Offset(o) => Some(((e.topic().to_owned(), e.partition()), o)),
+            _ => None,
+        })
+        .collect()
+}
+

@@ -59,6 +59,10 @@ pub async fn run(
         config.ingest.max_ahead_of_wall_clock = Duration::from_secs(100 * 365 * 24 * 3600);
     }
 
+    // The embedded cluster starts empty every time, so its checkpoints must too.
+    let checkpoints = std::env::temp_dir().join(format!("vigil-demo-{}", std::process::id()));
+    config.checkpoint.url = checkpoints.display().to_string();
+
     let engine = Engine::new(&config);
     let (addr, server) = engine.spawn_api(&options.addr, shutdown.clone()).await?;
     println!(
@@ -114,6 +118,7 @@ pub async fn run(
     shutdown.cancel();
     let _ = tokio::join!(server, producer, responder, reporter);
     drop(cluster);
+    let _ = std::fs::remove_dir_all(&checkpoints);
     result
 }
 

@@ -1,0 +1,95 @@
+//! The bytes of one partition checkpoint: a magic, the schema version (little-endian `u32`),
+//! then MessagePack with named fields, so a field added later reads as its default.
+//!
+//! The state is serialised straight from the partition's map (`PartitionCheckpointRef`) and
+//! read back into owned values (`PartitionCheckpoint`): the two share their field names.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize, Serializer};
+
+use crate::error::CheckpointError;
+use crate::ingest::pipeline::{IngestSnapshot, IngestSnapshotRef};
+use crate::state::{EnterpriseState, PartitionState};
+
+const MAGIC: &[u8; 6] = b"VIGILC";
+/// Bump on any change an older vigil could misread; add a reader for the old one if needed.
+pub const SCHEMA_VERSION: u32 = 1;
+const HEADER: usize = MAGIC.len() + 4;
+
+/// A partition's checkpoint as read back.
+#[derive(Debug, Deserialize)]
+pub struct PartitionCheckpoint {
+    pub partition: i32,
+    /// Next offset to read, per input topic, for this partition number.
+    pub offsets: BTreeMap<String, i64>,
+    /// Wall time the snapshot was taken, in Unix milliseconds.
+    pub taken_at_ms: i64,
+    pub ingest: IngestSnapshot,
+    pub enterprises: Vec<EnterpriseState>,
+    /// The engine's part (warnings book, risk colours), encoded by the engine itself.
+    #[serde(with = "serde_bytes")]
+    pub engine: Vec<u8>,
+}
+
+/// A partition's checkpoint as written, borrowing the live state.
+#[derive(Serialize)]
+pub struct PartitionCheckpointRef<'a> {
+    pub partition: i32,
+    pub offsets: &'a BTreeMap<String, i64>,
+    pub taken_at_ms: i64,
+    pub ingest: &'a IngestSnapshotRef<'a>,
+    #[serde(serialize_with = "every_enterprise")]
+    pub enterprises: &'a PartitionState,
+    #[serde(with = "serde_bytes")]
+    pub engine: &'a [u8],
+}
+
+fn every_enterprise<S: Serializer>(state: &&PartitionState, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(state.enterprises.iter().map(|e| EnterpriseRef(e)))
+}
+
+/// Serialises through a map guard without cloning the enterprise.
+struct EnterpriseRef<'a>(
+    dashmap::mapref::multiple::RefMulti<'a, crate::state::Key, EnterpriseState>,
+);
+
+impl Serialize for EnterpriseRef<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.value().serialize(s)
+    }
+}
+
+impl PartitionCheckpointRef<'_> {
+    pub fn encode(&self) -> Result<Vec<u8>, CheckpointError> {
+        let mut bytes = Vec::with_capacity(1 << 16);
+        bytes.extend_from_slice(MAGIC);
+        bytes.extend_from_slice(&SCHEMA_VERSION.to_le_bytes());
+        rmp_serde::encode::write_named(&mut bytes, self)?;
+        Ok(bytes)
+    }
+}
+
+impl PartitionCheckpoint {
+    pub fn decode(bytes: &[u8]) -> Result<Self, CheckpointError> {
+        if bytes.len() < HEADER || &bytes[..MAGIC.len()] != MAGIC {
+            return Err(CheckpointError::Magic);
+        }
+        let mut version = [0u8; 4];
+        version.copy_from_slice(&bytes[MAGIC.len()..HEADER]);
+        let found = u32::from_le_bytes(version);
+        if found != SCHEMA_VERSION {
+            return Err(CheckpointError::Schema {
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        Ok(rmp_serde::from_slice(&bytes[HEADER..])?)
+    }
+
+    /// Sum of the next offsets over every topic: how far the checkpoint has come. Of two
+    /// consistent checkpoints of one partition the further one is restored.
+    pub fn progress(offsets: &BTreeMap<String, i64>) -> i64 {
+        offsets.values().sum()
+    }
+}

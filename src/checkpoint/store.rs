@@ -1,0 +1,134 @@
+//! Where checkpoints live: an `object_store` (a local directory by default; S3, GCS or Azure
+//! by URL). One object per checkpoint, named so that listing sorts them oldest first:
+//! `<group>/partition-00003/<progress:020>-<taken_at_ms:013>.vck`. A put is atomic in every
+//! store (a local directory writes a temporary file and renames it), so a crash mid-write
+//! leaves the previous checkpoint as the latest.
+
+use std::sync::Arc;
+
+use futures::TryStreamExt;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+
+use crate::error::CheckpointError;
+
+use super::config::CheckpointConfig;
+use super::format::PartitionCheckpoint;
+
+const SUFFIX: &str = ".vck";
+
+pub struct CheckpointStore {
+    store: Arc<dyn ObjectStore>,
+    root: Path,
+    keep: usize,
+}
+
+/// A checkpoint found in the store and read back.
+pub struct Loaded {
+    pub checkpoint: PartitionCheckpoint,
+    pub bytes: usize,
+    pub location: Path,
+}
+
+impl CheckpointStore {
+    /// Opens `config.url`, under a folder named after the consumer group.
+    pub fn open(config: &CheckpointConfig, group: &str) -> Result<Self, CheckpointError> {
+        let (store, prefix) = open_url(&config.url)?;
+        Ok(CheckpointStore {
+            store,
+            root: prefix.join(group),
+            keep: config.keep.max(1),
+        })
+    }
+
+    fn folder(&self, partition: i32) -> Path {
+        self.root.clone().join(format!("partition-{partition:05}"))
+    }
+
+    /// Writes one checkpoint and deletes all but the newest `keep` of its partition.
+    pub async fn write(
+        &self,
+        partition: i32,
+        progress: i64,
+        taken_at_ms: i64,
+        bytes: Vec<u8>,
+    ) -> Result<Path, CheckpointError> {
+        let name = format!("{:020}-{:013}{SUFFIX}", progress.max(0), taken_at_ms.max(0));
+        let location = self.folder(partition).join(name);
+        self.store.put(&location, PutPayload::from(bytes)).await?;
+        self.prune(partition).await?;
+        Ok(location)
+    }
+
+    /// The partition's checkpoints, oldest first.
+    async fn list(&self, partition: i32) -> Result<Vec<Path>, CheckpointError> {
+        let folder = self.folder(partition);
+        let mut found: Vec<Path> = self
+            .store
+            .list(Some(&folder))
+            .map_ok(|meta| meta.location)
+            .try_filter(|l| futures::future::ready(l.as_ref().ends_with(SUFFIX)))
+            .try_collect()
+            .await?;
+        found.sort_by(|a, b| a.as_ref().cmp(b.as_ref()));
+        Ok(found)
+    }
+
+    async fn prune(&self, partition: i32) -> Result<(), CheckpointError> {
+        let found = self.list(partition).await?;
+        let surplus = found.len().saturating_sub(self.keep);
+        for old in &found[..surplus] {
+            self.store.delete(old).await?;
+        }
+        Ok(())
+    }
+
+    /// The newest checkpoint of `partition` that reads back; unreadable ones are logged and
+    /// passed over (an older one is still consistent).
+    pub async fn latest(&self, partition: i32) -> Result<Option<Loaded>, CheckpointError> {
+        for location in self.list(partition).await?.into_iter().rev() {
+            let bytes = self.store.get(&location).await?.bytes().await?;
+            match PartitionCheckpoint::decode(&bytes) {
+                Ok(checkpoint) => {
+                    return Ok(Some(Loaded {
+                        checkpoint,
+                        bytes: bytes.len(),
+                        location,
+                    }))
+                }
+                Err(error) => {
+                    tracing::error!(%location, %error, "checkpoint unreadable; trying an older one")
+                }
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// A bare path is a local directory (created); anything with a scheme goes to object_store,
+/// with the cloud's credentials from the environment (`AWS_*`, `GOOGLE_*`, `AZURE_*`).
+fn open_url(text: &str) -> Result<(Arc<dyn ObjectStore>, Path), CheckpointError> {
+    let bad = |reason: String| CheckpointError::Url {
+        url: text.to_owned(),
+        reason,
+    };
+    if !text.contains("://") {
+        std::fs::create_dir_all(text).map_err(|e| bad(e.to_string()))?;
+        let local = LocalFileSystem::new_with_prefix(text)?;
+        return Ok((Arc::new(local), Path::default()));
+    }
+    let url = url::Url::parse(text).map_err(|e| bad(e.to_string()))?;
+    if url.scheme() == "file" {
+        std::fs::create_dir_all(url.path()).map_err(|e| bad(e.to_string()))?;
+    }
+    let credentials = std::env::vars()
+        .filter(|(k, _)| {
+            ["AWS_", "GOOGLE_", "AZURE_"]
+                .iter()
+                .any(|p| k.starts_with(p))
+        })
+        .map(|(k, v)| (k.to_ascii_lowercase(), v));
+    let (store, prefix) = object_store::parse_url_opts(&url, credentials)?;
+    Ok((Arc::from(store), prefix))
+}

@@ -1,0 +1,71 @@
+//! The checkpoint writer: waits for the outputs a snapshot depends on, writes it, and hands
+//! its offsets on to be committed. It runs beside the ingest loop, so a slow store or a slow
+//! broker delays commits, never ingest.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::metrics::Metrics;
+
+use super::store::CheckpointStore;
+
+/// Resolves once every record queued on one output before the snapshot is acknowledged.
+pub type Flushed = oneshot::Receiver<()>;
+
+/// One partition's snapshot on its way to the store.
+pub struct CheckpointJob {
+    pub partition: i32,
+    pub offsets: BTreeMap<String, i64>,
+    pub taken_at_ms: i64,
+    pub bytes: Vec<u8>,
+    pub flushed: Vec<Flushed>,
+}
+
+/// Writes jobs in order; `commit` is called with the offsets of each checkpoint written.
+pub async fn run(
+    mut jobs: mpsc::Receiver<CheckpointJob>,
+    store: Arc<CheckpointStore>,
+    metrics: Arc<Metrics>,
+    mut commit: impl FnMut(i32, &BTreeMap<String, i64>) + Send,
+) {
+    while let Some(job) = jobs.recv().await {
+        let started = Instant::now();
+        let mut delivered = true;
+        for flushed in job.flushed {
+            delivered &= flushed.await.is_ok();
+        }
+        if !delivered {
+            // An output task ended with records undelivered: a checkpoint now would skip them.
+            metrics.checkpoint.failures.inc();
+            tracing::error!(
+                partition = job.partition,
+                "outputs not delivered; checkpoint skipped"
+            );
+            continue;
+        }
+        let size = job.bytes.len();
+        let progress = super::PartitionCheckpoint::progress(&job.offsets);
+        match store
+            .write(job.partition, progress, job.taken_at_ms, job.bytes)
+            .await
+        {
+            Ok(location) => {
+                metrics.checkpoint.record_write(
+                    job.partition,
+                    size,
+                    started.elapsed(),
+                    job.taken_at_ms,
+                );
+                tracing::debug!(partition = job.partition, %location, bytes = size, "checkpoint written");
+                commit(job.partition, &job.offsets);
+            }
+            Err(error) => {
+                metrics.checkpoint.failures.inc();
+                tracing::error!(partition = job.partition, %error, "checkpoint write failed; offsets stay uncommitted");
+            }
+        }
+    }
+}

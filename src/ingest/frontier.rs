@@ -1,0 +1,133 @@
+//! The robust "newest event time" of one stream: the upper median of the newest times of the
+//! last `KEYS` distinct keys (enterprises) heard on it. One enterprise whose clock runs
+//! minutes fast, or one backdated record (a late lab result, an edge buffer flushed), moves
+//! the maximum but not the median; with one or two enterprises the newest still wins, so a
+//! quiet stream's time keeps moving.
+//!
+//! Each key also keeps the newest time it *claimed*, accepted or not: the future guard of a
+//! replay (which has no wall clock) judges a record against what the other keys claim, so a
+//! backdated first record cannot make every later record "in the future".
+
+use crate::model::EventTime;
+
+/// Distinct keys remembered: the median of nine tolerates four fast or backdated enterprises.
+pub const KEYS: usize = 9;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct KeyClock {
+    key: u64,
+    accepted: Option<EventTime>,
+    claimed: EventTime,
+}
+
+/// Most recently heard key first.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Frontier {
+    keys: Vec<KeyClock>,
+}
+
+impl Frontier {
+    /// A record of `key` at `ts` was accepted.
+    pub fn accept(&mut self, key: u64, ts: EventTime) {
+        let clock = self.touch(key, ts);
+        clock.accepted = Some(clock.accepted.map_or(ts, |t| t.max(ts)));
+    }
+
+    /// A record of `key` at `ts` was seen but refused (too far ahead): it counts as a claim.
+    pub fn claim(&mut self, key: u64, ts: EventTime) {
+        self.touch(key, ts);
+    }
+
+    fn touch(&mut self, key: u64, ts: EventTime) -> &mut KeyClock {
+        let clock = match self.keys.iter().position(|c| c.key == key) {
+            Some(i) => self.keys.remove(i),
+            None => {
+                self.keys.truncate(KEYS - 1);
+                KeyClock {
+                    key,
+                    accepted: None,
+                    claimed: ts,
+                }
+            }
+        };
+        self.keys.insert(0, clock);
+        let clock = &mut self.keys[0];
+        clock.claimed = clock.claimed.max(ts);
+        clock
+    }
+
+    /// The upper median of the keys' newest accepted times (`None` before the first).
+    pub fn newest(&self) -> Option<EventTime> {
+        upper_median(self.keys.iter().filter_map(|c| c.accepted))
+    }
+
+    /// What a record of `key` is judged against by the future guard: the upper median of the
+    /// other keys' claims, or the key's own accepted time when no other key was heard.
+    pub fn reference_for(&self, key: u64) -> Option<EventTime> {
+        let others = upper_median(self.keys.iter().filter(|c| c.key != key).map(|c| c.claimed));
+        others.or_else(|| self.keys.iter().find(|c| c.key == key)?.accepted)
+    }
+}
+
+fn upper_median(times: impl Iterator<Item = EventTime>) -> Option<EventTime> {
+    let mut buf = [EventTime::MIN; KEYS];
+    let mut n = 0;
+    for t in times.take(KEYS) {
+        buf[n] = t;
+        n += 1;
+    }
+    if n == 0 {
+        return None;
+    }
+    let (_, median, _) = buf[..n].select_nth_unstable(n / 2);
+    Some(*median)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: i64) -> EventTime {
+        EventTime::from_millis(s * 1000)
+    }
+
+    #[test]
+    fn one_fast_key_does_not_move_the_newest() {
+        let mut f = Frontier::default();
+        for key in 0..5 {
+            f.accept(key, t(100));
+        }
+        f.accept(9, t(340));
+        assert_eq!(f.newest(), Some(t(100)));
+    }
+
+    #[test]
+    fn with_two_keys_the_newer_wins() {
+        let mut f = Frontier::default();
+        f.accept(1, t(0));
+        f.accept(2, t(10_800));
+        assert_eq!(f.newest(), Some(t(10_800)));
+    }
+
+    #[test]
+    fn only_the_last_keys_heard_count() {
+        let mut f = Frontier::default();
+        f.accept(100, t(0));
+        for key in 0..KEYS as u64 {
+            f.accept(key, t(50));
+        }
+        assert_eq!(f.keys.len(), KEYS);
+        assert_eq!(f.newest(), Some(t(50)));
+    }
+
+    #[test]
+    fn the_guard_reference_follows_the_other_keys_claims() {
+        let mut f = Frontier::default();
+        f.accept(1, t(0));
+        assert_eq!(f.reference_for(1), Some(t(0)));
+        assert_eq!(f.reference_for(2), Some(t(0)));
+        f.claim(2, t(10_800));
+        assert_eq!(f.reference_for(3), Some(t(10_800)));
+        assert_eq!(f.newest(), Some(t(0)), "a claim is not an accepted time");
+    }
+}

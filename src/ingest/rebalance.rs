@@ -1,0 +1,370 @@
+//! Partition assignment for the Kafka consumer. vigil keeps librdkafka's range assignor:
+//! it is the one that gives a member partition N of *every* input topic, which per-partition
+//! state needs (an enterprise's readings, permits and registry entries share a partition
+//! number). Cooperative-sticky would move `sensor.reading` 3 without `registry` 3.
+//!
+//! What a rebalance does instead of dropping state:
+//! - **Revoke**: the partitions are *parked*, not dropped: the loop stops committing them and
+//!   checkpoints them (which needs no broker), and keeps their state in memory.
+//! - **Assign**: a partition still parked here keeps its state and is read on from where this
+//!   instance stopped; any other is loaded from its newest checkpoint and read on from the
+//!   checkpoint's offsets; one with no checkpoint starts fresh, its `registry` from the
+//!   beginning (a Kafka Streams global table is restored the same way). Parked partitions
+//!   not assigned again are dropped, silently (another instance now owns their warnings).
+//!
+//! A fresh partition reads its `registry` to the end before anything else: its other topics
+//! are paused until the registry partition reports its end (or `BOOTSTRAP_TIMEOUT` passes),
+//! so a backlog of readings never waits for indicators the registry already holds.
+//!
+//! Seeking happens in the assignment itself (the offsets are set on the list before it is
+//! assigned), so no record is ever fetched from the wrong place; `/readyz` says not ready
+//! while checkpoints load.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
+use rdkafka::statistics::Statistics;
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use rdkafka::types::RDKafkaRespErr;
+use rdkafka::ClientContext;
+
+use crate::api::LiveStatus;
+use crate::checkpoint::{CheckpointStore, Loaded};
+use crate::metrics::Metrics;
+use crate::model::Topic;
+
+use super::offsets::OffsetTracker;
+
+pub type Tracker = Arc<Mutex<OffsetTracker>>;
+
+pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Where an assigned partition's state comes from.
+pub enum Takeover {
+    /// Still held from before the rebalance.
+    Kept,
+    Checkpoint(Box<Loaded>),
+    /// No checkpoint: state is rebuilt from the input (the registry from its beginning).
+    Fresh,
+}
+
+impl Takeover {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Takeover::Kept => "kept",
+            Takeover::Checkpoint(_) => "checkpoint",
+            Takeover::Fresh => "fresh",
+        }
+    }
+}
+
+/// What the consumer callbacks tell the ingest loop, in order.
+pub enum RebalanceEvent {
+    Revoked(Vec<i32>),
+    Assigned(Vec<(i32, Takeover)>),
+}
+
+pub struct IngestContext {
+    pub tracker: Tracker,
+    pub status: Arc<LiveStatus>,
+    pub metrics: Arc<Metrics>,
+    pub store: Arc<CheckpointStore>,
+    /// Partition numbers assigned now (the only ones whose offsets are committed).
+    pub owned: Mutex<BTreeSet<i32>>,
+    /// Partition numbers whose state the loop holds (owned or parked).
+    pub held: Mutex<BTreeSet<i32>>,
+    pub events: Mutex<Vec<RebalanceEvent>>,
+    /// Fresh partitions reading their registry first, with their paused topics and since when.
+    pub bootstrapping: Mutex<BTreeMap<i32, (Vec<String>, Instant)>>,
+    runtime: tokio::runtime::Handle,
+}
+
+/// Longest a fresh partition's other topics wait for its registry to be read.
+pub const BOOTSTRAP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl IngestContext {
+    pub fn new(
+        tracker: Tracker,
+        status: Arc<LiveStatus>,
+        metrics: Arc<Metrics>,
+        store: Arc<CheckpointStore>,
+    ) -> Self {
+        IngestContext {
+            tracker,
+            status,
+            metrics,
+            store,
+            owned: Mutex::default(),
+            held: Mutex::default(),
+            events: Mutex::default(),
+            bootstrapping: Mutex::default(),
+            runtime: tokio::runtime::Handle::current(),
+        }
+    }
+
+    pub fn take_events(&self) -> Vec<RebalanceEvent> {
+        std::mem::take(&mut *lock(&self.events))
+    }
+
+    fn on_assign(&self, list: &mut TopicPartitionList) {
+        self.status.set_restoring(true);
+        let partitions = partition_numbers(list);
+        let held = lock(&self.held).clone();
+        let mut takeovers = Vec::new();
+        for partition in partitions {
+            let takeover = if held.contains(&partition) {
+                Takeover::Kept
+            } else {
+                self.load(partition)
+            };
+            self.seek(list, partition, &takeover);
+            self.metrics
+                .checkpoint
+                .restores
+                .with_label_values(&[takeover.label()])
+                .inc();
+            takeovers.push((partition, takeover));
+        }
+        lock(&self.owned).extend(takeovers.iter().map(|(p, _)| *p));
+        tracing::info!(
+            partitions = ?takeovers.iter().map(|(p, t)| format!("{p}:{}", t.label())).collect::<Vec<_>>(),
+            "partitions assigned"
+        );
+        lock(&self.events).push(RebalanceEvent::Assigned(takeovers));
+    }
+
+    /// The newest checkpoint of `partition`, read in the callback (the assignment waits for
+    /// it, so no record is fetched before its offsets are known).
+    fn load(&self, partition: i32) -> Takeover {
+        let started = Instant::now();
+        let store = Arc::clone(&self.store);
+        let loaded = block_on(&self.runtime, async move { store.latest(partition).await });
+        match loaded {
+            Ok(Some(loaded)) => {
+                self.metrics
+                    .checkpoint
+                    .restore_seconds
+                    .observe(started.elapsed().as_secs_f64());
+                tracing::info!(partition, location = %loaded.location, bytes = loaded.bytes, took_ms = started.elapsed().as_millis() as u64, "checkpoint loaded");
+                Takeover::Checkpoint(Box::new(loaded))
+            }
+            Ok(None) => Takeover::Fresh,
+            Err(error) => {
+                // Reading on from the committed offsets with empty state loses the state, not
+                // the input: committed offsets only ever follow a written checkpoint.
+                self.metrics.checkpoint.failures.inc();
+                tracing::error!(partition, %error, "checkpoint store unreadable; starting the partition fresh");
+                Takeover::Fresh
+            }
+        }
+    }
+
+    /// Sets where each topic of `partition` is read from.
+    fn seek(&self, list: &mut TopicPartitionList, partition: i32, takeover: &Takeover) {
+        let kept = match takeover {
+            Takeover::Kept => lock(&self.tracker).next_offsets(partition),
+            _ => BTreeMap::new(),
+        };
+        let topics: Vec<String> = list
+            .elements()
+            .iter()
+            .filter(|e| e.partition() == partition)
+            .map(|e| e.topic().to_owned())
+            .collect();
+        for topic in topics {
+            let offset = match takeover {
+                Takeover::Kept => kept
+                    .get(&topic)
+                    .map_or(Offset::Stored, |o| Offset::Offset(*o)),
+                Takeover::Checkpoint(loaded) => loaded
+                    .checkpoint
+                    .offsets
+                    .get(&topic)
+                    .map_or(Offset::Beginning, |o| Offset::Offset(*o)),
+                Takeover::Fresh if topic == Topic::Registry.name() => Offset::Beginning,
+                Takeover::Fresh => Offset::Stored,
+            };
+            if let Err(error) = list.set_partition_offset(&topic, partition, offset) {
+                tracing::warn!(%topic, partition, %error, "cannot set the start offset");
+            }
+        }
+    }
+
+    /// Pauses every topic but `registry` of the fresh partitions just assigned.
+    fn pause_for_registry(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        list: &TopicPartitionList,
+    ) -> rdkafka::error::KafkaResult<()> {
+        let fresh: Vec<i32> = lock(&self.events)
+            .iter()
+            .rev()
+            .find_map(|e| match e {
+                RebalanceEvent::Assigned(t) => Some(t),
+                RebalanceEvent::Revoked(_) => None,
+            })
+            .map(|takeovers| {
+                takeovers
+                    .iter()
+                    .filter(|(_, t)| matches!(t, Takeover::Fresh))
+                    .map(|(p, _)| *p)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let has_registry = |p: i32| {
+            list.elements()
+                .iter()
+                .any(|e| e.partition() == p && e.topic() == Topic::Registry.name())
+        };
+        let mut paused = TopicPartitionList::new();
+        let mut bootstrapping = lock(&self.bootstrapping);
+        for p in fresh.into_iter().filter(|p| has_registry(*p)) {
+            let topics: Vec<String> = list
+                .elements()
+                .iter()
+                .filter(|e| e.partition() == p && e.topic() != Topic::Registry.name())
+                .map(|e| e.topic().to_owned())
+                .collect();
+            for topic in &topics {
+                paused.add_partition(topic, p);
+            }
+            bootstrapping.insert(p, (topics, Instant::now()));
+        }
+        if paused.count() == 0 {
+            return Ok(());
+        }
+        tracing::info!(partitions = ?bootstrapping.keys().collect::<Vec<_>>(), "reading the registry before the rest");
+        consumer.pause(&paused)
+    }
+
+    /// The registry of `partition` was read to its end (or waited too long): its other
+    /// topics go on.
+    pub fn end_bootstrap<C: Consumer<Self>>(&self, consumer: &C, partition: i32) {
+        let Some((topics, since)) = lock(&self.bootstrapping).remove(&partition) else {
+            return;
+        };
+        let mut list = TopicPartitionList::new();
+        for topic in &topics {
+            list.add_partition(topic, partition);
+        }
+        tracing::info!(
+            partition,
+            took_ms = since.elapsed().as_millis() as u64,
+            "registry read; the partition's other topics go on"
+        );
+        if let Err(error) = consumer.resume(&list) {
+            tracing::error!(partition, %error, "cannot resume the partition's topics");
+        }
+    }
+
+    /// Partitions that have waited for their registry longer than `BOOTSTRAP_TIMEOUT`.
+    pub fn overdue_bootstraps(&self) -> Vec<i32> {
+        lock(&self.bootstrapping)
+            .iter()
+            .filter(|(_, (_, since))| since.elapsed() > BOOTSTRAP_TIMEOUT)
+            .map(|(p, _)| *p)
+            .collect()
+    }
+
+    fn on_revoke(&self, list: &TopicPartitionList) {
+        let partitions = partition_numbers(list);
+        let mut owned = lock(&self.owned);
+        for p in &partitions {
+            owned.remove(p);
+            lock(&self.bootstrapping).remove(p);
+        }
+        tracing::info!(
+            ?partitions,
+            "partitions revoked; parked until the assignment"
+        );
+        lock(&self.events).push(RebalanceEvent::Revoked(partitions));
+    }
+}
+
+fn partition_numbers(list: &TopicPartitionList) -> Vec<i32> {
+    let set: BTreeSet<i32> = list.elements().iter().map(|e| e.partition()).collect();
+    set.into_iter().collect()
+}
+
+/// Runs a future to completion from inside a librdkafka callback.
+fn block_on<F>(runtime: &tokio::runtime::Handle, future: F) -> F::Output
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    match runtime.runtime_flavor() {
+        tokio::runtime::RuntimeFlavor::CurrentThread => {
+            // This thread drives the runtime, so the future runs on a helper thread of its own.
+            std::thread::scope(|scope| {
+                scope
+                    .spawn(|| {
+                        tokio::runtime::Builder::new_current_thread()
+                            .enable_all()
+                            .build()
+                            .expect("a runtime for the checkpoint load")
+                            .block_on(future)
+                    })
+                    .join()
+                    .expect("checkpoint load thread")
+            })
+        }
+        _ => tokio::task::block_in_place(|| runtime.block_on(future)),
+    }
+}
+
+impl ClientContext for IngestContext {
+    /// Publishes consumer lag per partition of the input topics (labels stay bounded: topics
+    /// vigil knows, and their partitions).
+    fn stats(&self, statistics: Statistics) {
+        let mut total = 0;
+        for (name, topic) in &statistics.topics {
+            let Some(known) = Topic::from_name(name) else {
+                continue;
+            };
+            for (partition, stats) in &topic.partitions {
+                if *partition < 0 || stats.consumer_lag < 0 {
+                    continue;
+                }
+                self.metrics
+                    .consumer_lag
+                    .with_label_values(&[known.name(), &partition.to_string()])
+                    .set(stats.consumer_lag);
+                total += stats.consumer_lag;
+            }
+        }
+        self.status.set_consumer_lag(total);
+    }
+}
+
+impl ConsumerContext for IngestContext {
+    fn rebalance(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        err: RDKafkaRespErr,
+        list: &mut TopicPartitionList,
+    ) {
+        let result = match err {
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
+                self.on_assign(list);
+                consumer
+                    .assign(list)
+                    .and_then(|()| self.pause_for_registry(consumer, list))
+            }
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
+                self.on_revoke(list);
+                consumer.unassign()
+            }
+            other => {
+                tracing::error!(error = ?other, "rebalance error");
+                consumer.unassign()
+            }
+        };
+        if let Err(error) = result {
+            tracing::error!(%error, "applying the assignment failed");
+        }
+    }
+}

@@ -1,0 +1,303 @@
+//! Nothing accepted is lost (issue 13): `vigil run` against a real broker (Tansu), killed
+//! with SIGKILL at 20 random points of a simulated stream and restarted each time, ends with
+//! the warning ids and states, and the risk records, of a run that never crashed: no id
+//! invented, none missing (a replay may repeat a record, with the same id).
+//!
+//! One partition per topic and readings only, so that two crash-free runs are the same run:
+//! every tick then sees the same records (across partitions the interleaving of fetches is
+//! the broker's, not vigil's).
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rand::{Rng, SeedableRng};
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use serde_json::Value;
+use vigil::config::Config;
+use vigil::model::EventTime;
+use vigil::sim::{Province, ReadingStream, SimRecord};
+
+const KILLS: usize = 20;
+const STREAM_MINUTES: i64 = 30;
+
+/// The province's registry, then 30 minutes of its readings, with two gas leaks: a level-2
+/// leak at minutes 8–11 and a level-1 leak at minutes 20–22 (each fires, then resolves).
+fn stream(province: &Province) -> Vec<SimRecord> {
+    let start = common::T0.saturating_add_ms(8 * 3_600_000);
+    let end = start.saturating_add_ms(STREAM_MINUTES * 60_000);
+    let leaks = [
+        (province.enterprises[0].enterprise_id.clone(), 8..11, 62.0),
+        (province.enterprises[1].enterprise_id.clone(), 20..22, 31.0),
+    ];
+    let mut records = province.registry_records();
+    for reading in ReadingStream::new(province, 21, start) {
+        let mut record = reading;
+        let ts = record.value["ts"].as_str().and_then(EventTime::parse_rfc3339);
+        let Some(ts) = ts.filter(|t| *t < end) else {
+            break;
+        };
+        let minute = (ts.millis() - start.millis()) / 60_000;
+        let target = record.value["target_code"].as_str().unwrap_or_default().to_owned();
+        for (enterprise, minutes, value) in &leaks {
+            if target.starts_with(enterprise.as_str()) && target.contains("-AT") && minutes.contains(&minute) {
+                record.value["value"] = Value::from(*value);
+            }
+        }
+        records.push(record);
+    }
+    records
+}
+
+struct Run {
+    name: &'static str,
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl Run {
+    fn new(name: &'static str, brokers: &str) -> Run {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
+        let config = format!(
+            r#"
+[kafka]
+brokers = "{brokers}"
+group_id = "{name}"
+warnings_topic = "{name}.warnings"
+risk_topic = "{name}.risk"
+regions_topic = "{name}.regions"
+dlq_topic = "{name}.dlq"
+late_topic = "{name}.late"
+[kafka.consumer_properties]
+"session.timeout.ms" = "3000"
+"heartbeat.interval.ms" = "1000"
+[api]
+addr = "127.0.0.1:{port}"
+[checkpoint]
+url = "{checkpoints}"
+interval = "300ms"
+[rules]
+dir = "{rules}"
+watch = false
+"#,
+            checkpoints = dir.path().join("checkpoints").display(),
+            rules = rules.display(),
+        );
+        std::fs::write(dir.path().join("vigil.toml"), config).unwrap();
+        Run { name, dir, port }
+    }
+
+    fn start(&self) -> Child {
+        Command::new(env!("CARGO_BIN_EXE_vigil"))
+            .arg("--config")
+            .arg(self.dir.path().join("vigil.toml"))
+            .arg("run")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("vigil run starts")
+    }
+
+    fn status(&self) -> Option<Value> {
+        let url = format!("http://127.0.0.1:{}/api/status", self.port);
+        let body = ureq_get(&url)?;
+        serde_json::from_str(&body).ok()
+    }
+
+    /// Waits until the group's committed offsets reach the end of every input.
+    fn wait_committed(&self, brokers: &str, ends: &BTreeMap<(String, i32), i64>) {
+        let deadline = Instant::now() + Duration::from_secs(240);
+        loop {
+            let committed = common::committed(brokers, self.name, ends);
+            if ends.iter().all(|(k, end)| committed.get(k) == Some(end)) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{}: committed {committed:?} of {ends:?}", self.name);
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    fn topic(&self, output: &str) -> String {
+        format!("{}.{output}", self.name)
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A minimal HTTP GET over loopback (the API's status), without another client crate.
+fn ureq_get(url: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://")?;
+    let (host, path) = rest.split_once('/')?;
+    let mut stream = std::net::TcpStream::connect(host).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(stream, "GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n").ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    response.split_once("\r\n\r\n").map(|(_, body)| body.to_owned())
+}
+
+fn sigterm_and_wait(mut child: Child) {
+    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "vigil did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+async fn create_topics(brokers: &str, runs: &[&Run]) {
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .unwrap();
+    let mut names = Config::default().kafka.topics;
+    for run in runs {
+        for output in ["warnings", "risk", "regions", "dlq", "late"] {
+            names.push(run.topic(output));
+        }
+    }
+    let topics: Vec<NewTopic> = names
+        .iter()
+        .map(|t| NewTopic::new(t, 1, TopicReplication::Fixed(1)))
+        .collect();
+    for result in admin.create_topics(&topics, &AdminOptions::new()).await.unwrap() {
+        result.expect("topic created");
+    }
+}
+
+async fn produce(brokers: &str, records: &[SimRecord]) -> BTreeMap<(String, i32), i64> {
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("enable.idempotence", "true")
+        .create()
+        .unwrap();
+    let mut ends = BTreeMap::new();
+    for chunk in records.chunks(2_000) {
+        let payloads: Vec<String> = chunk.iter().map(|r| r.value.to_string()).collect();
+        let sends = chunk.iter().zip(&payloads).map(|(r, payload)| {
+            producer.send(
+                FutureRecord::to(r.topic).key(&r.key).payload(payload),
+                Duration::from_secs(30),
+            )
+        });
+        let deliveries = futures::future::join_all(sends).await;
+        for (record, delivery) in chunk.iter().zip(deliveries) {
+            let delivery = delivery.expect("delivered");
+            let end = ends
+                .entry((record.topic.to_owned(), delivery.partition))
+                .or_insert(0i64);
+            *end = (*end).max(delivery.offset + 1);
+        }
+    }
+    ends
+}
+
+/// Every record of a run's output topic, read to the end.
+fn read_all(brokers: &str, topic: &str) -> Vec<Value> {
+    let mut seen = Vec::new();
+    loop {
+        let more = common::read_topic(brokers, topic, seen.len() + 1);
+        if more.len() <= seen.len() {
+            return seen;
+        }
+        seen = more;
+    }
+}
+
+/// (id, state) of every warning record, and the last risk record of every enterprise.
+type Outputs = (BTreeSet<(String, String)>, BTreeMap<String, Value>);
+
+fn outputs(brokers: &str, run: &Run) -> Outputs {
+    let warnings = read_all(brokers, &run.topic("warnings"))
+        .iter()
+        .map(|w| (w["id"].as_str().unwrap().to_owned(), w["state"].as_str().unwrap().to_owned()))
+        .collect();
+    let mut risk = BTreeMap::new();
+    for record in read_all(brokers, &run.topic("risk")) {
+        risk.insert(record["enterprise_id"].as_str().unwrap().to_owned(), record);
+    }
+    (warnings, risk)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_twenty_times_it_ends_where_a_run_that_never_crashed_ends() {
+    let tansu = common::tansu::Tansu::start();
+    let brokers = tansu.brokers.clone();
+    let reference = Run::new("reference", &brokers);
+    let crashing = Run::new("crashing", &brokers);
+    create_topics(&brokers, &[&reference, &crashing]).await;
+    let province = Province::generate(17, 6, 1);
+    let records = stream(&province);
+    let ends = produce(&brokers, &records).await;
+
+    let child = reference.start();
+    let reference_wait = {
+        let brokers = brokers.clone();
+        let ends = ends.clone();
+        tokio::task::spawn_blocking(move || {
+            reference.wait_committed(&brokers, &ends);
+            reference
+        })
+    };
+    let reference = reference_wait.await.unwrap();
+    sigterm_and_wait(child);
+
+    let mut rng = rand::rngs::StdRng::seed_from_u64(13);
+    for kill in 0..KILLS {
+        let mut child = crashing.start();
+        let after = Duration::from_millis(rng.random_range(3_000..9_000));
+        tokio::time::sleep(after).await;
+        let read = crashing.status().map(|s| s["records_read"].clone());
+        child.kill().expect("SIGKILL");
+        child.wait().unwrap();
+        eprintln!("kill {kill} after {after:?}: records read since the restart {read:?}");
+    }
+    let child = crashing.start();
+    let crashing = {
+        let brokers = brokers.clone();
+        tokio::task::spawn_blocking(move || {
+            crashing.wait_committed(&brokers, &ends);
+            crashing
+        })
+        .await
+        .unwrap()
+    };
+    sigterm_and_wait(child);
+
+    let (brokers_a, brokers_b) = (brokers.clone(), brokers.clone());
+    let expected = tokio::task::spawn_blocking(move || outputs(&brokers_a, &reference)).await.unwrap();
+    let got = tokio::task::spawn_blocking(move || outputs(&brokers_b, &crashing)).await.unwrap();
+    let (expected_warnings, expected_risk) = expected;
+    let (got_warnings, got_risk) = got;
+    assert!(
+        expected_warnings.iter().filter(|(_, s)| s == "firing").count() >= 2,
+        "the stream fires warnings: {expected_warnings:?}"
+    );
+    assert!(expected_warnings.iter().any(|(_, s)| s == "resolved"));
+    let invented: Vec<_> = got_warnings.difference(&expected_warnings).collect();
+    let missing: Vec<_> = expected_warnings.difference(&got_warnings).collect();
+    assert!(invented.is_empty() && missing.is_empty(), "invented {invented:?}, missing {missing:?}");
+    assert_eq!(got_risk.keys().collect::<Vec<_>>(), expected_risk.keys().collect::<Vec<_>>());
+    for (enterprise, record) in &expected_risk {
+        let got = &got_risk[enterprise];
+        for field in ["eri", "color", "band", "floor", "color_since", "terms"] {
+            assert_eq!(got[field], record[field], "{enterprise} {field}");
+        }
+    }
+}
