@@ -39,14 +39,22 @@ fn stream(province: &Province) -> Vec<SimRecord> {
     let mut records = province.registry_records();
     for reading in ReadingStream::new(province, 21, start) {
         let mut record = reading;
-        let ts = record.value["ts"].as_str().and_then(EventTime::parse_rfc3339);
+        let ts = record.value["ts"]
+            .as_str()
+            .and_then(EventTime::parse_rfc3339);
         let Some(ts) = ts.filter(|t| *t < end) else {
             break;
         };
         let minute = (ts.millis() - start.millis()) / 60_000;
-        let target = record.value["target_code"].as_str().unwrap_or_default().to_owned();
+        let target = record.value["target_code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
         for (enterprise, minutes, value) in &leaks {
-            if target.starts_with(enterprise.as_str()) && target.contains("-AT") && minutes.contains(&minute) {
+            if target.starts_with(enterprise.as_str())
+                && target.contains("-AT")
+                && minutes.contains(&minute)
+            {
                 record.value["value"] = Value::from(*value);
             }
         }
@@ -121,7 +129,11 @@ watch = false
             if ends.iter().all(|(k, end)| committed.get(k) == Some(end)) {
                 return;
             }
-            assert!(Instant::now() < deadline, "{}: committed {committed:?} of {ends:?}", self.name);
+            assert!(
+                Instant::now() < deadline,
+                "{}: committed {committed:?} of {ends:?}",
+                self.name
+            );
             std::thread::sleep(Duration::from_millis(250));
         }
     }
@@ -149,11 +161,16 @@ fn ureq_get(url: &str) -> Option<String> {
     write!(stream, "GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n").ok()?;
     let mut response = String::new();
     stream.read_to_string(&mut response).ok()?;
-    response.split_once("\r\n\r\n").map(|(_, body)| body.to_owned())
+    response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
 }
 
 fn sigterm_and_wait(mut child: Child) {
-    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
     let deadline = Instant::now() + Duration::from_secs(60);
     while child.try_wait().unwrap().is_none() {
         assert!(Instant::now() < deadline, "vigil did not stop on SIGTERM");
@@ -176,7 +193,11 @@ async fn create_topics(brokers: &str, runs: &[&Run]) {
         .iter()
         .map(|t| NewTopic::new(t, 1, TopicReplication::Fixed(1)))
         .collect();
-    for result in admin.create_topics(&topics, &AdminOptions::new()).await.unwrap() {
+    for result in admin
+        .create_topics(&topics, &AdminOptions::new())
+        .await
+        .unwrap()
+    {
         result.expect("topic created");
     }
 }
@@ -226,7 +247,12 @@ type Outputs = (BTreeSet<(String, String)>, BTreeMap<String, Value>);
 fn outputs(brokers: &str, run: &Run) -> Outputs {
     let warnings = read_all(brokers, &run.topic("warnings"))
         .iter()
-        .map(|w| (w["id"].as_str().unwrap().to_owned(), w["state"].as_str().unwrap().to_owned()))
+        .map(|w| {
+            (
+                w["id"].as_str().unwrap().to_owned(),
+                w["state"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
     let mut risk = BTreeMap::new();
     for record in read_all(brokers, &run.topic("risk")) {
@@ -281,19 +307,33 @@ async fn killed_twenty_times_it_ends_where_a_run_that_never_crashed_ends() {
     sigterm_and_wait(child);
 
     let (brokers_a, brokers_b) = (brokers.clone(), brokers.clone());
-    let expected = tokio::task::spawn_blocking(move || outputs(&brokers_a, &reference)).await.unwrap();
-    let got = tokio::task::spawn_blocking(move || outputs(&brokers_b, &crashing)).await.unwrap();
+    let expected = tokio::task::spawn_blocking(move || outputs(&brokers_a, &reference))
+        .await
+        .unwrap();
+    let got = tokio::task::spawn_blocking(move || outputs(&brokers_b, &crashing))
+        .await
+        .unwrap();
     let (expected_warnings, expected_risk) = expected;
     let (got_warnings, got_risk) = got;
     assert!(
-        expected_warnings.iter().filter(|(_, s)| s == "firing").count() >= 2,
+        expected_warnings
+            .iter()
+            .filter(|(_, s)| s == "firing")
+            .count()
+            >= 2,
         "the stream fires warnings: {expected_warnings:?}"
     );
     assert!(expected_warnings.iter().any(|(_, s)| s == "resolved"));
     let invented: Vec<_> = got_warnings.difference(&expected_warnings).collect();
     let missing: Vec<_> = expected_warnings.difference(&got_warnings).collect();
-    assert!(invented.is_empty() && missing.is_empty(), "invented {invented:?}, missing {missing:?}");
-    assert_eq!(got_risk.keys().collect::<Vec<_>>(), expected_risk.keys().collect::<Vec<_>>());
+    assert!(
+        invented.is_empty() && missing.is_empty(),
+        "invented {invented:?}, missing {missing:?}"
+    );
+    assert_eq!(
+        got_risk.keys().collect::<Vec<_>>(),
+        expected_risk.keys().collect::<Vec<_>>()
+    );
     for (enterprise, record) in &expected_risk {
         let got = &got_risk[enterprise];
         for field in ["eri", "color", "band", "floor", "color_since", "terms"] {

@@ -12,11 +12,7 @@ use std::time::{Duration, Instant};
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::Message;
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
-use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 use vigil::api::StatusReport;
 use vigil::app::mock_cluster::MockKafka;

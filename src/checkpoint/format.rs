@@ -46,7 +46,7 @@ pub struct PartitionCheckpointRef<'a> {
 }
 
 fn every_enterprise<S: Serializer>(state: &&PartitionState, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_seq(state.enterprises.iter().map(|e| EnterpriseRef(e)))
+    s.collect_seq(state.enterprises.iter().map(EnterpriseRef))
 }
 
 /// Serialises through a map guard without cloning the enterprise.

@@ -328,8 +328,12 @@ pub fn committed(
     for (topic, partition) in ends.keys() {
         list.add_partition(topic, *partition);
     }
-    let list = rdkafka::consumer::Consumer::committed_offsets(&consumer, list, std::time::Duration::from_secs(10))
-        .expect("committed offsets");
+    let list = rdkafka::consumer::Consumer::committed_offsets(
+        &consumer,
+        list,
+        std::time::Duration::from_secs(10),
+    )
+    .expect("committed offsets");
     list.elements()
         .iter()
         .filter_map(|e| match e.offset() {
@@ -338,4 +342,3 @@ pub fn committed(
         })
         .collect()
 }
-

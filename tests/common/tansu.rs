@@ -47,4 +47,3 @@ impl Drop for Tansu {
         let _ = Command::new("kill").arg(self.pid.to_string()).status();
     }
 }
-
