@@ -443,6 +443,13 @@ impl Metrics {
         for output in ["dlq", "late", "warnings", "risk", "regions"] {
             self.outputs_produced.with_label_values(&[output]);
             self.output_errors.with_label_values(&[output]);
+            self.outputs_refused.with_label_values(&[output]);
+        }
+        for source in ["checkpoint", "kept", "fresh"] {
+            self.checkpoint.restores.with_label_values(&[source]);
+        }
+        for state in ["active", "idle", "behind"] {
+            self.clock_partitions.with_label_values(&[state]);
         }
         self.channel_depth.with_label_values(&["outputs"]);
         for by in ["silence", "inhibition", "flood"] {

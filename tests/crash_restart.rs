@@ -18,7 +18,6 @@ use rand::{Rng, SeedableRng};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
-use rdkafka::producer::{FutureProducer, FutureRecord};
 use serde_json::Value;
 use vigil::config::Config;
 use vigil::model::EventTime;
@@ -72,7 +71,7 @@ struct Run {
 impl Run {
     fn new(name: &'static str, brokers: &str) -> Run {
         let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
+        let port = common::free_port();
         let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
         let config = format!(
             r#"
@@ -143,14 +142,6 @@ watch = false
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A minimal HTTP GET over loopback (the API's status), without another client crate.
 fn ureq_get(url: &str) -> Option<String> {
     use std::io::{Read, Write};
@@ -202,50 +193,11 @@ async fn create_topics(brokers: &str, runs: &[&Run]) {
     }
 }
 
-async fn produce(brokers: &str, records: &[SimRecord]) -> BTreeMap<(String, i32), i64> {
-    let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .set("enable.idempotence", "true")
-        .create()
-        .unwrap();
-    let mut ends = BTreeMap::new();
-    for chunk in records.chunks(2_000) {
-        let payloads: Vec<String> = chunk.iter().map(|r| r.value.to_string()).collect();
-        let sends = chunk.iter().zip(&payloads).map(|(r, payload)| {
-            producer.send(
-                FutureRecord::to(r.topic).key(&r.key).payload(payload),
-                Duration::from_secs(30),
-            )
-        });
-        let deliveries = futures::future::join_all(sends).await;
-        for (record, delivery) in chunk.iter().zip(deliveries) {
-            let delivery = delivery.expect("delivered");
-            let end = ends
-                .entry((record.topic.to_owned(), delivery.partition))
-                .or_insert(0i64);
-            *end = (*end).max(delivery.offset + 1);
-        }
-    }
-    ends
-}
-
-/// Every record of a run's output topic, read to the end.
-fn read_all(brokers: &str, topic: &str) -> Vec<Value> {
-    let mut seen = Vec::new();
-    loop {
-        let more = common::read_topic(brokers, topic, seen.len() + 1);
-        if more.len() <= seen.len() {
-            return seen;
-        }
-        seen = more;
-    }
-}
-
 /// (id, state) of every warning record, and the last risk record of every enterprise.
 type Outputs = (BTreeSet<(String, String)>, BTreeMap<String, Value>);
 
 fn outputs(brokers: &str, run: &Run) -> Outputs {
-    let warnings = read_all(brokers, &run.topic("warnings"))
+    let warnings = common::read_to_end(brokers, &run.topic("warnings"))
         .iter()
         .map(|w| {
             (
@@ -255,7 +207,7 @@ fn outputs(brokers: &str, run: &Run) -> Outputs {
         })
         .collect();
     let mut risk = BTreeMap::new();
-    for record in read_all(brokers, &run.topic("risk")) {
+    for record in common::read_to_end(brokers, &run.topic("risk")) {
         risk.insert(record["enterprise_id"].as_str().unwrap().to_owned(), record);
     }
     (warnings, risk)
@@ -270,7 +222,7 @@ async fn killed_twenty_times_it_ends_where_a_run_that_never_crashed_ends() {
     create_topics(&brokers, &[&reference, &crashing]).await;
     let province = Province::generate(17, 6, 1);
     let records = stream(&province);
-    let ends = produce(&brokers, &records).await;
+    let ends = common::produce(&brokers, &records).await;
 
     let child = reference.start();
     let reference_wait = {

@@ -4,6 +4,8 @@
 //! goes live, and that clicking an enterprise and a county opens their breakdowns. Saves a
 //! screenshot as a test artefact.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -21,14 +23,6 @@ impl Drop for Running {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn start_demo(addr: &str) -> Running {
@@ -228,7 +222,7 @@ async fn wait_for_colours(addr: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_map_shows_the_live_four_colour_picture_and_drills_down() {
-    let addr = format!("127.0.0.1:{}", free_port());
+    let addr = format!("127.0.0.1:{}", common::free_port());
     let _demo = start_demo(&addr);
     let coloured = wait_for_colours(&addr).await;
     let profile = tempfile::tempdir().unwrap();

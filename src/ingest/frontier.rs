@@ -61,11 +61,29 @@ impl Frontier {
         upper_median(self.keys.iter().filter_map(|c| c.accepted))
     }
 
-    /// What a record of `key` is judged against by the future guard: the upper median of the
-    /// other keys' claims, or the key's own accepted time when no other key was heard.
+    /// What a record of `key` is judged against by the future guard:
+    /// - two or more other keys heard: the upper median of their claims (a majority);
+    /// - one other key: the newer of its claim and the key's own accepted time, but only if the
+    ///   key has a history of its own (a first record against one other is one word against
+    ///   another: a backdated first record must not condemn the next enterprise);
+    /// - no other key: the key's own accepted time.
     pub fn reference_for(&self, key: u64) -> Option<EventTime> {
-        let others = upper_median(self.keys.iter().filter(|c| c.key != key).map(|c| c.claimed));
-        others.or_else(|| self.keys.iter().find(|c| c.key == key)?.accepted)
+        let own = self
+            .keys
+            .iter()
+            .find(|c| c.key == key)
+            .and_then(|c| c.accepted);
+        let others: Vec<EventTime> = self
+            .keys
+            .iter()
+            .filter(|c| c.key != key)
+            .map(|c| c.claimed)
+            .collect();
+        match others.as_slice() {
+            [] => own,
+            [other] => own.map(|own| own.max(*other)),
+            _ => upper_median(others.into_iter()),
+        }
     }
 }
 
@@ -124,10 +142,12 @@ mod tests {
     fn the_guard_reference_follows_the_other_keys_claims() {
         let mut f = Frontier::default();
         f.accept(1, t(0));
-        assert_eq!(f.reference_for(1), Some(t(0)));
-        assert_eq!(f.reference_for(2), Some(t(0)));
+        assert_eq!(f.reference_for(1), Some(t(0)), "alone: its own history");
+        assert_eq!(f.reference_for(2), None, "one word against another");
         f.claim(2, t(10_800));
-        assert_eq!(f.reference_for(3), Some(t(10_800)));
+        assert_eq!(f.reference_for(3), Some(t(10_800)), "a majority of two");
         assert_eq!(f.newest(), Some(t(0)), "a claim is not an accepted time");
+        f.accept(2, t(10_800));
+        assert_eq!(f.reference_for(2), Some(t(10_800)));
     }
 }

@@ -351,9 +351,9 @@ impl Pipeline {
         self.metrics.dedup_evicted.inc_by(evicted);
     }
 
-    /// Refuses times before 2000 and times too far ahead: of the wall clock for live input
-    /// (the one reference no record can move), of what the partition's other enterprises
-    /// claim in a replay (see `frontier`). Dated topics carry validity dates, never checked.
+    /// Refuses times before 2000 and times too far ahead: of what the partition's other
+    /// enterprises claim (see `frontier`: it cannot freeze a partition), and for live input of
+    /// the wall clock too. Dated topics carry validity dates, never checked.
     fn check_time(
         &self,
         partition: i32,
@@ -382,14 +382,13 @@ impl Pipeline {
                     ),
                 ));
             }
-            return Ok(());
         }
         let ahead = self.config.max_ahead_of_watermark.as_millis() as i64;
         if let Some(reference) = self.watermarks.future_reference(partition, key) {
             if ts.millis() > reference.millis().saturating_add(ahead) {
                 return Err(Rejection::new(
                     ReasonCode::TimestampInFuture,
-                    format!("event time {ts} is more than {ahead} ms ahead of the partition's newest {reference}"),
+                    format!("event time {ts} is more than {ahead} ms ahead of what the partition's other enterprises report ({reference})"),
                 ));
             }
         }

@@ -317,6 +317,17 @@ where
 }
 
 impl ClientContext for IngestContext {
+    /// A partition's end is news for a bootstrapping registry (the loop gets it too), not an
+    /// error.
+    fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
+        match error {
+            rdkafka::error::KafkaError::PartitionEOF(_) => {
+                tracing::trace!(reason, "end of partition")
+            }
+            error => tracing::error!(%error, reason, "librdkafka"),
+        }
+    }
+
     /// Publishes consumer lag per partition of the input topics (labels stay bounded: topics
     /// vigil knows, and their partitions).
     fn stats(&self, statistics: Statistics) {

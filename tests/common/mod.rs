@@ -290,13 +290,14 @@ pub fn checkpoint_dir(name: &str) -> String {
 
 /// Reads `topic` from the beginning until `expected` JSON records arrived (or a minute passed).
 pub fn read_topic(brokers: &str, topic: &str, expected: usize) -> Vec<Value> {
-    let consumer: rdkafka::consumer::BaseConsumer = rdkafka::config::ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .set("group.id", format!("reader-{topic}-{}", std::process::id()))
-        .set("auto.offset.reset", "earliest")
-        .set("session.timeout.ms", "6000")
-        .create()
-        .expect("reader");
+    let consumer = reader(
+        brokers,
+        topic,
+        &[
+            ("auto.offset.reset", "earliest"),
+            ("session.timeout.ms", "6000"),
+        ],
+    );
     rdkafka::consumer::Consumer::subscribe(&consumer, &[topic]).expect("subscribe");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     let mut values = Vec::new();
@@ -341,4 +342,94 @@ pub fn committed(
             _ => None,
         })
         .collect()
+}
+
+/// Every record of partition 0 of `topic`, read from the beginning to its end.
+pub fn read_to_end(brokers: &str, topic: &str) -> Vec<Value> {
+    use rdkafka::consumer::Consumer;
+    let consumer = reader(
+        brokers,
+        topic,
+        &[
+            ("enable.auto.commit", "false"),
+            ("enable.partition.eof", "true"),
+        ],
+    );
+    let mut list = rdkafka::TopicPartitionList::new();
+    list.add_partition_offset(topic, 0, rdkafka::Offset::Beginning)
+        .expect("partition 0");
+    consumer.assign(&list).expect("assign");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut values = Vec::new();
+    while std::time::Instant::now() < deadline {
+        match consumer.poll(std::time::Duration::from_millis(200)) {
+            Some(Ok(message)) => values.push(
+                serde_json::from_slice(
+                    rdkafka::message::Message::payload(&message).unwrap_or_default(),
+                )
+                .expect("JSON"),
+            ),
+            Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) => return values,
+            _ => {}
+        }
+    }
+    panic!("{topic} did not reach its end within a minute");
+}
+
+/// Produces `records` (keyed by enterprise), in order; the end offset of every partition written.
+pub async fn produce(
+    brokers: &str,
+    records: &[vigil::sim::SimRecord],
+) -> std::collections::BTreeMap<(String, i32), i64> {
+    let producer: rdkafka::producer::FutureProducer = rdkafka::config::ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("enable.idempotence", "true")
+        .create()
+        .unwrap();
+    let mut ends = std::collections::BTreeMap::new();
+    for chunk in records.chunks(2_000) {
+        let payloads: Vec<String> = chunk.iter().map(|r| r.value.to_string()).collect();
+        let sends = chunk.iter().zip(&payloads).map(|(r, payload)| {
+            producer.send(
+                rdkafka::producer::FutureRecord::to(r.topic)
+                    .key(&r.key)
+                    .payload(payload),
+                std::time::Duration::from_secs(30),
+            )
+        });
+        let deliveries = futures::future::join_all(sends).await;
+        for (record, delivery) in chunk.iter().zip(deliveries) {
+            let delivery = delivery.expect("delivered");
+            let end = ends
+                .entry((record.topic.to_owned(), delivery.partition))
+                .or_insert(0i64);
+            *end = (*end).max(delivery.offset + 1);
+        }
+    }
+    ends
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A consumer of `topic` in a group of this test process, with `settings`.
+fn reader(
+    brokers: &str,
+    topic: &str,
+    settings: &[(&str, &str)],
+) -> rdkafka::consumer::BaseConsumer {
+    let mut config = rdkafka::config::ClientConfig::new();
+    config
+        .set("bootstrap.servers", brokers)
+        .set("group.id", format!("reader-{topic}-{}", std::process::id()));
+    for (key, value) in settings {
+        config.set(*key, *value);
+    }
+    config.create().expect("reader")
 }
