@@ -16,6 +16,8 @@ use vigil::config::Config;
 use vigil::sim::{Province, ReadingStream, SimRecord};
 
 const BACKLOG: usize = 100_000;
+/// The mock cluster keeps about 5 MB per partition: spread over eight, the backlog all stays.
+const PARTITIONS: i32 = 8;
 
 fn config(brokers: &str, checkpoints: &str, rules: &std::path::Path) -> Config {
     let mut config = Config::default();
@@ -71,7 +73,11 @@ fn assert_nothing_waited(metrics: &vigil::metrics::Metrics) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backlog_of_readings_never_waits_for_the_registry() {
-    let cluster = MockKafka::start(&Config::default().kafka.all_topics(), 1).unwrap();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+    let cluster = MockKafka::start(&Config::default().kafka.all_topics(), PARTITIONS).unwrap();
     let brokers = cluster.bootstrap_servers.clone();
     let checkpoints = common::checkpoint_dir("bootstrap");
     let rules = tempfile::tempdir().unwrap();
@@ -92,13 +98,17 @@ async fn a_backlog_of_readings_never_waits_for_the_registry() {
     common::produce(&brokers, &second).await;
     let metrics = consume_until_applied(&config, BACKLOG as u64).await;
     assert_nothing_waited(&metrics);
-    let restored = metrics
-        .checkpoint
-        .restores
-        .with_label_values(&["checkpoint"])
-        .get();
+    let restores = |source: &str| {
+        metrics
+            .checkpoint
+            .restores
+            .with_label_values(&[source])
+            .get()
+    };
     assert_eq!(
-        restored, 1,
-        "the restart restored its partition from the checkpoint"
+        restores("checkpoint"),
+        PARTITIONS as u64,
+        "every partition is restored"
     );
+    assert_eq!(restores("fresh"), 0);
 }

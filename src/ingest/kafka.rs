@@ -281,6 +281,12 @@ impl KafkaIngest {
                 || lock(&self.tracker).already_seen(topic, partition, offset)
             {
                 // Fetched before a rebalance moved the partition, or read again after it.
+                tracing::debug!(
+                    topic,
+                    partition,
+                    offset,
+                    "record skipped: not owned, or already read"
+                );
                 continue;
             }
             lock(&self.tracker).seen(topic, partition, offset);
