@@ -73,17 +73,39 @@ impl Frontier {
             .iter()
             .find(|c| c.key == key)
             .and_then(|c| c.accepted);
-        let others: Vec<EventTime> = self
-            .keys
-            .iter()
-            .filter(|c| c.key != key)
-            .map(|c| c.claimed)
-            .collect();
-        match others.as_slice() {
-            [] => own,
-            [other] => own.map(|own| own.max(*other)),
-            _ => upper_median(others.into_iter()),
+        let mut others = self.keys.iter().filter(|c| c.key != key).map(|c| c.claimed);
+        match (others.next(), others.next()) {
+            (None, _) => own,
+            (Some(other), None) => own.map(|own| own.max(other)),
+            (Some(_), Some(_)) => {
+                upper_median(self.keys.iter().filter(|c| c.key != key).map(|c| c.claimed))
+            }
         }
+    }
+
+    /// Whether `ts` of `key` is more than `ahead_ms` past `reference_for(key)`. The hot path:
+    /// a time within `ahead_ms` of every other key's claim needs no median.
+    pub fn too_far_ahead(&self, key: u64, ts: EventTime, ahead_ms: i64) -> Option<EventTime> {
+        let others = || self.keys.iter().filter(|c| c.key != key).map(|c| c.claimed);
+        let within = others()
+            .min()
+            .is_some_and(|t| ts <= t.saturating_add_ms(ahead_ms));
+        if within && others().nth(1).is_some() {
+            return None;
+        }
+        let reference = self.reference_for(key)?;
+        (ts > reference.saturating_add_ms(ahead_ms)).then_some(reference)
+    }
+
+    /// Whether `ts` is older than `newest()` minus `lateness_ms`; the watermark it missed. The
+    /// hot path: a time within the lateness of the newest key needs no median.
+    pub fn behind(&self, ts: EventTime, lateness_ms: i64) -> Option<EventTime> {
+        let latest = self.keys.iter().filter_map(|c| c.accepted).max()?;
+        if ts >= latest.saturating_sub_ms(lateness_ms) {
+            return None;
+        }
+        let mark = self.newest()?.saturating_sub_ms(lateness_ms);
+        (ts < mark).then_some(mark)
     }
 }
 
@@ -149,5 +171,25 @@ mod tests {
         assert_eq!(f.newest(), Some(t(0)), "a claim is not an accepted time");
         f.accept(2, t(10_800));
         assert_eq!(f.reference_for(2), Some(t(10_800)));
+    }
+
+    proptest::proptest! {
+        /// The hot paths give what the medians give.
+        #[test]
+        fn the_fast_paths_agree_with_the_medians(
+            records in proptest::collection::vec((0u64..12, 0i64..600, proptest::bool::ANY), 1..60),
+            probe_key in 0u64..12,
+            probe in 0i64..900,
+        ) {
+            let mut f = Frontier::default();
+            for (key, second, accepted) in records {
+                if accepted { f.accept(key, t(second)) } else { f.claim(key, t(second)) }
+            }
+            let (lateness, ahead) = (10_000, 60_000);
+            let expected_late = f.newest().map(|n| n.saturating_sub_ms(lateness)).filter(|m| t(probe) < *m);
+            proptest::prop_assert_eq!(f.behind(t(probe), lateness), expected_late);
+            let expected_ahead = f.reference_for(probe_key).filter(|r| t(probe) > r.saturating_add_ms(ahead));
+            proptest::prop_assert_eq!(f.too_far_ahead(probe_key, t(probe), ahead), expected_ahead);
+        }
     }
 }

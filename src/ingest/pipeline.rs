@@ -304,10 +304,7 @@ impl Pipeline {
                 self.watermarks.claim(record.partition, key, ts);
                 return Err(rejection);
             }
-            let late = self
-                .watermarks
-                .late_mark(topic, record.partition)
-                .filter(|mark| ts < *mark);
+            let late = self.watermarks.late(topic, record.partition, ts);
             if let (Some(mark), TimePolicy::Windowed) = (late, policy) {
                 return Ok(Outcome::Late(Box::new(DeadLetter::late(record, ts, mark))));
             }
@@ -384,13 +381,11 @@ impl Pipeline {
             }
         }
         let ahead = self.config.max_ahead_of_watermark.as_millis() as i64;
-        if let Some(reference) = self.watermarks.future_reference(partition, key) {
-            if ts.millis() > reference.millis().saturating_add(ahead) {
-                return Err(Rejection::new(
-                    ReasonCode::TimestampInFuture,
-                    format!("event time {ts} is more than {ahead} ms ahead of what the partition's other enterprises report ({reference})"),
-                ));
-            }
+        if let Some(reference) = self.watermarks.too_far_ahead(partition, key, ts, ahead) {
+            return Err(Rejection::new(
+                ReasonCode::TimestampInFuture,
+                format!("event time {ts} is more than {ahead} ms ahead of what the partition's other enterprises report ({reference})"),
+            ));
         }
         Ok(())
     }

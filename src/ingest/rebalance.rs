@@ -320,8 +320,9 @@ impl ClientContext for IngestContext {
     /// A partition's end is news for a bootstrapping registry (the loop gets it too), not an
     /// error.
     fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
+        use rdkafka::error::{KafkaError, RDKafkaErrorCode};
         match error {
-            rdkafka::error::KafkaError::PartitionEOF(_) => {
+            KafkaError::PartitionEOF(_) | KafkaError::Global(RDKafkaErrorCode::PartitionEOF) => {
                 tracing::trace!(reason, "end of partition")
             }
             error => tracing::error!(%error, reason, "librdkafka"),

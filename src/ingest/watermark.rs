@@ -70,9 +70,23 @@ impl Watermarks {
         self.partitions.get(&partition).and_then(|c| c.max_event)
     }
 
-    /// What the future guard of a replay judges a record of `key` against.
-    pub fn future_reference(&self, partition: i32, key: u64) -> Option<EventTime> {
-        self.partitions.get(&partition)?.frontier.reference_for(key)
+    /// The watermark a record of `topic` at `ts` is late against, if it is late.
+    pub fn late(&self, topic: Topic, partition: i32, ts: EventTime) -> Option<EventTime> {
+        let frontier = self.partitions.get(&partition)?.topics.get(&topic)?;
+        frontier.behind(ts, self.lateness_ms)
+    }
+
+    /// What the partition's other keys report, if a record of `key` at `ts` is more than
+    /// `ahead_ms` past it (see `Frontier::reference_for`).
+    pub fn too_far_ahead(
+        &self,
+        partition: i32,
+        key: u64,
+        ts: EventTime,
+        ahead_ms: i64,
+    ) -> Option<EventTime> {
+        let frontier = &self.partitions.get(&partition)?.frontier;
+        frontier.too_far_ahead(key, ts, ahead_ms)
     }
 
     /// A record of `topic` with key hash `key` and event time `ts` was accepted.
@@ -112,26 +126,25 @@ impl Watermarks {
 
     /// The engine clock, with the partitions it left out as idle or as too far behind.
     pub fn report(&self, wall_ms: i64) -> ClockReport {
-        let marks: Vec<(bool, EventTime)> = self
-            .partitions
-            .values()
-            .filter_map(|c| {
+        // Called after every record: two passes over the partitions, no allocation.
+        let marks = || {
+            self.partitions.values().filter_map(|c| {
                 let mark = c.frontier.newest()?.saturating_sub_ms(self.lateness_ms);
                 Some((wall_ms - c.last_accept_wall_ms <= self.idle_ms, mark))
             })
-            .collect();
-        let Some(leader) = marks.iter().map(|(_, m)| *m).max() else {
+        };
+        let Some(leader) = marks().map(|(_, m)| m).max() else {
             return ClockReport::default();
         };
         let floor = leader.saturating_sub_ms(self.skew_ms);
         let mut report = ClockReport::default();
-        for (active, mark) in &marks {
-            match (*active, *mark >= floor) {
+        for (active, mark) in marks() {
+            match (active, mark >= floor) {
                 (false, _) => report.idle += 1,
                 (true, false) => report.behind += 1,
                 (true, true) => {
                     report.active += 1;
-                    report.now = Some(report.now.map_or(*mark, |n: EventTime| n.min(*mark)));
+                    report.now = Some(report.now.map_or(mark, |n: EventTime| n.min(mark)));
                 }
             }
         }
