@@ -108,7 +108,7 @@ impl Fed {
             enterprises: &state,
             engine: b"engine",
         }
-        .encode()
+        .encode(0)
         .expect("a checkpoint encodes")
     }
 

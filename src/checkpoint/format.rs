@@ -61,8 +61,10 @@ impl Serialize for EnterpriseRef<'_> {
 }
 
 impl PartitionCheckpointRef<'_> {
-    pub fn encode(&self) -> Result<Vec<u8>, CheckpointError> {
-        let mut bytes = Vec::with_capacity(1 << 16);
+    /// Encodes into a buffer of `size_hint` bytes (the partition's previous checkpoint: a
+    /// buffer grown by doubling would copy a large checkpoint twice over).
+    pub fn encode(&self, size_hint: usize) -> Result<Vec<u8>, CheckpointError> {
+        let mut bytes = Vec::with_capacity(size_hint.max(1 << 16) + (size_hint >> 4));
         bytes.extend_from_slice(MAGIC);
         bytes.extend_from_slice(&SCHEMA_VERSION.to_le_bytes());
         rmp_serde::encode::write_named(&mut bytes, self)?;

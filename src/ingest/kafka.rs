@@ -441,6 +441,12 @@ impl KafkaIngest {
             .unwrap_or_default();
         let ingest = self.pipeline.snapshot(partition);
         let taken_at_ms = wall_ms();
+        let size_hint = self
+            .metrics
+            .checkpoint
+            .bytes
+            .with_label_values(&[&partition.to_string()])
+            .get();
         let encoded = PartitionCheckpointRef {
             partition,
             offsets,
@@ -449,7 +455,7 @@ impl KafkaIngest {
             enterprises: &state,
             engine: &engine,
         }
-        .encode();
+        .encode(usize::try_from(size_hint).unwrap_or(0));
         let bytes = match encoded {
             Ok(bytes) => bytes,
             Err(error) => {

@@ -255,13 +255,18 @@ impl From<&BucketRing> for PackedRing {
     fn from(ring: &BucketRing) -> Self {
         let mut buckets = Vec::with_capacity(ring.len() * PACKED);
         for b in ring.iter() {
-            buckets.extend_from_slice(&b.minute.to_le_bytes());
-            buckets.extend_from_slice(&b.count.to_le_bytes());
-            buckets.extend_from_slice(&b.first_offset_ms.to_le_bytes());
-            buckets.extend_from_slice(&b.last_offset_ms.to_le_bytes());
-            for v in [b.min, b.max, b.sum, b.first, b.last] {
-                buckets.extend_from_slice(&v.to_le_bytes());
+            let mut packed = [0u8; PACKED];
+            packed[0..4].copy_from_slice(&b.minute.to_le_bytes());
+            packed[4..8].copy_from_slice(&b.count.to_le_bytes());
+            packed[8..10].copy_from_slice(&b.first_offset_ms.to_le_bytes());
+            packed[10..12].copy_from_slice(&b.last_offset_ms.to_le_bytes());
+            for (i, v) in [b.min, b.max, b.sum, b.first, b.last]
+                .into_iter()
+                .enumerate()
+            {
+                packed[12 + 8 * i..20 + 8 * i].copy_from_slice(&v.to_le_bytes());
             }
+            buckets.extend_from_slice(&packed);
         }
         PackedRing {
             open: ring.open.is_some(),
