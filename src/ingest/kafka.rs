@@ -278,7 +278,7 @@ impl KafkaIngest {
             let (topic, partition, offset) =
                 (message.topic(), message.partition(), message.offset());
             if !self.owned.contains(&partition)
-                || lock(&self.tracker).already_seen(topic, partition, offset)
+                || !lock(&self.tracker).seen(topic, partition, offset)
             {
                 // Fetched before a rebalance moved the partition, or read again after it.
                 tracing::debug!(
@@ -289,7 +289,6 @@ impl KafkaIngest {
                 );
                 continue;
             }
-            lock(&self.tracker).seen(topic, partition, offset);
             let record = RecordRef {
                 topic,
                 partition,
@@ -341,6 +340,10 @@ impl KafkaIngest {
     /// parked ones not assigned again are dropped.
     async fn settle_rebalance(&mut self) {
         let events = self.consumer.context().take_events();
+        if events.is_empty() {
+            // Ownership only changes with an event: `held` is still right (the per-record path).
+            return;
+        }
         for event in events {
             match event {
                 RebalanceEvent::Revoked(partitions) => {

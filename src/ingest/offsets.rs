@@ -13,18 +13,25 @@ pub struct OffsetTracker {
 }
 
 impl OffsetTracker {
-    /// A record was handed to the pipeline.
-    pub fn seen(&mut self, topic: &str, partition: i32, offset: i64) {
-        if let Some(next) = self
+    /// A record is about to be handed to the pipeline; `false` (and nothing noted) when its
+    /// offset was already handed over (a record fetched again).
+    pub fn seen(&mut self, topic: &str, partition: i32, offset: i64) -> bool {
+        let next = self
             .topics
             .get_mut(topic)
-            .and_then(|p| p.get_mut(&partition))
-        {
-            *next = (*next).max(offset + 1);
-            return;
+            .and_then(|p| p.get_mut(&partition));
+        match next {
+            Some(next) if offset < *next => false,
+            Some(next) => {
+                *next = offset + 1;
+                true
+            }
+            None => {
+                let partitions = self.topics.entry(topic.to_owned()).or_default();
+                partitions.insert(partition, offset + 1);
+                true
+            }
         }
-        let partitions = self.topics.entry(topic.to_owned()).or_default();
-        partitions.insert(partition, offset + 1);
     }
 
     /// The next offset to read of every topic of `partition` (what a checkpoint records).
@@ -33,14 +40,6 @@ impl OffsetTracker {
             .iter()
             .filter_map(|(topic, partitions)| Some((topic.clone(), *partitions.get(&partition)?)))
             .collect()
-    }
-
-    /// Whether `offset` was already handed to the pipeline (a record fetched again).
-    pub fn already_seen(&self, topic: &str, partition: i32, offset: i64) -> bool {
-        self.topics
-            .get(topic)
-            .and_then(|p| p.get(&partition))
-            .is_some_and(|next| offset < *next)
     }
 
     /// Starts `partition` of every topic at the offsets of its checkpoint.
@@ -67,16 +66,18 @@ mod tests {
     #[test]
     fn positions_follow_the_records_and_restart_at_a_checkpoint() {
         let mut t = OffsetTracker::default();
-        for offset in [10, 12, 11] {
-            t.seen("sensor.reading", 0, offset);
-        }
+        let fed: Vec<bool> = [10, 12, 11]
+            .into_iter()
+            .map(|offset| t.seen("sensor.reading", 0, offset))
+            .collect();
+        assert_eq!(fed, [true, true, false], "11 comes after 12: read again");
         t.seen("registry", 0, 3);
         t.seen("registry", 1, 9);
         let next = t.next_offsets(0);
         assert_eq!(next.get("sensor.reading"), Some(&13));
         assert_eq!(next.get("registry"), Some(&4));
-        assert!(t.already_seen("sensor.reading", 0, 12));
-        assert!(!t.already_seen("sensor.reading", 0, 13));
+        assert!(!t.seen("sensor.reading", 0, 12));
+        assert!(t.seen("sensor.reading", 0, 13));
         t.restart_at(0, &BTreeMap::from([("sensor.reading".to_owned(), 5)]));
         assert_eq!(t.next_offsets(0).len(), 1);
         assert_eq!(t.next_offsets(1).get("registry"), Some(&10));

@@ -59,12 +59,6 @@ impl Watermarks {
         Some(clock.frontier.newest()?.saturating_sub_ms(self.lateness_ms))
     }
 
-    /// The watermark a record of `topic` on `partition` is judged late against.
-    pub fn late_mark(&self, topic: Topic, partition: i32) -> Option<EventTime> {
-        let frontier = self.partitions.get(&partition)?.topics.get(&topic)?;
-        Some(frontier.newest()?.saturating_sub_ms(self.lateness_ms))
-    }
-
     /// The newest event time accepted on a partition (the true maximum: where a replay ends).
     pub fn max_event(&self, partition: i32) -> Option<EventTime> {
         self.partitions.get(&partition).and_then(|c| c.max_event)
@@ -197,11 +191,11 @@ mod tests {
             0,
         );
         assert_eq!(
-            w.late_mark(Topic::AlarmLifecycle, 0),
+            w.late(Topic::AlarmLifecycle, 0, EventTime::from_millis(40_000)),
             Some(EventTime::from_millis(50_000))
         );
         assert_eq!(
-            w.late_mark(READING, 0),
+            w.late(READING, 0, EventTime::from_millis(580_000)),
             Some(EventTime::from_millis(590_000))
         );
     }
