@@ -19,6 +19,7 @@ use crate::metrics::Metrics;
 use crate::model::EventTime;
 use crate::risk::book::RiskSnapshot;
 use crate::risk::{RiskStage, RiskView};
+use crate::rules::episodes::ActiveWarning;
 use crate::rules::watch::{watch, RuleWatch};
 use crate::rules::{ReloadReport, RuleDriver, RuleEngine};
 use crate::state::StateStore;
@@ -174,6 +175,9 @@ struct EngineSnapshot {
     /// engine that wrote the checkpoint would have.
     #[serde(default)]
     last_tick: Option<EventTime>,
+    /// The rules' open episodes (`active_warnings`, which R7 and R16 read).
+    #[serde(default)]
+    episodes: Vec<ActiveWarning>,
 }
 
 #[async_trait]
@@ -186,6 +190,7 @@ impl ClockHook for LiveRules {
                 .as_ref()
                 .map(|r| r.stage.book.checkpoint(enterprises)),
             last_tick: self.driver.last_tick(),
+            episodes: self.driver.engine.episodes().of(enterprises),
         };
         rmp_serde::to_vec_named(&snapshot).unwrap_or_else(|error| {
             tracing::error!(%error, "the engine's checkpoint part cannot be encoded");
@@ -200,6 +205,7 @@ impl ClockHook for LiveRules {
         match rmp_serde::from_slice::<EngineSnapshot>(engine) {
             Ok(snapshot) => {
                 self.warnings.book.restore(snapshot.warnings);
+                self.driver.engine.episodes_mut().restore(snapshot.episodes);
                 if let Some(tick) = snapshot.last_tick {
                     self.driver.resume_after(tick);
                 }
@@ -215,6 +221,7 @@ impl ClockHook for LiveRules {
 
     fn forget(&mut self, enterprises: &BTreeSet<String>) {
         self.warnings.book.forget(enterprises);
+        self.driver.engine.episodes_mut().forget(enterprises);
         if let Some(risk) = self.risk.as_mut() {
             risk.stage.book.forget(enterprises);
         }

@@ -306,6 +306,16 @@ impl RuleEngine {
         self.episodes.active()
     }
 
+    /// The rules' open episodes, for checkpoints and rebalances (`Episodes::of`, `restore`,
+    /// `forget`).
+    pub fn episodes_mut(&mut self) -> &mut Episodes {
+        &mut self.episodes
+    }
+
+    pub fn episodes(&self) -> &Episodes {
+        &self.episodes
+    }
+
     /// The current contents of a rule table (for tests and inspection).
     pub fn table(&self, name: &str) -> Option<Vec<datafusion::arrow::array::RecordBatch>> {
         self.tables.contents(name)

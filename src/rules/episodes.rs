@@ -4,8 +4,9 @@
 //! The full warning lifecycle (`for`, `clear_after`, escalation, feedback) is built on
 //! these hits by the warnings stage.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::model::EventTime;
@@ -14,7 +15,7 @@ use super::color::Color;
 use super::hit::RuleHit;
 
 /// An open episode, as the `active_warnings` table shows it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ActiveWarning {
     pub id: String,
     pub rule_id: String,
@@ -101,5 +102,71 @@ impl Episodes {
 
     pub fn active(&self) -> Vec<ActiveWarning> {
         self.open.values().cloned().collect()
+    }
+
+    /// The open episodes of these enterprises, for their partition's checkpoint.
+    pub fn of(&self, enterprises: &BTreeSet<String>) -> Vec<ActiveWarning> {
+        self.open
+            .values()
+            .filter(|e| enterprises.contains(&e.enterprise_id))
+            .cloned()
+            .collect()
+    }
+
+    /// Reopens episodes read from a checkpoint, first seen when they were.
+    pub fn restore(&mut self, episodes: Vec<ActiveWarning>) {
+        for e in episodes {
+            let key = (
+                e.rule_id.clone(),
+                e.enterprise_id.clone(),
+                e.subject.clone(),
+            );
+            self.open.insert(key, e);
+        }
+    }
+
+    /// Drops the episodes of enterprises that moved to another instance, closing nothing.
+    pub fn forget(&mut self, enterprises: &BTreeSet<String>) {
+        self.open.retain(|k, _| !enterprises.contains(&k.1));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hit(enterprise: &str, subject: &str) -> RuleHit {
+        RuleHit {
+            rule_id: "R1".into(),
+            enterprise_id: enterprise.into(),
+            subject: subject.into(),
+            color: Color::Orange,
+            value: None,
+            threshold: None,
+            message: None,
+            evidence: Default::default(),
+        }
+    }
+
+    #[test]
+    fn a_restored_episode_goes_on_under_its_first_id() {
+        let t0 = EventTime::from_millis(1_700_000_000_000);
+        let t1 = t0.saturating_add_ms(60_000);
+        let mut running = Episodes::default();
+        running.update("R1", &[hit("E1", "T1"), hit("E2", "T9")], t0);
+        let mine = BTreeSet::from(["E1".to_owned()]);
+        let saved = running.of(&mine);
+        assert_eq!(saved.len(), 1);
+
+        let mut restored = Episodes::default();
+        restored.restore(saved.clone());
+        let changes = restored.update("R1", &[hit("E1", "T1")], t1);
+        assert!(changes.opened.is_empty(), "{changes:?}");
+        assert_eq!(restored.active()[0].id, saved[0].id);
+        assert_eq!(restored.active()[0].first_seen, t0);
+
+        running.forget(&mine);
+        assert_eq!(running.active().len(), 1);
+        assert_eq!(running.active()[0].enterprise_id, "E2");
     }
 }
