@@ -88,6 +88,8 @@ pub struct KafkaConfig {
     pub risk_topic: String,
     /// County and city control indices (compacted; key = region or city id).
     pub regions_topic: String,
+    /// Silences posted through the API (compacted; key = silence id).
+    pub silences_topic: String,
     pub late_topic: String,
     pub queued_max_messages_kbytes: u32,
     /// Passed through to librdkafka for the consumer and the producer.
@@ -103,7 +105,7 @@ pub struct KafkaConfig {
 
 impl KafkaConfig {
     /// Every topic vigil reads or writes: its inputs, then dead letters, late records,
-    /// warnings, risk records and region indices (what an embedded cluster must create).
+    /// warnings, risk records, region indices and silences (what an embedded cluster must create).
     pub fn all_topics(&self) -> Vec<String> {
         let mut topics = self.topics.clone();
         topics.extend([
@@ -112,6 +114,7 @@ impl KafkaConfig {
             self.warnings_topic.clone(),
             self.risk_topic.clone(),
             self.regions_topic.clone(),
+            self.silences_topic.clone(),
         ]);
         topics
     }

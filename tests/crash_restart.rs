@@ -11,7 +11,7 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng};
@@ -102,22 +102,27 @@ watch = false
         Run { name, dir, port }
     }
 
-    fn start(&self) -> Child {
-        Command::new(env!("CARGO_BIN_EXE_vigil"))
-            .arg("--config")
-            .arg(self.dir.path().join("vigil.toml"))
-            .arg("run")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("vigil run starts")
+    fn start(&self) -> common::process::Running {
+        common::process::Running(
+            Command::new(env!("CARGO_BIN_EXE_vigil"))
+                .arg("--config")
+                .arg(self.dir.path().join("vigil.toml"))
+                .arg("run")
+                .env("RUST_LOG", "warn")
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .expect("vigil run starts"),
+        )
     }
 
-    fn status(&self) -> Option<Value> {
+    async fn status(&self) -> Option<Value> {
         let url = format!("http://127.0.0.1:{}/api/status", self.port);
-        let body = ureq_get(&url)?;
-        serde_json::from_str(&body).ok()
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .ok()?;
+        client.get(url).send().await.ok()?.json().await.ok()
     }
 
     /// Waits until the group's committed offsets reach the end of every input.
@@ -142,22 +147,7 @@ watch = false
     }
 }
 
-/// A minimal HTTP GET over loopback (the API's status), without another client crate.
-fn ureq_get(url: &str) -> Option<String> {
-    use std::io::{Read, Write};
-    let rest = url.strip_prefix("http://")?;
-    let (host, path) = rest.split_once('/')?;
-    let mut stream = std::net::TcpStream::connect(host).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(stream, "GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n").ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    response
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_owned())
-}
-
-fn sigterm_and_wait(mut child: Child) {
+fn sigterm_and_wait(mut child: common::process::Running) {
     let _ = Command::new("kill")
         .arg("-TERM")
         .arg(child.id().to_string())
@@ -241,7 +231,7 @@ async fn killed_twenty_times_it_ends_where_a_run_that_never_crashed_ends() {
         let mut child = crashing.start();
         let after = Duration::from_millis(rng.random_range(3_000..9_000));
         tokio::time::sleep(after).await;
-        let read = crashing.status().map(|s| s["records_read"].clone());
+        let read = crashing.status().await.map(|s| s["records_read"].clone());
         child.kill().expect("SIGKILL");
         child.wait().unwrap();
         eprintln!("kill {kill} after {after:?}: records read since the restart {read:?}");

@@ -5,7 +5,9 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
+
+use common::process::Running;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -113,7 +115,7 @@ async fn the_demo_ingests_dead_letters_exposes_metrics_and_stops_on_sigterm() {
 
 /// `vigil demo` on a free loopback port with `args` (and the rules of `rules`, if given);
 /// returns its address and process.
-fn start_demo(rules: Option<&std::path::Path>, args: &[&str], stdout: Stdio) -> (String, Child) {
+fn start_demo(rules: Option<&std::path::Path>, args: &[&str], stdout: Stdio) -> (String, Running) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -131,7 +133,7 @@ fn start_demo(rules: Option<&std::path::Path>, args: &[&str], stdout: Stdio) -> 
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    (addr, demo)
+    (addr, Running(demo))
 }
 
 /// A copy of `queries/` the test may drop files into.

@@ -14,7 +14,7 @@ use futures::stream::Stream;
 use subtle::ConstantTimeEq;
 
 use crate::warnings::view::WarningQuery;
-use crate::warnings::SilenceSpec;
+use crate::warnings::{Silence, SilenceSpec};
 
 use super::routes::AppState;
 
@@ -76,11 +76,18 @@ pub async fn add_silence(
         )
             .into_response();
     }
-    match app.silences.add(spec) {
-        Ok(silence) => {
-            tracing::info!(id = %silence.id, by = %silence.spec.created_by, "silence added");
-            (StatusCode::CREATED, Json(silence)).into_response()
+    let silence = match Silence::new(spec) {
+        Ok(silence) => silence,
+        Err(e) => return (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response(),
+    };
+    // Kept before it takes effect: a silence the service answered for survives a restart.
+    if let Some(journal) = app.silences.journal() {
+        if let Err(e) = journal.append(&silence).await {
+            tracing::warn!(id = %silence.id, error = %e, "silence not recorded");
+            return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response();
         }
-        Err(e) => (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response(),
     }
+    app.silences.insert(silence.clone());
+    tracing::info!(id = %silence.id, by = %silence.spec.created_by, "silence added");
+    (StatusCode::CREATED, Json(silence)).into_response()
 }

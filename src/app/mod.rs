@@ -26,9 +26,13 @@ use crate::ingest::{kafka, Pipeline};
 use crate::metrics::Metrics;
 use crate::risk::{RiskStage, RiskView};
 use crate::state::StateStore;
+use crate::warnings::silence_topic::{self, SilenceJournal};
 use crate::warnings::view::WarningView;
 use crate::warnings::{Silences, WarningBook};
 use live_rules::{LiveRules, RiskOutputs, WarningOutputs};
+
+/// How long start-up waits for the silences topic before consuming without it.
+const SILENCES_LOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The engine's shared parts.
 pub struct Engine {
@@ -141,6 +145,7 @@ impl Engine {
         config: &Config,
         shutdown: CancellationToken,
     ) -> Result<(), IoError> {
+        self.load_silences(config, shutdown.clone()).await?;
         let (rules, delivery) = self.live_rules(config).await?;
         let pipeline = self.pipeline(config);
         let metrics = Arc::clone(&self.metrics);
@@ -155,6 +160,33 @@ impl Engine {
         .await;
         let _ = delivery.await;
         result
+    }
+
+    /// Keeps posted silences in `kafka.silences_topic` and reads back every silence already
+    /// there before any input is consumed (a warning firing under one stays silenced across
+    /// a restart); then follows the topic, so a silence posted to another instance applies
+    /// here too.
+    async fn load_silences(
+        &self,
+        config: &Config,
+        shutdown: CancellationToken,
+    ) -> Result<(), IoError> {
+        self.silences.keep_in(SilenceJournal::new(&config.kafka)?);
+        let (caught_up, read) = tokio::sync::oneshot::channel();
+        tokio::spawn(silence_topic::follow(
+            config.kafka.clone(),
+            Arc::clone(&self.silences),
+            Arc::clone(&self.metrics),
+            caught_up,
+            shutdown,
+        ));
+        if tokio::time::timeout(SILENCES_LOAD_TIMEOUT, read)
+            .await
+            .is_err()
+        {
+            tracing::warn!(topic = %config.kafka.silences_topic, "the silences topic was not read to its end in time; consuming anyway");
+        }
+        Ok(())
     }
 
     pub fn pipeline(&self, config: &Config) -> Pipeline {

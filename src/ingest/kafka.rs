@@ -34,7 +34,7 @@ use super::rebalance::{lock, IngestContext, RebalanceEvent, Takeover, Tracker};
 use super::record::{Position, RecordRef};
 
 /// The librdkafka settings shared by consumer and producer, then the user's pass-through.
-fn client_config(kafka: &KafkaConfig) -> ClientConfig {
+pub(crate) fn client_config(kafka: &KafkaConfig) -> ClientConfig {
     let mut config = ClientConfig::new();
     config.set("bootstrap.servers", &kafka.brokers);
     overlay_map(&mut config, &kafka.properties);

@@ -12,6 +12,7 @@ pub mod hygiene;
 pub mod lifecycle;
 pub mod record;
 pub mod silence;
+pub mod silence_topic;
 mod summary;
 mod suppress;
 pub mod view;

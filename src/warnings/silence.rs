@@ -2,7 +2,7 @@
 //! that fires under a silence is still recorded, marked as silenced, so nothing is lost; the
 //! teams that push warnings skip it. From config, and from `POST /api/silences`.
 
-use std::sync::RwLock;
+use std::sync::{OnceLock, RwLock};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use crate::model::EventTime;
 
 use super::record::WarningRecord;
+use super::silence_topic::SilenceJournal;
 
 /// A silence as configured or posted.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -77,10 +78,25 @@ pub struct Silence {
     pub spec: SilenceSpec,
 }
 
+impl Silence {
+    /// Checks a silence and names it.
+    pub fn new(spec: SilenceSpec) -> Result<Self, SilenceError> {
+        spec.check()?;
+        let json = serde_json::to_vec(&spec).expect("a silence serialises");
+        let id: String = Sha256::digest(&json)[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Ok(Silence { id, spec })
+    }
+}
+
 /// The silences in force or scheduled; shared by the warnings stage and the API.
 #[derive(Debug, Default)]
 pub struct Silences {
     list: RwLock<Vec<Silence>>,
+    /// Where posted silences are kept (the silences topic), when vigil runs on Kafka.
+    journal: OnceLock<SilenceJournal>,
 }
 
 impl Silences {
@@ -97,18 +113,31 @@ impl Silences {
 
     /// Adds a silence (once: the same content gives the same id).
     pub fn add(&self, spec: SilenceSpec) -> Result<Silence, SilenceError> {
-        spec.check()?;
-        let json = serde_json::to_vec(&spec).expect("a silence serialises");
-        let id: String = Sha256::digest(&json)[..8]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let silence = Silence { id, spec };
+        let silence = Silence::new(spec)?;
+        self.insert(silence.clone());
+        Ok(silence)
+    }
+
+    pub fn insert(&self, silence: Silence) {
         let mut list = self.list.write().unwrap_or_else(|e| e.into_inner());
         if !list.iter().any(|s| s.id == silence.id) {
-            list.push(silence.clone());
+            list.push(silence);
         }
-        Ok(silence)
+    }
+
+    /// Lifts a silence before its end.
+    pub fn remove(&self, id: &str) {
+        let mut list = self.list.write().unwrap_or_else(|e| e.into_inner());
+        list.retain(|s| s.id != id);
+    }
+
+    /// Keeps posted silences in `journal` from now on (set once, when Kafka is there).
+    pub fn keep_in(&self, journal: SilenceJournal) {
+        let _ = self.journal.set(journal);
+    }
+
+    pub fn journal(&self) -> Option<&SilenceJournal> {
+        self.journal.get()
     }
 
     /// The id of a silence covering `record` at `now`; expired silences are dropped.

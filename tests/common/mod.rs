@@ -2,6 +2,7 @@
 //! in-memory lines, and the corruption catalogue's context.
 #![allow(dead_code)]
 
+pub mod process;
 pub mod tansu;
 
 use std::path::Path;
