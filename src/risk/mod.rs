@@ -11,6 +11,7 @@ pub mod ledger;
 pub mod online;
 pub mod record;
 pub mod region;
+pub mod region_part;
 pub mod score;
 pub mod stage;
 pub mod view;

@@ -6,14 +6,11 @@ use std::collections::{BTreeMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
-use crate::enforce::facts::{EnterpriseFacts, InspectionFacts};
-use crate::model::{EventTime, InspectionMode, InspectionPool};
+use crate::model::EventTime;
 use crate::rules::Color;
-use crate::warnings::Tier;
 
 use super::config::RegionWeights;
-use super::ledger::WarningFacts;
-use super::record::RiskRecord;
+use super::region_part::CountyPart;
 use super::score::round1;
 use super::RiskBook;
 
@@ -121,95 +118,52 @@ pub struct RegionHistory {
     outcomes: BTreeMap<String, VecDeque<(i64, f64)>>,
 }
 
-struct Member<'a> {
-    record: &'a RiskRecord,
-    facts: &'a EnterpriseFacts,
-    offline: f64,
-    warnings: Vec<&'a WarningFacts>,
-}
-
 impl RegionHistory {
-    /// Computes every county's index and the cities' from the book at `now`.
+    /// Computes every county's index and the cities' from the whole book at `now` (one
+    /// instance holds every enterprise: replay, the demo).
     pub fn compute(
         &mut self,
         book: &RiskBook,
         now: EventTime,
     ) -> (Vec<RegionIndex>, Vec<CityIndex>) {
         let w = &book.config().region;
-        let since = now.saturating_sub_ms(w.window.as_millis() as i64);
-        let mut regions: BTreeMap<&str, Vec<Member<'_>>> = BTreeMap::new();
-        for (record, facts) in book.snapshot() {
-            let warnings = book
-                .ledger()
-                .of(&record.enterprise_id)
-                .map(|l| l.fired_since(since).collect())
-                .unwrap_or_default();
-            regions.entry(&record.region_id).or_default().push(Member {
-                record,
-                facts,
-                offline: book
-                    .long_offline_share(&record.enterprise_id)
-                    .unwrap_or(0.0),
-                warnings,
-            });
-        }
-        let counties: Vec<RegionIndex> = regions
-            .into_iter()
-            .map(|(region, members)| self.county(region, &members, w, now, since))
-            .collect();
+        let parts = CountyPart::of_book(book, now, |_| Some(0));
+        let counties: Vec<RegionIndex> =
+            parts.iter().map(|part| self.county(part, w, now)).collect();
         let cities = cities(&counties, w, now);
         (counties, cities)
     }
 
-    fn county(
-        &mut self,
-        region: &str,
-        members: &[Member<'_>],
-        w: &RegionWeights,
-        now: EventTime,
-        since: EventTime,
-    ) -> RegionIndex {
-        let mut inputs = CpiInputs::default();
-        timeliness(members, w, now, &mut inputs);
-        data_quality(members, &mut inputs);
-        rectification(members, now, since, &mut inputs);
-        let quotas = quotas(members, w, since);
-        let n = members.len().max(1) as f64;
-        let count = |c: Color| members.iter().filter(|m| m.record.color == c).count() as u32;
-        inputs.red_share = f64::from(count(Color::Red)) / n;
-        inputs.orange_share = f64::from(count(Color::Orange)) / n;
-        let outcome_share = 1.0 - (inputs.red_share + 0.5 * inputs.orange_share);
-        inputs.previous_outcome = self.remember(region, now, outcome_share, w);
-        inputs.trend = trend(outcome_share, inputs.previous_outcome, w);
-        let ratio = |part: f64, whole: f64| if whole > 0.0 { part / whole } else { 1.0 };
-        let components = CpiComponents {
-            timeliness: round1(
-                w.timeliness * ratio(inputs.warnings_timely_weight, inputs.warnings_due_weight),
-            ),
-            containment: round1(
-                w.containment
-                    * (1.0
-                        - ratio(
-                            f64::from(inputs.escalated_beyond_county),
-                            f64::from(inputs.warnings.max(1)),
-                        )
-                        .min(1.0)),
-            ),
-            data_quality: round1(
-                w.data_quality * inputs.online_rate * (1.0 - inputs.under_reporting_share),
-            ),
-            quota: round1(
-                w.quota
-                    * (quotas.self_check.fulfilment()
-                        + quotas.hot_work.fulfilment()
-                        + quotas.red_onsite.fulfilment())
-                    / 3.0,
-            ),
-            rectification: round1(
-                w.rectification * ratio(inputs.findings_closed_weight, inputs.findings_due_weight),
-            ),
-            outcome: round1((w.outcome * outcome_share + inputs.trend).clamp(0.0, w.outcome)),
+    /// A county's index from the sums over all its enterprises (`part`, merged over every
+    /// partition that holds some of them).
+    pub fn county(&mut self, part: &CountyPart, w: &RegionWeights, now: EventTime) -> RegionIndex {
+        let mut inputs = CpiInputs {
+            warnings_due_weight: part.warnings_due_weight,
+            warnings_timely_weight: part.warnings_timely_weight,
+            warnings: part.warnings,
+            escalated_beyond_county: part.escalated_beyond_county,
+            findings_due_weight: part.findings_due_weight,
+            findings_closed_weight: part.findings_closed_weight,
+            ..CpiInputs::default()
         };
+        let n = part.enterprises.max(1) as f64;
+        inputs.online_rate = part.online_sum / n;
+        inputs.under_reporting_share = f64::from(part.under_reporting) / n;
+        let quotas = QuotaLedger {
+            self_check: Quota::new(
+                part.self_check_eligible,
+                w.self_check_share,
+                part.self_check_done,
+            ),
+            hot_work: Quota::new(part.hot_work_eligible, w.hot_work_share, part.hot_work_done),
+            red_onsite: Quota::new(part.count(Color::Red), 1.0, part.red_done),
+        };
+        inputs.red_share = f64::from(part.count(Color::Red)) / n;
+        inputs.orange_share = f64::from(part.count(Color::Orange)) / n;
+        let outcome_share = 1.0 - (inputs.red_share + 0.5 * inputs.orange_share);
+        inputs.previous_outcome = self.remember(&part.region_id, now, outcome_share, w);
+        inputs.trend = trend(outcome_share, inputs.previous_outcome, w);
+        let components = components(&inputs, &quotas, outcome_share, w);
         let cpi = round1(
             components.timeliness
                 + components.containment
@@ -218,25 +172,34 @@ impl RegionHistory {
                 + components.rectification
                 + components.outcome,
         );
-        let by_color = Color::ALL
-            .iter()
-            .map(|c| (c.as_str().to_owned(), count(*c)))
-            .collect();
         RegionIndex {
-            region_id: region.to_owned(),
-            city_id: members
-                .first()
-                .map(|m| m.record.city_id.clone())
-                .unwrap_or_default(),
+            region_id: part.region_id.clone(),
+            city_id: part.city_id.clone(),
             at: now.to_rfc3339(),
             cpi,
             color: cpi_color(cpi, w),
-            enterprises: members.len() as u32,
-            enterprises_by_color: by_color,
+            enterprises: part.enterprises,
+            enterprises_by_color: part.by_color.clone(),
             components,
             inputs,
             quotas,
         }
+    }
+
+    /// The days remembered of a region, handed to the instance that computes it next.
+    pub fn outcomes(&self, region: &str) -> Vec<(i64, f64)> {
+        self.outcomes
+            .get(region)
+            .map(|days| days.iter().copied().collect())
+            .unwrap_or_default()
+    }
+
+    /// Takes over a region's days from the instance that computed it before, unless this
+    /// one already remembers it.
+    pub fn seed(&mut self, region: &str, days: &[(i64, f64)]) {
+        self.outcomes
+            .entry(region.to_owned())
+            .or_insert_with(|| days.iter().copied().collect());
     }
 
     /// Stores today's outcome; returns the one from a window ago, if any.
@@ -263,6 +226,43 @@ impl RegionHistory {
     }
 }
 
+fn components(
+    inputs: &CpiInputs,
+    quotas: &QuotaLedger,
+    outcome_share: f64,
+    w: &RegionWeights,
+) -> CpiComponents {
+    let ratio = |part: f64, whole: f64| if whole > 0.0 { part / whole } else { 1.0 };
+    CpiComponents {
+        timeliness: round1(
+            w.timeliness * ratio(inputs.warnings_timely_weight, inputs.warnings_due_weight),
+        ),
+        containment: round1(
+            w.containment
+                * (1.0
+                    - ratio(
+                        f64::from(inputs.escalated_beyond_county),
+                        f64::from(inputs.warnings.max(1)),
+                    )
+                    .min(1.0)),
+        ),
+        data_quality: round1(
+            w.data_quality * inputs.online_rate * (1.0 - inputs.under_reporting_share),
+        ),
+        quota: round1(
+            w.quota
+                * (quotas.self_check.fulfilment()
+                    + quotas.hot_work.fulfilment()
+                    + quotas.red_onsite.fulfilment())
+                / 3.0,
+        ),
+        rectification: round1(
+            w.rectification * ratio(inputs.findings_closed_weight, inputs.findings_due_weight),
+        ),
+        outcome: round1((w.outcome * outcome_share + inputs.trend).clamp(0.0, w.outcome)),
+    }
+}
+
 /// The CPI's colour: blue is good control.
 pub fn cpi_color(cpi: f64, w: &RegionWeights) -> Color {
     if cpi >= w.blue_from {
@@ -276,119 +276,6 @@ pub fn cpi_color(cpi: f64, w: &RegionWeights) -> Color {
     }
 }
 
-fn color_weight(c: Color) -> f64 {
-    match c {
-        Color::Red => 4.0,
-        Color::Orange => 3.0,
-        Color::Yellow => 2.0,
-        Color::Blue => 1.0,
-    }
-}
-
-fn timeliness(members: &[Member<'_>], w: &RegionWeights, now: EventTime, inputs: &mut CpiInputs) {
-    for warning in members.iter().flat_map(|m| &m.warnings) {
-        inputs.warnings += 1;
-        if warning.tier > Tier::County {
-            inputs.escalated_beyond_county += 1;
-        }
-        let deadline = warning
-            .fired_at
-            .saturating_add_ms((w.ack_minutes.of(warning.color) * 60_000.0) as i64);
-        let answered = [warning.handled_at, warning.resolved_at]
-            .into_iter()
-            .flatten()
-            .min();
-        let timely = answered.is_some_and(|at| at <= deadline);
-        // Still open within its deadline: not yet decided either way.
-        if !timely && deadline > now {
-            continue;
-        }
-        let weight = color_weight(warning.color);
-        inputs.warnings_due_weight += weight;
-        if timely {
-            inputs.warnings_timely_weight += weight;
-        }
-    }
-}
-
-fn data_quality(members: &[Member<'_>], inputs: &mut CpiInputs) {
-    let n = members.len().max(1) as f64;
-    inputs.online_rate = members.iter().map(|m| 1.0 - m.offline).sum::<f64>() / n;
-    let under_reporting = members
-        .iter()
-        .filter(|m| m.warnings.iter().any(|w| w.rule == 5))
-        .count();
-    inputs.under_reporting_share = under_reporting as f64 / n;
-}
-
-fn rectification(members: &[Member<'_>], now: EventTime, since: EventTime, inputs: &mut CpiInputs) {
-    for inspection in members.iter().flat_map(|m| &m.facts.inspections) {
-        let Some(due) = inspection.rectify_due.filter(|d| *d >= since && *d <= now) else {
-            continue;
-        };
-        let weight =
-            3.0 * f64::from(inspection.findings_major) + f64::from(inspection.findings_general);
-        inputs.findings_due_weight += weight;
-        if inspection.rectified_at.is_some_and(|at| at <= due) {
-            inputs.findings_closed_weight += weight;
-        }
-    }
-}
-
-fn quotas(members: &[Member<'_>], w: &RegionWeights, since: EventTime) -> QuotaLedger {
-    fn in_window<'a>(
-        m: &Member<'a>,
-        pool: InspectionPool,
-        since: EventTime,
-    ) -> Vec<&'a InspectionFacts> {
-        m.facts
-            .inspections
-            .iter()
-            .filter(|i| i.ts >= since && i.pool == pool)
-            .collect()
-    }
-    let self_check: Vec<_> = members
-        .iter()
-        .filter(|m| m.facts.resumed && m.facts.self_inspection.is_some())
-        .collect();
-    let self_done = self_check
-        .iter()
-        .filter(|m| !in_window(m, InspectionPool::SelfCheck, since).is_empty())
-        .count();
-    let hot_eligible: u32 = members
-        .iter()
-        .filter(|m| m.facts.resumed && m.facts.is_hazchem_producer)
-        .map(|m| m.facts.hot_work.len() as u32)
-        .sum();
-    let hot_done: std::collections::BTreeSet<&String> = members
-        .iter()
-        .flat_map(|m| in_window(m, InspectionPool::HotWork, since))
-        .flat_map(|i| &i.target_refs)
-        .collect();
-    let red: Vec<_> = members
-        .iter()
-        .filter(|m| m.record.color == Color::Red)
-        .collect();
-    let red_done = red
-        .iter()
-        .filter(|m| {
-            m.facts
-                .inspections
-                .iter()
-                .any(|i| i.ts >= since && i.mode == InspectionMode::Onsite)
-        })
-        .count();
-    QuotaLedger {
-        self_check: Quota::new(
-            self_check.len() as u32,
-            w.self_check_share,
-            self_done as u32,
-        ),
-        hot_work: Quota::new(hot_eligible, w.hot_work_share, hot_done.len() as u32),
-        red_onsite: Quota::new(red.len() as u32, 1.0, red_done as u32),
-    }
-}
-
 fn trend(now: f64, previous: Option<f64>, w: &RegionWeights) -> f64 {
     match previous {
         Some(p) if now - p >= w.outcome_trend_min_change => w.outcome_trend,
@@ -397,7 +284,8 @@ fn trend(now: f64, previous: Option<f64>, w: &RegionWeights) -> f64 {
     }
 }
 
-fn cities(counties: &[RegionIndex], w: &RegionWeights, now: EventTime) -> Vec<CityIndex> {
+/// Each city's index: the enterprise-weighted mean of its counties'.
+pub fn cities(counties: &[RegionIndex], w: &RegionWeights, now: EventTime) -> Vec<CityIndex> {
     let mut by_city: BTreeMap<&str, Vec<&RegionIndex>> = BTreeMap::new();
     for county in counties {
         by_city.entry(&county.city_id).or_default().push(county);
