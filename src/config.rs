@@ -90,6 +90,8 @@ pub struct KafkaConfig {
     pub regions_topic: String,
     /// Silences posted through the API (compacted; key = silence id).
     pub silences_topic: String,
+    /// The counties' parts the instances of a group share (compacted; `risk::region_share`).
+    pub region_parts_topic: String,
     pub late_topic: String,
     pub queued_max_messages_kbytes: u32,
     /// Passed through to librdkafka for the consumer and the producer.
@@ -115,6 +117,7 @@ impl KafkaConfig {
             self.risk_topic.clone(),
             self.regions_topic.clone(),
             self.silences_topic.clone(),
+            self.region_parts_topic.clone(),
         ]);
         topics
     }

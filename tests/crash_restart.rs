@@ -20,47 +20,10 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
 use serde_json::Value;
 use vigil::config::Config;
-use vigil::model::EventTime;
-use vigil::sim::{Province, ReadingStream, SimRecord};
+use vigil::sim::Province;
 
 const KILLS: usize = 20;
 const STREAM_MINUTES: i64 = 30;
-
-/// The province's registry, then 30 minutes of its readings, with two gas leaks: a level-2
-/// leak at minutes 8–11 and a level-1 leak at minutes 20–22 (each fires, then resolves).
-fn stream(province: &Province) -> Vec<SimRecord> {
-    let start = common::T0.saturating_add_ms(8 * 3_600_000);
-    let end = start.saturating_add_ms(STREAM_MINUTES * 60_000);
-    let leaks = [
-        (province.enterprises[0].enterprise_id.clone(), 8..11, 62.0),
-        (province.enterprises[1].enterprise_id.clone(), 20..22, 31.0),
-    ];
-    let mut records = province.registry_records();
-    for reading in ReadingStream::new(province, 21, start) {
-        let mut record = reading;
-        let ts = record.value["ts"]
-            .as_str()
-            .and_then(EventTime::parse_rfc3339);
-        let Some(ts) = ts.filter(|t| *t < end) else {
-            break;
-        };
-        let minute = (ts.millis() - start.millis()) / 60_000;
-        let target = record.value["target_code"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        for (enterprise, minutes, value) in &leaks {
-            if target.starts_with(enterprise.as_str())
-                && target.contains("-AT")
-                && minutes.contains(&minute)
-            {
-                record.value["value"] = Value::from(*value);
-            }
-        }
-        records.push(record);
-    }
-    records
-}
 
 struct Run {
     name: &'static str,
@@ -211,7 +174,7 @@ async fn killed_twenty_times_it_ends_where_a_run_that_never_crashed_ends() {
     let crashing = Run::new("crashing", &brokers);
     create_topics(&brokers, &[&reference, &crashing]).await;
     let province = Province::generate(17, 6, 1);
-    let records = stream(&province);
+    let records = common::leak_stream(&province, STREAM_MINUTES);
     let ends = common::produce(&brokers, &records).await;
 
     let child = reference.start();

@@ -18,7 +18,7 @@ use crate::ingest::kafka::ClockHook;
 use crate::metrics::Metrics;
 use crate::model::EventTime;
 use crate::risk::book::RiskSnapshot;
-use crate::risk::{RiskStage, RiskView};
+use crate::risk::{RiskStage, RiskTick, RiskView};
 use crate::rules::episodes::ActiveWarning;
 use crate::rules::watch::{watch, RuleWatch};
 use crate::rules::{ReloadReport, RuleDriver, RuleEngine};
@@ -47,6 +47,8 @@ pub struct RiskOutputs {
     pub sender: Option<KeyedSender>,
     /// To `vigil.regions`: county and city indices (key = region or city id).
     pub regions_sender: Option<KeyedSender>,
+    /// To the board the instances of a group share counties on (`risk::region_share`).
+    pub board_sender: Option<KeyedSender>,
 }
 
 pub struct LiveRules {
@@ -219,6 +221,12 @@ impl ClockHook for LiveRules {
         }
     }
 
+    fn owned(&mut self, partitions: &BTreeSet<i32>) {
+        if let Some(risk) = self.risk.as_mut() {
+            risk.stage.set_owned(partitions);
+        }
+    }
+
     fn forget(&mut self, enterprises: &BTreeSet<String>) {
         self.warnings.book.forget(enterprises);
         self.driver.engine.episodes_mut().forget(enterprises);
@@ -233,7 +241,8 @@ impl ClockHook for LiveRules {
             flushed.push(sender.flush().await);
         }
         if let Some(risk) = &self.risk {
-            for sender in [&risk.sender, &risk.regions_sender].into_iter().flatten() {
+            let senders = [&risk.sender, &risk.regions_sender, &risk.board_sender];
+            for sender in senders.into_iter().flatten() {
                 flushed.push(sender.flush().await);
             }
         }
@@ -265,16 +274,7 @@ impl LiveRules {
                 sender.send(record.enterprise_id.clone(), payload).await;
             }
         }
-        if let (Some(sender), Some((counties, cities))) = (&risk.regions_sender, &tick.regions) {
-            for county in counties {
-                let payload = serde_json::to_string(county).expect("an index serialises");
-                sender.send(county.region_id.clone(), payload).await;
-            }
-            for city in cities {
-                let payload = serde_json::to_string(city).expect("an index serialises");
-                sender.send(city.city_id.clone(), payload).await;
-            }
-        }
+        publish_regions(risk, &tick).await;
         self.metrics.risk_records.inc_by(tick.records.len() as u64);
         risk.view.publish(&risk.stage, &tick);
         if tick.records.is_empty() && tick.regions.is_none() {
@@ -294,6 +294,35 @@ impl LiveRules {
                     .with_label_values(&[color.as_str()])
                     .set(n as i64);
             }
+        }
+    }
+}
+
+/// The county and city indices this instance answers for, to `vigil.regions`; shared with a
+/// group, its parts and owned counties to the board too.
+async fn publish_regions(risk: &RiskOutputs, tick: &RiskTick) {
+    let (counties, cities) = match (&tick.shared, &tick.regions) {
+        (Some(shared), _) => (&shared.counties, &shared.cities),
+        (None, Some((counties, cities))) => (counties, cities),
+        (None, None) => return,
+    };
+    if let Some(sender) = &risk.regions_sender {
+        for county in counties {
+            let payload = serde_json::to_string(county).expect("an index serialises");
+            sender.send(county.region_id.clone(), payload).await;
+        }
+        for city in cities {
+            let payload = serde_json::to_string(city).expect("an index serialises");
+            sender.send(city.city_id.clone(), payload).await;
+        }
+    }
+    if let (Some(sender), Some(shared)) = (&risk.board_sender, &tick.shared) {
+        for record in &shared.board {
+            let payload = serde_json::to_string(record).expect("a board record serialises");
+            sender.send(record.key(), payload).await;
+        }
+        for key in &shared.retired {
+            sender.send(key.clone(), String::new()).await;
         }
     }
 }

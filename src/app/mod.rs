@@ -22,17 +22,19 @@ use tokio_util::sync::CancellationToken;
 use crate::api::{self, LiveStatus};
 use crate::config::Config;
 use crate::error::IoError;
+use crate::ingest::table_topic;
 use crate::ingest::{kafka, Pipeline};
 use crate::metrics::Metrics;
+use crate::risk::region_share::RegionBoard;
 use crate::risk::{RiskStage, RiskView};
 use crate::state::StateStore;
-use crate::warnings::silence_topic::{self, SilenceJournal};
+use crate::warnings::silence_topic::SilenceJournal;
 use crate::warnings::view::WarningView;
 use crate::warnings::{Silences, WarningBook};
 use live_rules::{LiveRules, RiskOutputs, WarningOutputs};
 
-/// How long start-up waits for the silences topic before consuming without it.
-const SILENCES_LOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// How long start-up waits for a shared table's topic before consuming without it.
+const TABLE_LOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The engine's shared parts.
 pub struct Engine {
@@ -42,6 +44,8 @@ pub struct Engine {
     pub warnings: Arc<WarningView>,
     pub silences: Arc<Silences>,
     pub risk: Arc<RiskView>,
+    /// The counties shared with the other instances of the group.
+    pub board: Arc<RegionBoard>,
     pub config: Arc<Config>,
     /// The bearer token of `POST /api/silences` (empty: the endpoint is off).
     api_token: String,
@@ -56,6 +60,7 @@ impl Engine {
             warnings: Arc::new(WarningView::new(config.warnings.history)),
             silences: Arc::new(Silences::from_config(&config.warnings.silences)),
             risk: Arc::new(RiskView::default()),
+            board: Arc::new(RegionBoard::default()),
             config: Arc::new(config.clone()),
             api_token: config.warnings.api_token.clone(),
         }
@@ -116,11 +121,20 @@ impl Engine {
             config.ingest.channel_capacity,
             Arc::clone(&self.metrics),
         )?;
+        let (board_sender, board_delivery) = crate::warnings::delivery::spawn_keyed(
+            &config.kafka,
+            &config.kafka.region_parts_topic,
+            "region_parts",
+            config.ingest.channel_capacity,
+            Arc::clone(&self.metrics),
+        )?;
         let risk = RiskOutputs {
-            stage: RiskStage::new(&config.risk, config.rules.utc_offset_minutes),
+            stage: RiskStage::new(&config.risk, config.rules.utc_offset_minutes)
+                .share_regions(Arc::clone(&self.board)),
             view: Arc::clone(&self.risk),
             sender: Some(risk_sender),
             regions_sender: Some(regions_sender),
+            board_sender: Some(board_sender),
         };
         let rules = LiveRules::start(
             &config.rules,
@@ -134,6 +148,7 @@ impl Engine {
             let _ = delivery.await;
             let _ = risk_delivery.await;
             let _ = regions_delivery.await;
+            let _ = board_delivery.await;
         });
         Ok((rules, both))
     }
@@ -145,7 +160,7 @@ impl Engine {
         config: &Config,
         shutdown: CancellationToken,
     ) -> Result<(), IoError> {
-        self.load_silences(config, shutdown.clone()).await?;
+        self.load_tables(config, shutdown.clone()).await?;
         let (rules, delivery) = self.live_rules(config).await?;
         let pipeline = self.pipeline(config);
         let metrics = Arc::clone(&self.metrics);
@@ -162,29 +177,44 @@ impl Engine {
         result
     }
 
-    /// Keeps posted silences in `kafka.silences_topic` and reads back every silence already
-    /// there before any input is consumed (a warning firing under one stays silenced across
-    /// a restart); then follows the topic, so a silence posted to another instance applies
-    /// here too.
-    async fn load_silences(
+    /// Reads the tables every instance shares before any input is consumed, then follows
+    /// them: the silences (`kafka.silences_topic`; posted ones are kept there, so a warning
+    /// firing under one stays silenced across a restart and on every instance) and the
+    /// counties' board (`kafka.region_parts_topic`, see `risk::region_share`).
+    async fn load_tables(
         &self,
         config: &Config,
         shutdown: CancellationToken,
     ) -> Result<(), IoError> {
         self.silences.keep_in(SilenceJournal::new(&config.kafka)?);
-        let (caught_up, read) = tokio::sync::oneshot::channel();
-        tokio::spawn(silence_topic::follow(
-            config.kafka.clone(),
-            Arc::clone(&self.silences),
-            Arc::clone(&self.metrics),
-            caught_up,
-            shutdown,
-        ));
-        if tokio::time::timeout(SILENCES_LOAD_TIMEOUT, read)
-            .await
-            .is_err()
-        {
-            tracing::warn!(topic = %config.kafka.silences_topic, "the silences topic was not read to its end in time; consuming anyway");
+        self.board
+            .set_partitions(input_partitions(&config.kafka).await);
+        let tables: [(&String, Arc<dyn table_topic::Table>); 2] = [
+            (
+                &config.kafka.silences_topic,
+                Arc::clone(&self.silences) as _,
+            ),
+            (
+                &config.kafka.region_parts_topic,
+                Arc::clone(&self.board) as _,
+            ),
+        ];
+        for (topic, table) in tables {
+            let (caught_up, read) = tokio::sync::oneshot::channel();
+            tokio::spawn(table_topic::follow(
+                config.kafka.clone(),
+                topic.clone(),
+                table,
+                Arc::clone(&self.metrics),
+                caught_up,
+                shutdown.clone(),
+            ));
+            if tokio::time::timeout(TABLE_LOAD_TIMEOUT, read)
+                .await
+                .is_err()
+            {
+                tracing::warn!(%topic, "a shared table was not read to its end in time; consuming anyway");
+            }
         }
         Ok(())
     }
@@ -195,5 +225,25 @@ impl Engine {
             config.ingest.clone(),
             Arc::clone(&self.metrics),
         )
+    }
+}
+
+/// How many partitions the input topics have (the first one's; they are co-partitioned), or 0
+/// when the cluster does not say: the region indices are then computed from this instance's
+/// enterprises alone.
+async fn input_partitions(kafka: &crate::config::KafkaConfig) -> i32 {
+    let kafka = kafka.clone();
+    let counted = tokio::task::spawn_blocking(move || {
+        let topic = kafka.topics.first()?;
+        let consumer = table_topic::reader(&kafka, "metadata").ok()?;
+        table_topic::partitions_of(&consumer, topic).ok()
+    })
+    .await;
+    match counted {
+        Ok(Some(partitions)) => partitions.len() as i32,
+        _ => {
+            tracing::warn!("the input topics' partition count is unknown; region indices cover this instance's enterprises only");
+            0
+        }
     }
 }

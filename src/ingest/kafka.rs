@@ -105,6 +105,9 @@ pub trait ClockHook: Send {
     /// which carries their warnings on.
     fn forget(&mut self, _enterprises: &BTreeSet<String>) {}
 
+    /// The input partitions this instance owns, after every rebalance.
+    fn owned(&mut self, _partitions: &BTreeSet<i32>) {}
+
     /// Barriers behind every record the engine has queued on its outputs.
     async fn flush(&mut self) -> Vec<Flushed> {
         Vec::new()
@@ -355,6 +358,9 @@ impl KafkaIngest {
                 }
                 RebalanceEvent::Assigned(takeovers) => self.take_over(takeovers).await,
             }
+        }
+        if let Some(hook) = self.hook.as_mut() {
+            hook.owned(&self.owned);
         }
         let mut held = lock(&self.consumer.context().held);
         *held = self.owned.union(&self.parked).copied().collect();

@@ -16,6 +16,7 @@ pub mod reason;
 pub mod rebalance;
 pub mod record;
 pub mod replay;
+pub mod table_topic;
 pub mod validate;
 pub mod watermark;
 

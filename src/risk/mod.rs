@@ -12,6 +12,7 @@ pub mod online;
 pub mod record;
 pub mod region;
 pub mod region_part;
+pub mod region_share;
 pub mod score;
 pub mod stage;
 pub mod view;

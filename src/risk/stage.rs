@@ -1,11 +1,18 @@
 //! The risk step of a tick, shared by replay and the live service: fold the tick's warning
-//! records in, recompute the enterprises that are due, and every `refresh` the region indices.
+//! records in, recompute the enterprises that are due, and every `refresh` the region indices:
+//! from the whole book when one instance holds every enterprise, or from the counties' parts
+//! shared on the board when the enterprises are spread over a group (`region_share`).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use crate::model::EventTime;
 use crate::state::StateStore;
 use crate::warnings::WarningRecord;
 
-use super::region::{CityIndex, RegionHistory, RegionIndex};
+use super::region::{cities, CityIndex, RegionHistory, RegionIndex};
+use super::region_part::CountyPart;
+use super::region_share::{owner_partition, part_key, BoardRecord, CountyRecord, RegionBoard};
 use super::{RiskBook, RiskConfig, RiskRecord};
 
 /// What one tick changed.
@@ -13,8 +20,31 @@ use super::{RiskBook, RiskConfig, RiskRecord};
 pub struct RiskTick {
     pub now: EventTime,
     pub records: Vec<RiskRecord>,
-    /// Recomputed region indices, when the refresh came round.
+    /// Recomputed region indices (every county and city known), when the refresh came round.
     pub regions: Option<(Vec<RegionIndex>, Vec<CityIndex>)>,
+    /// Shared across a group: what this instance tells the others and owns.
+    pub shared: Option<SharedRegions>,
+}
+
+/// What an instance of a group publishes at a region refresh.
+#[derive(Default)]
+pub struct SharedRegions {
+    /// Its partitions' parts of every county, then the county records it owns, for the board.
+    pub board: Vec<BoardRecord>,
+    /// Board keys of parts that no longer exist (a county left one of its partitions).
+    pub retired: Vec<String>,
+    /// The counties and cities it owns, for `vigil.regions`.
+    pub counties: Vec<RegionIndex>,
+    pub cities: Vec<CityIndex>,
+}
+
+/// Where the counties' other parts come from when the enterprises are spread over a group.
+struct Shared {
+    board: Arc<RegionBoard>,
+    /// The input partitions this instance owns now.
+    owned: BTreeSet<i32>,
+    /// Parts published last refresh, to retire those that are gone.
+    published: BTreeSet<(String, i32)>,
 }
 
 pub struct RiskStage {
@@ -22,6 +52,7 @@ pub struct RiskStage {
     history: RegionHistory,
     regions_at: Option<EventTime>,
     refresh_ms: i64,
+    shared: Option<Shared>,
 }
 
 impl RiskStage {
@@ -31,6 +62,24 @@ impl RiskStage {
             history: RegionHistory::default(),
             regions_at: None,
             refresh_ms: config.refresh.as_millis() as i64,
+            shared: None,
+        }
+    }
+
+    /// Computes the region indices with the other instances of a group, through `board`.
+    pub fn share_regions(mut self, board: Arc<RegionBoard>) -> Self {
+        self.shared = Some(Shared {
+            board,
+            owned: BTreeSet::new(),
+            published: BTreeSet::new(),
+        });
+        self
+    }
+
+    /// The input partitions this instance owns (after a rebalance).
+    pub fn set_owned(&mut self, partitions: &BTreeSet<i32>) {
+        if let Some(shared) = self.shared.as_mut() {
+            shared.owned.clone_from(partitions);
         }
     }
 
@@ -45,15 +94,95 @@ impl RiskStage {
         let due = self
             .regions_at
             .is_none_or(|at| now.millis() - at.millis() >= self.refresh_ms);
-        let regions = due.then(|| {
-            self.regions_at = Some(now);
-            self.history.compute(&self.book, now)
-        });
-        RiskTick {
+        let mut tick = RiskTick {
             now,
             records,
-            regions,
+            ..RiskTick::default()
+        };
+        if due {
+            self.regions_at = Some(now);
+            // Until the group's partition count is known, what this instance holds is all it has.
+            if self
+                .shared
+                .as_ref()
+                .is_some_and(|s| s.board.partitions() > 0)
+            {
+                self.shared_regions(now, store, &mut tick);
+            } else {
+                tick.regions = Some(self.history.compute(&self.book, now));
+            }
         }
+        tick
+    }
+
+    fn shared_regions(&mut self, now: EventTime, store: &StateStore, tick: &mut RiskTick) {
+        let Some(shared) = self.shared.as_mut() else {
+            return;
+        };
+        let n = shared.board.partitions();
+        let partition_of = enterprise_partitions(store, &shared.owned);
+        let local = CountyPart::of_book(&self.book, now, |e| partition_of.get(e).copied());
+        let mut by_county: BTreeMap<String, Vec<CountyPart>> = BTreeMap::new();
+        for part in shared
+            .board
+            .parts_except(&shared.owned)
+            .into_iter()
+            .chain(local.clone())
+        {
+            by_county
+                .entry(part.region_id.clone())
+                .or_default()
+                .push(part);
+        }
+        let known = shared.board.counties();
+        let w = &self.book.config().region;
+        let mut out = SharedRegions::default();
+        let mut picture: BTreeMap<String, RegionIndex> = known
+            .iter()
+            .map(|(id, c)| (id.clone(), c.index.clone()))
+            .collect();
+        for (county, parts) in &by_county {
+            if !shared.owned.contains(&owner_partition(county, n)) {
+                continue;
+            }
+            let Some(merged) = CountyPart::merged(parts) else {
+                continue;
+            };
+            if let Some(before) = known.get(county) {
+                self.history.seed(county, &before.outcomes);
+            }
+            let index = self.history.county(&merged, w, now);
+            out.board.push(BoardRecord::County(CountyRecord {
+                index: index.clone(),
+                outcomes: self.history.outcomes(county),
+            }));
+            picture.insert(county.clone(), index.clone());
+            out.counties.push(index);
+        }
+        let counties: Vec<RegionIndex> = picture.into_values().collect();
+        let all_cities = cities(&counties, w, now);
+        out.cities = all_cities
+            .iter()
+            .filter(|c| shared.owned.contains(&owner_partition(&c.city_id, n)))
+            .cloned()
+            .collect();
+        let now_published: BTreeSet<(String, i32)> = local
+            .iter()
+            .map(|p| (p.region_id.clone(), p.partition))
+            .collect();
+        out.retired = shared
+            .published
+            .difference(&now_published)
+            // A partition that moved is the new owner's to overwrite, not this one's to clear.
+            .filter(|(_, p)| shared.owned.contains(p))
+            .map(|(region, p)| part_key(region, *p))
+            .collect();
+        shared.published = now_published;
+        let mut board: Vec<BoardRecord> = local.into_iter().map(BoardRecord::Part).collect();
+        board.append(&mut out.board);
+        out.board = board;
+        tick.regions = Some((counties, all_cities));
+        tick.shared = Some(out);
     }
 
     /// Every enterprise's latest record and facts, and the counties' indices, for the planner.
@@ -76,4 +205,19 @@ impl RiskStage {
     pub fn regions(&mut self, now: EventTime) -> (Vec<RegionIndex>, Vec<CityIndex>) {
         self.history.compute(&self.book, now)
     }
+}
+
+/// The partition of every enterprise of the `owned` partitions.
+fn enterprise_partitions(store: &StateStore, owned: &BTreeSet<i32>) -> HashMap<String, i32> {
+    store
+        .partitions()
+        .iter()
+        .filter(|p| owned.contains(&p.id))
+        .flat_map(|p| {
+            p.enterprises
+                .iter()
+                .map(|e| (e.key().to_string(), p.id))
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }

@@ -24,6 +24,42 @@ pub fn province() -> Province {
     Province::generate(7, 3, 1)
 }
 
+/// The province's registry, then `minutes` (30 or more) of its readings from 08:00, with two gas leaks: a level-2
+/// leak at minutes 8–11 and a level-1 leak at minutes 20–22 (each fires, then resolves).
+pub fn leak_stream(province: &vigil::sim::Province, minutes: i64) -> Vec<vigil::sim::SimRecord> {
+    let start = T0.saturating_add_ms(8 * 3_600_000);
+    let end = start.saturating_add_ms(minutes * 60_000);
+    let leaks = [
+        (province.enterprises[0].enterprise_id.clone(), 8..11, 62.0),
+        (province.enterprises[1].enterprise_id.clone(), 20..22, 31.0),
+    ];
+    let mut records = province.registry_records();
+    for reading in vigil::sim::ReadingStream::new(province, 21, start) {
+        let mut record = reading;
+        let ts = record.value["ts"]
+            .as_str()
+            .and_then(EventTime::parse_rfc3339);
+        let Some(ts) = ts.filter(|t| *t < end) else {
+            break;
+        };
+        let minute = (ts.millis() - start.millis()) / 60_000;
+        let target = record.value["target_code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        for (enterprise, minutes, value) in &leaks {
+            if target.starts_with(enterprise.as_str())
+                && target.contains("-AT")
+                && minutes.contains(&minute)
+            {
+                record.value["value"] = serde_json::Value::from(*value);
+            }
+        }
+        records.push(record);
+    }
+    records
+}
+
 pub fn registry_lines(province: &Province) -> Vec<Vec<u8>> {
     province
         .registry_records()

@@ -1,0 +1,166 @@
+//! A compacted topic read as a table: from its beginning into memory, then followed, every
+//! instance reading every partition (as a Kafka Streams global table). Silences and the
+//! counties' shared parts are kept this way. A record the table refuses is counted
+//! (`vigil_ingest_rejected_total`, topic "unknown") and dead-lettered with the reason.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::Message;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{Offset, TopicPartitionList};
+use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::KafkaConfig;
+use crate::ingest::kafka::{client_config, producer_config};
+use crate::ingest::ReasonCode;
+use crate::metrics::Metrics;
+
+const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
+const DEAD_LETTER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why a record was not taken into the table.
+pub type Refusal = (ReasonCode, String);
+
+/// Takes one record (key, value; an empty or absent value is a tombstone) into the table.
+pub trait Table: Send + Sync + 'static {
+    fn apply(&self, key: Option<&[u8]>, value: Option<&[u8]>) -> Result<(), Refusal>;
+}
+
+/// Reads `topic` from its beginning into `table` and follows it until `shutdown`;
+/// `caught_up` fires once every partition's end has been reached (or the topic cannot be
+/// read, which is logged: the table then holds only what this instance puts in it).
+pub async fn follow(
+    kafka: KafkaConfig,
+    topic: String,
+    table: Arc<dyn Table>,
+    metrics: Arc<Metrics>,
+    caught_up: oneshot::Sender<()>,
+    shutdown: CancellationToken,
+) {
+    let mut caught_up = Some(caught_up);
+    let (consumer, mut open) = match assign_from_beginning(&kafka, &topic) {
+        Ok(assigned) => assigned,
+        Err(error) => {
+            tracing::warn!(%topic, %error, "table topic unreadable: its contents are not shared or kept across restarts");
+            let _ = caught_up.take().map(|tx| tx.send(()));
+            return;
+        }
+    };
+    let dead_letters = DeadLetters::new(&kafka, &topic);
+    loop {
+        if open.is_empty() {
+            let _ = caught_up.take().map(|tx| tx.send(()));
+        }
+        let message = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            message = consumer.recv() => message,
+        };
+        match message {
+            Ok(m) => {
+                if let Err((code, reason)) = table.apply(m.key(), m.payload()) {
+                    metrics.reject(None, code);
+                    dead_letters
+                        .send(m.partition(), m.offset(), m.payload(), code, &reason)
+                        .await;
+                }
+            }
+            Err(KafkaError::PartitionEOF(partition)) => {
+                open.remove(&partition);
+            }
+            Err(error) => {
+                tracing::warn!(%topic, %error, "reading a table topic");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+    }
+}
+
+/// The partitions of `topic`, from the cluster's metadata.
+pub fn partitions_of(consumer: &StreamConsumer, topic: &str) -> Result<BTreeSet<i32>, KafkaError> {
+    let metadata = consumer.fetch_metadata(Some(topic), METADATA_TIMEOUT)?;
+    let partitions: BTreeSet<i32> = metadata
+        .topics()
+        .iter()
+        .filter(|t| t.error().is_none())
+        .flat_map(|t| t.partitions().iter().map(|p| p.id()))
+        .collect();
+    if partitions.is_empty() {
+        return Err(KafkaError::MetadataFetch(
+            rdkafka::types::RDKafkaErrorCode::UnknownTopicOrPartition,
+        ));
+    }
+    Ok(partitions)
+}
+
+/// A consumer outside any group (nothing is committed), for reading tables and metadata.
+pub fn reader(kafka: &KafkaConfig, purpose: &str) -> Result<StreamConsumer, KafkaError> {
+    let mut config = client_config(kafka);
+    config
+        .set("group.id", format!("{}.{purpose}", kafka.group_id))
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "true");
+    config.create()
+}
+
+fn assign_from_beginning(
+    kafka: &KafkaConfig,
+    topic: &str,
+) -> Result<(StreamConsumer, BTreeSet<i32>), KafkaError> {
+    let consumer = reader(kafka, topic)?;
+    let partitions = partitions_of(&consumer, topic)?;
+    let mut list = TopicPartitionList::new();
+    for p in &partitions {
+        list.add_partition_offset(topic, *p, Offset::Beginning)?;
+    }
+    consumer.assign(&list)?;
+    Ok((consumer, partitions))
+}
+
+/// Dead letters of a table topic, sent straight to `kafka.dlq_topic`.
+struct DeadLetters {
+    producer: Option<FutureProducer>,
+    dlq_topic: String,
+    topic: String,
+}
+
+impl DeadLetters {
+    fn new(kafka: &KafkaConfig, topic: &str) -> Self {
+        DeadLetters {
+            producer: producer_config(kafka).create().ok(),
+            dlq_topic: kafka.dlq_topic.clone(),
+            topic: topic.to_owned(),
+        }
+    }
+
+    async fn send(
+        &self,
+        partition: i32,
+        offset: i64,
+        raw: Option<&[u8]>,
+        code: ReasonCode,
+        reason: &str,
+    ) {
+        let letter = serde_json::json!({
+            "topic": self.topic,
+            "partition": partition,
+            "offset": offset,
+            "reason_code": code.as_str(),
+            "reason": reason,
+            "raw": String::from_utf8_lossy(raw.unwrap_or_default()),
+        })
+        .to_string();
+        let Some(producer) = &self.producer else {
+            return;
+        };
+        let record: FutureRecord<'_, (), String> =
+            FutureRecord::to(&self.dlq_topic).payload(&letter);
+        if let Err((error, _)) = producer.send(record, DEAD_LETTER_TIMEOUT).await {
+            tracing::error!(%error, topic = %self.topic, "a table topic's dead letter was not delivered");
+        }
+    }
+}
