@@ -24,6 +24,9 @@ use vigil::sim::Province;
 
 const KILLS: usize = 20;
 const STREAM_MINUTES: i64 = 30;
+/// A level-2 leak at minutes 8–11 and a level-1 leak at minutes 20–22 (each fires, then
+/// resolves).
+const LEAKS: [(usize, std::ops::Range<i64>, f64); 2] = [(0, 8..11, 62.0), (1, 20..22, 31.0)];
 
 struct Run {
     name: &'static str,
@@ -174,7 +177,7 @@ async fn killed_twenty_times_it_ends_where_a_run_that_never_crashed_ends() {
     let crashing = Run::new("crashing", &brokers);
     create_topics(&brokers, &[&reference, &crashing]).await;
     let province = Province::generate(17, 6, 1);
-    let records = common::leak_stream(&province, STREAM_MINUTES);
+    let records = common::leak_stream(&province, STREAM_MINUTES, &LEAKS);
     let ends = common::produce(&brokers, &records).await;
 
     let child = reference.start();

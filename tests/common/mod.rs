@@ -24,15 +24,25 @@ pub fn province() -> Province {
     Province::generate(7, 3, 1)
 }
 
-/// The province's registry, then `minutes` (30 or more) of its readings from 08:00, with two gas leaks: a level-2
-/// leak at minutes 8–11 and a level-1 leak at minutes 20–22 (each fires, then resolves).
-pub fn leak_stream(province: &vigil::sim::Province, minutes: i64) -> Vec<vigil::sim::SimRecord> {
+/// The province's registry, then `minutes` of its readings from 08:00, with gas leaks: the
+/// flammable-gas detectors of enterprise `i` read `ppm` during the minutes given.
+pub fn leak_stream(
+    province: &vigil::sim::Province,
+    minutes: i64,
+    leaks: &[(usize, std::ops::Range<i64>, f64)],
+) -> Vec<vigil::sim::SimRecord> {
     let start = T0.saturating_add_ms(8 * 3_600_000);
     let end = start.saturating_add_ms(minutes * 60_000);
-    let leaks = [
-        (province.enterprises[0].enterprise_id.clone(), 8..11, 62.0),
-        (province.enterprises[1].enterprise_id.clone(), 20..22, 31.0),
-    ];
+    let leaks: Vec<(String, std::ops::Range<i64>, f64)> = leaks
+        .iter()
+        .map(|(i, minutes, value)| {
+            (
+                province.enterprises[*i].enterprise_id.clone(),
+                minutes.clone(),
+                *value,
+            )
+        })
+        .collect();
     let mut records = province.registry_records();
     for reading in vigil::sim::ReadingStream::new(province, 21, start) {
         let mut record = reading;
@@ -383,6 +393,11 @@ pub fn committed(
 
 /// Every record of partition 0 of `topic`, read from the beginning to its end.
 pub fn read_to_end(brokers: &str, topic: &str) -> Vec<Value> {
+    read_partition_to_end(brokers, topic, 0)
+}
+
+/// Every record of one partition of `topic`, read from the beginning to its end.
+pub fn read_partition_to_end(brokers: &str, topic: &str, partition: i32) -> Vec<Value> {
     use rdkafka::consumer::Consumer;
     let consumer = reader(
         brokers,
@@ -393,8 +408,8 @@ pub fn read_to_end(brokers: &str, topic: &str) -> Vec<Value> {
         ],
     );
     let mut list = rdkafka::TopicPartitionList::new();
-    list.add_partition_offset(topic, 0, rdkafka::Offset::Beginning)
-        .expect("partition 0");
+    list.add_partition_offset(topic, partition, rdkafka::Offset::Beginning)
+        .expect("a partition");
     consumer.assign(&list).expect("assign");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     let mut values = Vec::new();
