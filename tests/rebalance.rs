@@ -1,5 +1,6 @@
 //! Rebalance without loss (issue 13): two instances in one group on four partitions, one
-//! joining mid-stream and one leaving, against one instance reading the same stream alone.
+//! joining mid-stream and one leaving, against one instance reading the same stream alone, on
+//! librdkafka's mock cluster and on a real Kafka-protocol broker (Tansu).
 //! No warning is resolved or opened again by a move (every (rule, enterprise, subject) has as
 //! many episodes as alone, and each episode's record ends the way it does alone), partitions
 //! move with their state (restored from the checkpoint of the instance that gave them up, or
@@ -22,6 +23,8 @@ use vigil::model::EventTime;
 use vigil::sim::{Province, SimRecord};
 
 const PARTITIONS: i32 = 4;
+/// The two brokers' runs take the machine's cores; one at a time.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 const MINUTES: i64 = 30;
 /// Two leaks, each firing across a move: from the first phase into the second (B joins), and
 /// from the second into the third (A leaves). Each lasts minutes, so that no rule's `for` is
@@ -160,19 +163,57 @@ fn read_all_partitions(brokers: &str, topic: &str) -> Vec<Vec<Value>> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn instances_joining_and_leaving_lose_no_warning_and_publish_whole_counties() {
-    let province = Province::generate(23, 12, 1);
-    let [first, second, third] = phases(&province);
-    let rules = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
+async fn on_the_mock_cluster_instances_joining_and_leaving_lose_nothing() {
+    let _alone = ONE_AT_A_TIME.lock().await;
     // One cluster each, so both read the stream as it is produced, a minute at a time: a
     // reader catching up on several partitions at once sees a different interleaving.
     let topics = Config::default().kafka.all_topics();
-    let alone_cluster = MockKafka::start(&topics, PARTITIONS).unwrap();
-    let cluster = MockKafka::start(&topics, PARTITIONS).unwrap();
-    let brokers = cluster.bootstrap_servers.clone();
+    let alone = MockKafka::start(&topics, PARTITIONS).unwrap();
+    let pair = MockKafka::start(&topics, PARTITIONS).unwrap();
+    joining_and_leaving(&alone.bootstrap_servers, &pair.bootstrap_servers).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_tansu_instances_joining_and_leaving_lose_nothing() {
+    let _alone = ONE_AT_A_TIME.lock().await;
+    let alone = common::tansu::Tansu::start();
+    let pair = common::tansu::Tansu::start();
+    for brokers in [&alone.brokers, &pair.brokers] {
+        create_topics(brokers).await;
+    }
+    joining_and_leaving(&alone.brokers, &pair.brokers).await;
+}
+
+async fn create_topics(brokers: &str) {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    let admin: AdminClient<rdkafka::client::DefaultClientContext> =
+        rdkafka::config::ClientConfig::new()
+            .set("bootstrap.servers", brokers)
+            .create()
+            .unwrap();
+    let names = Config::default().kafka.all_topics();
+    let topics: Vec<NewTopic> = names
+        .iter()
+        .map(|t| NewTopic::new(t, PARTITIONS, TopicReplication::Fixed(1)))
+        .collect();
+    for result in admin
+        .create_topics(&topics, &AdminOptions::new())
+        .await
+        .unwrap()
+    {
+        result.expect("topic created");
+    }
+}
+
+/// One instance alone on `alone_brokers`; on `brokers`, A, then B joining, then A leaving.
+async fn joining_and_leaving(alone_brokers: &str, brokers: &str) {
+    let province = Province::generate(23, 12, 1);
+    let [first, second, third] = phases(&province);
+    let rules = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
+    let brokers = brokers.to_owned();
 
     // The reference: one instance reads each phase to its end.
-    let alone = config(&alone_cluster.bootstrap_servers, "alone", &rules);
+    let alone = config(alone_brokers, "alone", &rules);
     let one = Instance::start(&alone);
     for phase in [&first, &second, &third] {
         feed(&alone.kafka.brokers, phase, || one.applied()).await;
