@@ -7,9 +7,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use vigil::checkpoint::{
-    CheckpointConfig, CheckpointStore, PartitionCheckpoint, PartitionCheckpointRef,
-};
+use vigil::checkpoint::{copy_enterprises, CheckpointConfig, CheckpointStore, PartitionCheckpoint};
 use vigil::config::Config;
 use vigil::error::CheckpointError;
 use vigil::ingest::{Disposition, Pipeline, Position, RecordRef};
@@ -98,15 +96,13 @@ impl Fed {
     }
 
     fn checkpoint(&self, partition: i32) -> Vec<u8> {
-        let ingest = self.pipeline.snapshot(partition);
-        let state = self.store.partition(partition);
-        PartitionCheckpointRef {
+        PartitionCheckpoint {
             partition,
-            offsets: &self.offsets_of(partition),
+            offsets: self.offsets_of(partition),
             taken_at_ms: 1,
-            ingest: &ingest,
-            enterprises: &state,
-            engine: b"engine",
+            ingest: self.pipeline.snapshot(partition),
+            enterprises: copy_enterprises(&self.store.partition(partition)),
+            engine: b"engine".to_vec(),
         }
         .encode(0)
         .expect("a checkpoint encodes")

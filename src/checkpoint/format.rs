@@ -1,15 +1,15 @@
 //! The bytes of one partition checkpoint: a magic, the schema version (little-endian `u32`),
 //! then MessagePack with named fields, so a field added later reads as its default.
 //!
-//! The state is serialised straight from the partition's map (`PartitionCheckpointRef`) and
-//! read back into owned values (`PartitionCheckpoint`): the two share their field names.
+//! The ingest loop copies a partition's state into a `PartitionCheckpoint` (a clone of its
+//! maps); encoding and writing run on other threads, so the loop pauses for the copy only.
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 use crate::error::CheckpointError;
-use crate::ingest::pipeline::{IngestSnapshot, IngestSnapshotRef};
+use crate::ingest::pipeline::IngestSnapshot;
 use crate::state::{EnterpriseState, PartitionState};
 
 const MAGIC: &[u8; 6] = b"VIGILC";
@@ -17,8 +17,9 @@ const MAGIC: &[u8; 6] = b"VIGILC";
 pub const SCHEMA_VERSION: u32 = 1;
 const HEADER: usize = MAGIC.len() + 4;
 
-/// A partition's checkpoint as read back.
-#[derive(Debug, Deserialize)]
+/// A partition's checkpoint: copied out of the live state between two records (the only
+/// pause the ingest loop takes), then encoded and written away from the loop; and read back.
+#[derive(Debug, Serialize, Deserialize)]
 pub struct PartitionCheckpoint {
     pub partition: i32,
     /// Next offset to read, per input topic, for this partition number.
@@ -32,35 +33,16 @@ pub struct PartitionCheckpoint {
     pub engine: Vec<u8>,
 }
 
-/// A partition's checkpoint as written, borrowing the live state.
-#[derive(Serialize)]
-pub struct PartitionCheckpointRef<'a> {
-    pub partition: i32,
-    pub offsets: &'a BTreeMap<String, i64>,
-    pub taken_at_ms: i64,
-    pub ingest: &'a IngestSnapshotRef<'a>,
-    #[serde(serialize_with = "every_enterprise")]
-    pub enterprises: &'a PartitionState,
-    #[serde(with = "serde_bytes")]
-    pub engine: &'a [u8],
+/// Copies every enterprise of a partition out of its map.
+pub fn copy_enterprises(state: &PartitionState) -> Vec<EnterpriseState> {
+    state
+        .enterprises
+        .iter()
+        .map(|e| e.value().clone())
+        .collect()
 }
 
-fn every_enterprise<S: Serializer>(state: &&PartitionState, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_seq(state.enterprises.iter().map(EnterpriseRef))
-}
-
-/// Serialises through a map guard without cloning the enterprise.
-struct EnterpriseRef<'a>(
-    dashmap::mapref::multiple::RefMulti<'a, crate::state::Key, EnterpriseState>,
-);
-
-impl Serialize for EnterpriseRef<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.0.value().serialize(s)
-    }
-}
-
-impl PartitionCheckpointRef<'_> {
+impl PartitionCheckpoint {
     /// Encodes into a buffer of `size_hint` bytes (the partition's previous checkpoint: a
     /// buffer grown by doubling would copy a large checkpoint twice over).
     pub fn encode(&self, size_hint: usize) -> Result<Vec<u8>, CheckpointError> {
@@ -70,9 +52,7 @@ impl PartitionCheckpointRef<'_> {
         rmp_serde::encode::write_named(&mut bytes, self)?;
         Ok(bytes)
     }
-}
 
-impl PartitionCheckpoint {
     pub fn decode(bytes: &[u8]) -> Result<Self, CheckpointError> {
         if bytes.len() < HEADER || &bytes[..MAGIC.len()] != MAGIC {
             return Err(CheckpointError::Magic);

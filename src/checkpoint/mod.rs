@@ -16,6 +16,6 @@ pub mod store;
 pub mod writer;
 
 pub use config::CheckpointConfig;
-pub use format::{PartitionCheckpoint, PartitionCheckpointRef, SCHEMA_VERSION};
+pub use format::{copy_enterprises, PartitionCheckpoint, SCHEMA_VERSION};
 pub use store::{CheckpointStore, Loaded};
 pub use writer::{CheckpointJob, Flushed};

@@ -1,13 +1,15 @@
-//! The checkpoint writer: waits for the outputs a snapshot depends on, writes it, and hands
-//! its offsets on to be committed. It runs beside the ingest loop, so a slow store or a slow
-//! broker delays commits, never ingest.
+//! The checkpoint writer: waits for a snapshot's encoding and for the outputs it depends on,
+//! writes it, and hands its offsets on to be committed. It runs beside the ingest loop, so a
+//! slow encode, store or broker delays commits, never ingest.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
 use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
 
+use crate::error::CheckpointError;
 use crate::metrics::Metrics;
 
 use super::store::CheckpointStore;
@@ -20,7 +22,8 @@ pub struct CheckpointJob {
     pub partition: i32,
     pub offsets: BTreeMap<String, i64>,
     pub taken_at_ms: i64,
-    pub bytes: Vec<u8>,
+    /// The encoding, running on a blocking thread.
+    pub bytes: JoinHandle<Result<Vec<u8>, CheckpointError>>,
     pub flushed: Vec<Flushed>,
 }
 
@@ -46,10 +49,23 @@ pub async fn run(
             );
             continue;
         }
-        let size = job.bytes.len();
+        let bytes = match job.bytes.await {
+            Ok(Ok(bytes)) => bytes,
+            Ok(Err(error)) => {
+                metrics.checkpoint.failures.inc();
+                tracing::error!(partition = job.partition, %error, "checkpoint cannot be encoded");
+                continue;
+            }
+            Err(error) => {
+                metrics.checkpoint.failures.inc();
+                tracing::error!(partition = job.partition, %error, "checkpoint encoding failed");
+                continue;
+            }
+        };
+        let size = bytes.len();
         let progress = super::PartitionCheckpoint::progress(&job.offsets);
         match store
-            .write(job.partition, progress, job.taken_at_ms, job.bytes)
+            .write(job.partition, progress, job.taken_at_ms, bytes)
             .await
         {
             Ok(location) => {

@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::LiveStatus;
 use crate::checkpoint::{
-    writer, CheckpointJob, CheckpointStore, Flushed, Loaded, PartitionCheckpointRef,
+    copy_enterprises, writer, CheckpointJob, CheckpointStore, Flushed, Loaded, PartitionCheckpoint,
 };
 use crate::config::{Config, KafkaConfig};
 use crate::error::IoError;
@@ -425,9 +425,7 @@ impl KafkaIngest {
             if offsets.is_empty() || (unchanged && !force) {
                 continue;
             }
-            let Some(job) = self.snapshot(partition, &offsets).await else {
-                continue;
-            };
+            let job = self.snapshot(partition, &offsets).await;
             if self.jobs.send(job).await.is_err() {
                 tracing::error!("checkpoint writer stopped");
                 return;
@@ -436,55 +434,47 @@ impl KafkaIngest {
         }
     }
 
-    async fn snapshot(
-        &mut self,
-        partition: i32,
-        offsets: &BTreeMap<String, i64>,
-    ) -> Option<CheckpointJob> {
-        let state = self.pipeline.store().partition(partition);
-        let enterprises = enterprises_of(&self.pipeline, partition);
+    async fn snapshot(&mut self, partition: i32, offsets: &BTreeMap<String, i64>) -> CheckpointJob {
+        // The pause: a copy of the partition's state. Encoding it runs on a blocking thread.
+        let enterprises = copy_enterprises(&self.pipeline.store().partition(partition));
+        let ids: BTreeSet<String> = enterprises
+            .iter()
+            .map(|e| e.enterprise_id.to_string())
+            .collect();
         let engine = self
             .hook
             .as_ref()
-            .map(|hook| hook.snapshot(&enterprises))
+            .map(|hook| hook.snapshot(&ids))
             .unwrap_or_default();
-        let ingest = self.pipeline.snapshot(partition);
-        let taken_at_ms = wall_ms();
+        let copy = PartitionCheckpoint {
+            partition,
+            offsets: offsets.clone(),
+            taken_at_ms: wall_ms(),
+            ingest: self.pipeline.snapshot(partition),
+            enterprises,
+            engine,
+        };
+        let taken_at_ms = copy.taken_at_ms;
         let size_hint = self
             .metrics
             .checkpoint
             .bytes
             .with_label_values(&[&partition.to_string()])
             .get();
-        let encoded = PartitionCheckpointRef {
-            partition,
-            offsets,
-            taken_at_ms,
-            ingest: &ingest,
-            enterprises: &state,
-            engine: &engine,
-        }
-        .encode(usize::try_from(size_hint).unwrap_or(0));
-        let bytes = match encoded {
-            Ok(bytes) => bytes,
-            Err(error) => {
-                self.metrics.checkpoint.failures.inc();
-                tracing::error!(partition, %error, "checkpoint cannot be encoded");
-                return None;
-            }
-        };
+        let size_hint = usize::try_from(size_hint).unwrap_or(0);
+        let bytes = tokio::task::spawn_blocking(move || copy.encode(size_hint));
         let mut flushed = match self.hook.as_mut() {
             Some(hook) => hook.flush().await,
             None => Vec::new(),
         };
         flushed.push(self.outputs.flush().await);
-        Some(CheckpointJob {
+        CheckpointJob {
             partition,
             offsets: offsets.clone(),
             taken_at_ms,
             bytes,
             flushed,
-        })
+        }
     }
 
     fn report_clock(&self) {

@@ -9,7 +9,7 @@ use crate::model::EventTime;
 
 use super::record::OwnedRecord;
 
-#[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PendingRecord {
     pub record: OwnedRecord,
     pub ts: EventTime,

@@ -42,19 +42,11 @@ pub struct Disposition {
 
 /// A partition's ingest state as a checkpoint holds it: its clock, the identities it has
 /// applied, and the records waiting for their registry entry.
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct IngestSnapshot {
     pub clock: Option<PartitionClock>,
     pub dedup: Option<DedupFilter>,
     pub pending: Vec<PendingRecord>,
-}
-
-/// The same, borrowed from the pipeline to be written.
-#[derive(Debug, serde::Serialize)]
-pub struct IngestSnapshotRef<'a> {
-    pub clock: Option<PartitionClock>,
-    pub dedup: Option<&'a DedupFilter>,
-    pub pending: Vec<&'a PendingRecord>,
 }
 
 struct PartitionIngest {
@@ -163,11 +155,11 @@ impl Pipeline {
     }
 
     /// What a checkpoint of `partition` needs from ingest (its enterprises are in the store).
-    pub fn snapshot(&self, partition: i32) -> IngestSnapshotRef<'_> {
-        IngestSnapshotRef {
+    pub fn snapshot(&self, partition: i32) -> IngestSnapshot {
+        IngestSnapshot {
             clock: self.watermarks.snapshot(partition),
-            dedup: self.partitions.get(&partition).map(|p| &p.dedup),
-            pending: self.pending.of_partition(partition).collect(),
+            dedup: self.partitions.get(&partition).map(|p| p.dedup.clone()),
+            pending: self.pending.of_partition(partition).cloned().collect(),
         }
     }
 
