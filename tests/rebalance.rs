@@ -1,5 +1,6 @@
-//! Rebalance without loss (issue 13): two instances in one group on four partitions, one
-//! joining mid-stream and one leaving, against one instance reading the same stream alone, on
+//! Rebalance without loss (issue 13): two instances in one group on four partitions, B
+//! joining while A is mid-stream, A leaving, then A restarted, against one instance reading the
+//! same stream alone, on
 //! librdkafka's mock cluster and on a real Kafka-protocol broker (Tansu).
 //! No warning is resolved or opened again by a move (every (rule, enterprise, subject) has as
 //! many episodes as alone, and each episode's record ends the way it does alone), partitions
@@ -93,16 +94,18 @@ fn config(brokers: &str, group: &str, rules: &std::path::Path) -> Config {
     config
 }
 
-/// The stream cut in three by event time: the registry and minutes 0–10, 10–20, 20–30.
-fn phases(province: &Province) -> [Vec<SimRecord>; 3] {
+/// The stream cut by event time: the registry and minutes 0–10 (A alone), 10–20 (A and B),
+/// 20–25 (B alone), 25–30 (B and A again).
+fn phases(province: &Province) -> [Vec<SimRecord>; 4] {
     let start = common::T0.saturating_add_ms(8 * 3_600_000).millis();
-    let mut phases: [Vec<SimRecord>; 3] = Default::default();
+    let mut phases: [Vec<SimRecord>; 4] = Default::default();
     for record in common::leak_stream(province, MINUTES, &LEAKS) {
-        let ts = record.value["ts"]
+        let minute = record.value["ts"]
             .as_str()
             .and_then(EventTime::parse_rfc3339)
-            .map_or(0, |t| ((t.millis() - start) / 600_000).clamp(0, 2) as usize);
-        phases[ts].push(record);
+            .map_or(0, |t| (t.millis() - start) / 60_000);
+        let phase = [10, 20, 25].iter().filter(|cut| minute >= **cut).count();
+        phases[phase].push(record);
     }
     phases
 }
@@ -208,21 +211,21 @@ async fn create_topics(brokers: &str) {
 /// One instance alone on `alone_brokers`; on `brokers`, A, then B joining, then A leaving.
 async fn joining_and_leaving(alone_brokers: &str, brokers: &str) {
     let province = Province::generate(23, 12, 1);
-    let [first, second, third] = phases(&province);
+    let [first, second, third, fourth] = phases(&province);
     let rules = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
     let brokers = brokers.to_owned();
 
     // The reference: one instance reads each phase to its end.
     let alone = config(alone_brokers, "alone", &rules);
     let one = Instance::start(&alone);
-    for phase in [&first, &second, &third] {
+    for phase in [&first, &second, &third, &fourth] {
         feed(&alone.kafka.brokers, phase, || one.applied()).await;
     }
     // Let the last refresh come round before stopping.
     tokio::time::sleep(Duration::from_secs(2)).await;
     one.stop().await;
 
-    // The pair reads the stream as it is produced: A alone, then B joins, then A leaves.
+    // The pair reads the stream as it is produced: A alone, B joins, A leaves, A comes back.
     let pair = config(&brokers, "pair", &rules);
     let a = Instance::start(&pair);
     feed(&brokers, &first, || a.applied()).await;
@@ -242,7 +245,16 @@ async fn joining_and_leaving(alone_brokers: &str, brokers: &str) {
     })
     .await;
     feed(&brokers, &third, || b.applied()).await;
+    let a = Instance::start(&pair);
+    wait_until(
+        "A, restarted, to take partitions over from B's checkpoints",
+        60,
+        || a.restores("checkpoint") > 0,
+    )
+    .await;
+    feed(&brokers, &fourth, || a.applied() + b.applied()).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
+    a.stop().await;
     b.stop().await;
 
     let alone_brokers = alone.kafka.brokers.clone();
@@ -279,10 +291,13 @@ async fn joining_and_leaving(alone_brokers: &str, brokers: &str) {
         *in_county.entry(e.region_id.clone()).or_default() += 1;
     }
     assert!(in_county.len() > 1, "the test wants several counties");
-    // While A and B each owned two partitions (the second phase's event times), every
+    // While A and B each owned two partitions (minutes 10–20 and 25–30), every
     // county's owner merged its own parts with the other's from the board.
     let start = common::T0.saturating_add_ms(8 * 3_600_000);
-    let shared_phase = start.saturating_add_ms(600_000)..start.saturating_add_ms(1_200_000);
+    let minutes = |from: i64, to: i64| {
+        start.saturating_add_ms(from * 60_000)..start.saturating_add_ms(to * 60_000)
+    };
+    let shared_phases = [minutes(10, 20), minutes(25, MINUTES)];
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     for record in regions.into_iter().flatten() {
         let (Some(county), Some(at)) = (
@@ -291,7 +306,7 @@ async fn joining_and_leaving(alone_brokers: &str, brokers: &str) {
         ) else {
             continue;
         };
-        if !shared_phase.contains(&at) {
+        if !shared_phases.iter().any(|phase| phase.contains(&at)) {
             continue;
         }
         assert_eq!(
