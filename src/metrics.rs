@@ -163,7 +163,7 @@ impl CheckpointMetrics {
             ),
             write_seconds: seconds(
                 "vigil_checkpoint_write_seconds",
-                "From snapshot to checkpoint written: output flush plus store write.",
+                "From snapshot to checkpoint written: encode, output flush and store write.",
             ),
             bytes: gauge_vec(
                 r,
