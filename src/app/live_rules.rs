@@ -180,6 +180,9 @@ struct EngineSnapshot {
     /// The rules' open episodes (`active_warnings`, which R7 and R16 read).
     #[serde(default)]
     episodes: Vec<ActiveWarning>,
+    /// The records `/api/warnings` shows of the open warnings.
+    #[serde(default)]
+    view: Vec<Vec<WarningRecord>>,
 }
 
 #[async_trait]
@@ -193,6 +196,7 @@ impl ClockHook for LiveRules {
                 .map(|r| r.stage.book.checkpoint(enterprises)),
             last_tick: self.driver.last_tick(),
             episodes: self.driver.engine.episodes().of(enterprises),
+            view: self.warnings.view.open_of(enterprises),
         };
         rmp_serde::to_vec_named(&snapshot).unwrap_or_else(|error| {
             tracing::error!(%error, "the engine's checkpoint part cannot be encoded");
@@ -208,6 +212,7 @@ impl ClockHook for LiveRules {
             Ok(snapshot) => {
                 self.warnings.book.restore(snapshot.warnings);
                 self.driver.engine.episodes_mut().restore(snapshot.episodes);
+                self.warnings.view.restore(snapshot.view);
                 if let Some(tick) = snapshot.last_tick {
                     self.driver.resume_after(tick);
                 }
@@ -230,6 +235,7 @@ impl ClockHook for LiveRules {
     fn forget(&mut self, enterprises: &BTreeSet<String>) {
         self.warnings.book.forget(enterprises);
         self.driver.engine.episodes_mut().forget(enterprises);
+        self.warnings.view.forget(enterprises);
         if let Some(risk) = self.risk.as_mut() {
             risk.stage.book.forget(enterprises);
         }

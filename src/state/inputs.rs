@@ -259,3 +259,32 @@ mod tests {
         assert_eq!(log.ranges(at(150, 0), at(150, 0))[0].unit, "lines");
     }
 }
+
+/// An `InputRange` as read back (from a checkpoint): its names become the static ones.
+#[derive(serde::Deserialize)]
+struct InputRangeRead {
+    topic: String,
+    partition: i32,
+    unit: String,
+    first: i64,
+    last: i64,
+    records: u64,
+}
+
+impl<'de> serde::Deserialize<'de> for InputRange {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let r = InputRangeRead::deserialize(d)?;
+        Ok(InputRange {
+            topic: Topic::from_name(&r.topic).map_or(crate::metrics::UNKNOWN_TOPIC, Topic::name),
+            partition: r.partition,
+            unit: if r.unit == "lines" {
+                "lines"
+            } else {
+                "offsets"
+            },
+            first: r.first,
+            last: r.last,
+            records: r.records,
+        })
+    }
+}

@@ -18,7 +18,7 @@ use crate::model::EventTime;
 use crate::rules::Color;
 
 /// When a warning's state changes, what is said about it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Transition {
     Firing,

@@ -74,7 +74,7 @@ pub struct Suppression {
     pub source: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct WarningRecord {
     pub id: String,
     pub rule_id: String,
@@ -110,7 +110,7 @@ pub struct WarningRecord {
     pub suppressed: Option<Suppression>,
     /// Times the condition came back within this warning (ISA-18.2 activations).
     pub activations: u32,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub chattering: bool,
     /// The rule's result row: the window values and inputs the rule read.
     pub evidence: Map<String, Value>,

@@ -113,6 +113,44 @@ impl WarningView {
         }
     }
 
+    /// The records of the open warnings of `enterprises`, for their partition's checkpoint.
+    pub fn open_of(
+        &self,
+        enterprises: &std::collections::BTreeSet<String>,
+    ) -> Vec<Vec<WarningRecord>> {
+        let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
+        inner
+            .by_id
+            .values()
+            .filter(|records| {
+                records.last().is_some_and(|last| {
+                    last.state != Transition::Resolved && enterprises.contains(&last.enterprise_id)
+                })
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// Shows warnings restored from a checkpoint again, as they were (nothing is streamed).
+    pub fn restore(&self, warnings: Vec<Vec<WarningRecord>>) {
+        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        for records in warnings {
+            if let Some(id) = records.last().map(|r| r.id.clone()) {
+                inner.by_id.insert(id, records);
+            }
+        }
+    }
+
+    /// Stops showing the warnings of enterprises that moved to another instance.
+    pub fn forget(&self, enterprises: &std::collections::BTreeSet<String>) {
+        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        inner.by_id.retain(|_, records| {
+            records
+                .last()
+                .is_none_or(|r| !enterprises.contains(&r.enterprise_id))
+        });
+    }
+
     pub fn set_kpis(&self, kpis: Vec<AlarmKpi>) {
         self.inner.write().unwrap_or_else(|e| e.into_inner()).kpis = kpis;
     }
@@ -155,5 +193,54 @@ impl WarningView {
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<WarningRecord>> {
         self.stream.subscribe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    fn record(id: &str, enterprise: &str, state: &str) -> WarningRecord {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "rule_id": "r02_gas_leak", "rule_version": "v1",
+            "enterprise_id": enterprise, "region_id": "330102", "subject": "T1",
+            "color": "red", "state": state, "tier": "enterprise",
+            "at": "2020-03-01T08:10:00Z", "first_seen": "2020-03-01T08:09:00Z",
+            "fired_at": "2020-03-01T08:10:00Z", "value": 62.0, "message": "leak",
+            "basis": "GB/T 50493", "activations": 1, "evidence": {"max_ppm": 62.0},
+            "inputs": [{"topic": "sensor.reading", "partition": 3, "unit": "offsets",
+                        "first": 10, "last": 90, "records": 12}],
+        }))
+        .expect("a warning record")
+    }
+
+    #[test]
+    fn open_warnings_come_back_from_a_checkpoint_and_moved_ones_go() {
+        let running = WarningView::new(10);
+        running.publish(&[
+            record("a", "E1", "firing"),
+            record("b", "E1", "firing"),
+            record("b", "E1", "resolved"),
+            record("c", "E2", "firing"),
+        ]);
+        let mine = BTreeSet::from(["E1".to_owned()]);
+        let saved = rmp_serde::to_vec_named(&running.open_of(&mine)).unwrap();
+
+        let restored = WarningView::new(10);
+        let mut stream = restored.subscribe();
+        restored.restore(rmp_serde::from_slice(&saved).unwrap());
+        let listed = restored.list(&WarningQuery::default());
+        assert_eq!(listed, vec![record("a", "E1", "firing")]);
+        assert!(stream.try_recv().is_err(), "restoring streams nothing");
+
+        running.forget(&mine);
+        let ids: Vec<String> = running
+            .list(&WarningQuery::default())
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(ids, ["c"]);
     }
 }
