@@ -119,70 +119,49 @@ impl RiskStage {
         let Some(shared) = self.shared.as_mut() else {
             return;
         };
-        let n = shared.board.partitions();
         let partition_of = enterprise_partitions(store, &shared.owned);
         let local = CountyPart::of_book(&self.book, now, |e| partition_of.get(e).copied());
-        let mut by_county: BTreeMap<String, Vec<CountyPart>> = BTreeMap::new();
-        for part in shared
-            .board
-            .parts_except(&shared.owned)
-            .into_iter()
-            .chain(local.clone())
-        {
-            by_county
-                .entry(part.region_id.clone())
-                .or_default()
-                .push(part);
-        }
         let known = shared.board.counties();
         let w = &self.book.config().region;
-        let mut out = SharedRegions::default();
+        let n = shared.board.partitions();
         let mut picture: BTreeMap<String, RegionIndex> = known
             .iter()
             .map(|(id, c)| (id.clone(), c.index.clone()))
             .collect();
-        for (county, parts) in &by_county {
-            if !shared.owned.contains(&owner_partition(county, n)) {
+        let mut board: Vec<BoardRecord> = local.iter().cloned().map(BoardRecord::Part).collect();
+        let mut owned_counties = Vec::new();
+        for (county, parts) in counties_of(shared, &local) {
+            if !shared.owned.contains(&owner_partition(&county, n)) {
                 continue;
             }
-            let Some(merged) = CountyPart::merged(parts) else {
+            let Some(merged) = CountyPart::merged(&parts) else {
                 continue;
             };
-            if let Some(before) = known.get(county) {
-                self.history.seed(county, &before.outcomes);
+            if let Some(before) = known.get(&county) {
+                self.history.seed(&county, &before.outcomes);
             }
             let index = self.history.county(&merged, w, now);
-            out.board.push(BoardRecord::County(CountyRecord {
+            board.push(BoardRecord::County(CountyRecord {
                 index: index.clone(),
-                outcomes: self.history.outcomes(county),
+                outcomes: self.history.outcomes(&county),
             }));
-            picture.insert(county.clone(), index.clone());
-            out.counties.push(index);
+            picture.insert(county, index.clone());
+            owned_counties.push(index);
         }
         let counties: Vec<RegionIndex> = picture.into_values().collect();
         let all_cities = cities(&counties, w, now);
-        out.cities = all_cities
+        let owned_cities = all_cities
             .iter()
             .filter(|c| shared.owned.contains(&owner_partition(&c.city_id, n)))
             .cloned()
             .collect();
-        let now_published: BTreeSet<(String, i32)> = local
-            .iter()
-            .map(|p| (p.region_id.clone(), p.partition))
-            .collect();
-        out.retired = shared
-            .published
-            .difference(&now_published)
-            // A partition that moved is the new owner's to overwrite, not this one's to clear.
-            .filter(|(_, p)| shared.owned.contains(p))
-            .map(|(region, p)| part_key(region, *p))
-            .collect();
-        shared.published = now_published;
-        let mut board: Vec<BoardRecord> = local.into_iter().map(BoardRecord::Part).collect();
-        board.append(&mut out.board);
-        out.board = board;
+        tick.shared = Some(SharedRegions {
+            board,
+            retired: retire_parts(shared, &local),
+            counties: owned_counties,
+            cities: owned_cities,
+        });
         tick.regions = Some((counties, all_cities));
-        tick.shared = Some(out);
     }
 
     /// Every enterprise's latest record and facts, and the counties' indices, for the planner.
@@ -205,6 +184,37 @@ impl RiskStage {
     pub fn regions(&mut self, now: EventTime) -> (Vec<RegionIndex>, Vec<CityIndex>) {
         self.history.compute(&self.book, now)
     }
+}
+
+/// Every county's parts: this instance's, fresh, and the board's of the partitions it does
+/// not own.
+fn counties_of(shared: &Shared, local: &[CountyPart]) -> BTreeMap<String, Vec<CountyPart>> {
+    let mut by_county: BTreeMap<String, Vec<CountyPart>> = BTreeMap::new();
+    let others = shared.board.parts_except(&shared.owned);
+    for part in others.into_iter().chain(local.iter().cloned()) {
+        by_county
+            .entry(part.region_id.clone())
+            .or_default()
+            .push(part);
+    }
+    by_county
+}
+
+/// Board keys of the parts published last time and gone now; remembers this time's.
+fn retire_parts(shared: &mut Shared, local: &[CountyPart]) -> Vec<String> {
+    let now_published: BTreeSet<(String, i32)> = local
+        .iter()
+        .map(|p| (p.region_id.clone(), p.partition))
+        .collect();
+    let retired = shared
+        .published
+        .difference(&now_published)
+        // A partition that moved is the new owner's to overwrite, not this one's to clear.
+        .filter(|(_, p)| shared.owned.contains(p))
+        .map(|(region, p)| part_key(region, *p))
+        .collect();
+    shared.published = now_published;
+    retired
 }
 
 /// The partition of every enterprise of the `owned` partitions.
