@@ -152,8 +152,20 @@ fn delivery(runtime: &tokio::runtime::Runtime) {
     let metrics = Arc::new(Metrics::new());
     let records: Vec<WarningRecord> = (0..DELIVERED).map(record).collect();
     let elapsed = runtime.block_on(async {
-        let (sender, task) =
-            vigil::warnings::delivery::spawn(&config.kafka, 10_000, Arc::clone(&metrics)).unwrap();
+        let (senders, task) = vigil::warnings::delivery::spawn_engine_outputs(
+            &config.kafka,
+            10_000,
+            Arc::clone(&metrics),
+        )
+        .unwrap();
+        // Only the warnings are sent; the task ends once every sender is dropped.
+        let vigil::warnings::delivery::EngineSenders {
+            warnings: sender,
+            risk,
+            regions,
+            board,
+        } = senders;
+        drop((risk, regions, board));
         let started = Instant::now();
         for r in &records {
             sender.send(r).await;

@@ -15,9 +15,6 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng};
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
-use rdkafka::config::ClientConfig;
 use serde_json::Value;
 use vigil::config::Config;
 use vigil::sim::Province;
@@ -126,27 +123,13 @@ fn sigterm_and_wait(mut child: common::process::Running) {
 }
 
 async fn create_topics(brokers: &str, runs: &[&Run]) {
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .create()
-        .unwrap();
     let mut names = Config::default().kafka.topics;
     for run in runs {
         for output in ["warnings", "risk", "regions", "dlq", "late"] {
             names.push(run.topic(output));
         }
     }
-    let topics: Vec<NewTopic> = names
-        .iter()
-        .map(|t| NewTopic::new(t, 1, TopicReplication::Fixed(1)))
-        .collect();
-    for result in admin
-        .create_topics(&topics, &AdminOptions::new())
-        .await
-        .unwrap()
-    {
-        result.expect("topic created");
-    }
+    common::create_topics(brokers, &names, 1).await;
 }
 
 /// (id, state) of every warning record, and the last risk record of every enterprise.

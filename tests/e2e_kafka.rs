@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::config::ClientConfig;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use tokio_util::sync::CancellationToken;
@@ -294,22 +293,7 @@ async fn mixed_stream_through_the_mock_cluster() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mixed_stream_through_a_real_broker() {
     let tansu = common::tansu::Tansu::start();
-    let admin: AdminClient<_> = ClientConfig::new()
-        .set("bootstrap.servers", &tansu.brokers)
-        .create()
-        .expect("admin");
-    let names = all_topics();
-    let topics: Vec<NewTopic> = names
-        .iter()
-        .map(|t| NewTopic::new(t, PARTITIONS, TopicReplication::Fixed(1)))
-        .collect();
-    for result in admin
-        .create_topics(&topics, &AdminOptions::new())
-        .await
-        .expect("create topics")
-    {
-        result.expect("topic created");
-    }
+    common::create_topics(&tansu.brokers, &all_topics(), PARTITIONS).await;
     assert_eq!(input_topics().len(), 15);
     mixed_stream_through(&tansu.brokers).await;
 }

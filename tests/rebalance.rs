@@ -181,31 +181,11 @@ async fn on_tansu_instances_joining_and_leaving_lose_nothing() {
     let _alone = ONE_AT_A_TIME.lock().await;
     let alone = common::tansu::Tansu::start();
     let pair = common::tansu::Tansu::start();
+    let topics = Config::default().kafka.all_topics();
     for brokers in [&alone.brokers, &pair.brokers] {
-        create_topics(brokers).await;
+        common::create_topics(brokers, &topics, PARTITIONS).await;
     }
     joining_and_leaving(&alone.brokers, &pair.brokers).await;
-}
-
-async fn create_topics(brokers: &str) {
-    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-    let admin: AdminClient<rdkafka::client::DefaultClientContext> =
-        rdkafka::config::ClientConfig::new()
-            .set("bootstrap.servers", brokers)
-            .create()
-            .unwrap();
-    let names = Config::default().kafka.all_topics();
-    let topics: Vec<NewTopic> = names
-        .iter()
-        .map(|t| NewTopic::new(t, PARTITIONS, TopicReplication::Fixed(1)))
-        .collect();
-    for result in admin
-        .create_topics(&topics, &AdminOptions::new())
-        .await
-        .unwrap()
-    {
-        result.expect("topic created");
-    }
 }
 
 /// One instance alone on `alone_brokers`; on `brokers`, A, then B joining, then A leaving.

@@ -97,7 +97,7 @@ impl Engine {
         &self,
         config: &Config,
     ) -> Result<(LiveRules, JoinHandle<()>), IoError> {
-        let (sender, delivery) = crate::warnings::delivery::spawn(
+        let (senders, delivery) = crate::warnings::delivery::spawn_engine_outputs(
             &config.kafka,
             config.ingest.channel_capacity,
             Arc::clone(&self.metrics),
@@ -105,36 +105,15 @@ impl Engine {
         let outputs = WarningOutputs {
             book: WarningBook::new(&config.warnings, Arc::clone(&self.silences)),
             view: Arc::clone(&self.warnings),
-            sender: Some(sender),
+            sender: Some(senders.warnings),
         };
-        let (risk_sender, risk_delivery) = crate::warnings::delivery::spawn_keyed(
-            &config.kafka,
-            &config.kafka.risk_topic,
-            "risk",
-            config.ingest.channel_capacity,
-            Arc::clone(&self.metrics),
-        )?;
-        let (regions_sender, regions_delivery) = crate::warnings::delivery::spawn_keyed(
-            &config.kafka,
-            &config.kafka.regions_topic,
-            "regions",
-            config.ingest.channel_capacity,
-            Arc::clone(&self.metrics),
-        )?;
-        let (board_sender, board_delivery) = crate::warnings::delivery::spawn_keyed(
-            &config.kafka,
-            &config.kafka.region_parts_topic,
-            "region_parts",
-            config.ingest.channel_capacity,
-            Arc::clone(&self.metrics),
-        )?;
         let risk = RiskOutputs {
             stage: RiskStage::new(&config.risk, config.rules.utc_offset_minutes)
                 .share_regions(Arc::clone(&self.board)),
             view: Arc::clone(&self.risk),
-            sender: Some(risk_sender),
-            regions_sender: Some(regions_sender),
-            board_sender: Some(board_sender),
+            sender: Some(senders.risk),
+            regions_sender: Some(senders.regions),
+            board_sender: Some(senders.board),
         };
         let rules = LiveRules::start(
             &config.rules,
@@ -144,13 +123,7 @@ impl Engine {
         )
         .await
         .with_risk(risk);
-        let both = tokio::spawn(async move {
-            let _ = delivery.await;
-            let _ = risk_delivery.await;
-            let _ = regions_delivery.await;
-            let _ = board_delivery.await;
-        });
-        Ok((rules, both))
+        Ok((rules, delivery))
     }
 
     /// Consumes from Kafka until `shutdown` (see `ingest::kafka::run`), with the rules and

@@ -110,7 +110,8 @@ impl IngestContext {
         std::mem::take(&mut *lock(&self.events))
     }
 
-    fn on_assign(&self, list: &mut TopicPartitionList) {
+    /// Takes the assigned partitions over; returns those with no checkpoint (fresh).
+    fn on_assign(&self, list: &mut TopicPartitionList) -> Vec<i32> {
         self.status.set_restoring(true);
         let partitions = partition_numbers(list);
         let held = lock(&self.held).clone();
@@ -134,7 +135,13 @@ impl IngestContext {
             partitions = ?takeovers.iter().map(|(p, t)| format!("{p}:{}", t.label())).collect::<Vec<_>>(),
             "partitions assigned"
         );
+        let fresh = takeovers
+            .iter()
+            .filter(|(_, t)| matches!(t, Takeover::Fresh))
+            .map(|(p, _)| *p)
+            .collect();
         lock(&self.events).push(RebalanceEvent::Assigned(takeovers));
+        fresh
     }
 
     /// The newest checkpoint of `partition`, read in the callback (the assignment waits for
@@ -194,27 +201,13 @@ impl IngestContext {
         }
     }
 
-    /// Pauses every topic but `registry` of the fresh partitions just assigned.
+    /// Pauses every topic but `registry` of the `fresh` partitions just assigned.
     fn pause_for_registry(
         &self,
         consumer: &BaseConsumer<Self>,
         list: &TopicPartitionList,
+        fresh: Vec<i32>,
     ) -> rdkafka::error::KafkaResult<()> {
-        let fresh: Vec<i32> = lock(&self.events)
-            .iter()
-            .rev()
-            .find_map(|e| match e {
-                RebalanceEvent::Assigned(t) => Some(t),
-                RebalanceEvent::Revoked(_) => None,
-            })
-            .map(|takeovers| {
-                takeovers
-                    .iter()
-                    .filter(|(_, t)| matches!(t, Takeover::Fresh))
-                    .map(|(p, _)| *p)
-                    .collect()
-            })
-            .unwrap_or_default();
         let has_registry = |p: i32| {
             list.elements()
                 .iter()
@@ -361,10 +354,10 @@ impl ConsumerContext for IngestContext {
     ) {
         let result = match err {
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
-                self.on_assign(list);
+                let fresh = self.on_assign(list);
                 consumer
                     .assign(list)
-                    .and_then(|()| self.pause_for_registry(consumer, list))
+                    .and_then(|()| self.pause_for_registry(consumer, list, fresh))
             }
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
                 self.on_revoke(list);

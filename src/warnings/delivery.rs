@@ -1,6 +1,6 @@
-//! Delivery of output records to their keyed topics through an idempotent producer: warning
+//! Delivery of output records to their keyed topics through one idempotent producer: warning
 //! records to `vigil.warnings` (key = warning id), risk records to `vigil.risk` (key =
-//! enterprise id), region indices to `vigil.regions`. See `ingest::outputs` for the queue,
+//! enterprise id), region indices to `vigil.regions`, county parts to the board. See `ingest::outputs` for the queue,
 //! its backpressure, ordering, flush barriers and refused records.
 
 use std::sync::Arc;
@@ -55,31 +55,34 @@ impl WarningSender {
     }
 }
 
-/// Starts the producer task of `kafka.warnings_topic`. It ends once every sender is dropped
-/// and the queue is delivered.
-pub fn spawn(
-    kafka: &KafkaConfig,
-    capacity: usize,
-    metrics: Arc<Metrics>,
-) -> Result<(WarningSender, JoinHandle<()>), IoError> {
-    let (sender, task) = spawn_keyed(kafka, &kafka.warnings_topic, "warnings", capacity, metrics)?;
-    Ok((WarningSender(sender), task))
+/// The engine's outputs, all queued on one producer task: warnings, risk records, region
+/// indices and the counties' board (`risk::region_share`).
+pub struct EngineSenders {
+    pub warnings: WarningSender,
+    pub risk: KeyedSender,
+    pub regions: KeyedSender,
+    pub board: KeyedSender,
 }
 
-/// Starts a producer task for `topic`; `output` labels its delivery metrics.
-pub fn spawn_keyed(
+/// Starts the producer task of the engine's outputs. It ends once every sender is dropped and
+/// the queue is delivered.
+pub fn spawn_engine_outputs(
     kafka: &KafkaConfig,
-    topic: &str,
-    output: &'static str,
     capacity: usize,
     metrics: Arc<Metrics>,
-) -> Result<(KeyedSender, JoinHandle<()>), IoError> {
+) -> Result<(EngineSenders, JoinHandle<()>), IoError> {
     let producer: FutureProducer = producer_config(kafka).create()?;
     let (sender, task) = outputs::spawn(producer, &kafka.dlq_topic, capacity, metrics);
-    let keyed = KeyedSender {
-        sender,
+    let keyed = |topic: &str, output| KeyedSender {
+        sender: sender.clone(),
         topic: Arc::from(topic),
         output,
     };
-    Ok((keyed, task))
+    let senders = EngineSenders {
+        warnings: WarningSender(keyed(&kafka.warnings_topic, "warnings")),
+        risk: keyed(&kafka.risk_topic, "risk"),
+        regions: keyed(&kafka.regions_topic, "regions"),
+        board: keyed(&kafka.region_parts_topic, "region_parts"),
+    };
+    Ok((senders, task))
 }
