@@ -118,6 +118,7 @@ fn checkpoint(c: &mut Criterion) {
             url: dir.path().display().to_string(),
             interval: Duration::from_secs(10),
             keep: 2,
+            on_unreadable: Default::default(),
         },
         "bench",
     )

@@ -43,8 +43,10 @@ pub struct RulesConfig {
     /// Longest one rule may run in one tick; beyond it the evaluation is abandoned.
     #[serde(with = "humantime_serde")]
     pub rule_timeout: Duration,
-    /// Memory one rule's execution may use (DataFusion memory pool).
-    pub rule_memory_bytes: usize,
+    /// Memory all rules' executions may hold together (one DataFusion memory pool).
+    pub memory_limit: usize,
+    /// Rows one rule's evaluation may return in one tick; more fail it (`kind="overflow"`).
+    pub max_hits_per_tick: usize,
     /// Shards per input partition for incremental table refresh.
     pub table_shards: u32,
     /// Reload changed rule files while running.
@@ -67,6 +69,8 @@ pub struct IngestConfig {
     #[serde(with = "humantime_serde")]
     pub max_ahead_of_wall_clock: Duration,
     pub pending_capacity: usize,
+    /// Bytes the pending buffer may hold (payloads, keys, names), whatever the record count.
+    pub pending_max_bytes: usize,
     #[serde(with = "humantime_serde")]
     pub pending_timeout: Duration,
     pub dedup_capacity: usize,
@@ -93,6 +97,12 @@ pub struct KafkaConfig {
     /// The counties' parts the instances of a group share (compacted; `risk::region_share`).
     pub region_parts_topic: String,
     pub late_topic: String,
+    /// Create missing output topics at start (else a missing one stops the start, named).
+    #[serde(default)]
+    pub create_topics: bool,
+    /// Partitions of the output topics vigil creates.
+    #[serde(default = "one_partition")]
+    pub create_partitions: i32,
     pub queued_max_messages_kbytes: u32,
     /// Passed through to librdkafka for the consumer and the producer.
     #[serde(default)]
@@ -103,6 +113,10 @@ pub struct KafkaConfig {
     /// Passed through to the producer of the outputs only (`linger.ms`, `compression.type`, ...).
     #[serde(default)]
     pub producer_properties: BTreeMap<String, String>,
+}
+
+fn one_partition() -> i32 {
+    1
 }
 
 impl KafkaConfig {
@@ -128,6 +142,30 @@ impl KafkaConfig {
 pub struct ApiConfig {
     pub addr: String,
     pub ready_max_lag: i64,
+    /// Requests served at once; more are answered 503.
+    pub max_concurrent_requests: usize,
+    /// Longest a request may take to answer (an event stream's body flows on); then 503.
+    #[serde(with = "humantime_serde")]
+    pub request_timeout: Duration,
+    /// Largest request body.
+    pub max_body_bytes: usize,
+    /// Event streams (`/api/warnings/stream`, `/api/risk/stream`) open at once; more: 503.
+    pub max_sse_clients: usize,
+    /// Bearer token of every read (all but /healthz, /readyz and the map's static files);
+    /// empty: reads are open. A secret: from the environment or `read_token_file`.
+    #[serde(default)]
+    pub read_token: String,
+    /// Bearer token of writes (`POST /api/silences`); empty: `warnings.api_token`.
+    #[serde(default)]
+    pub write_token: String,
+    /// Files holding the tokens (a mounted secret); their content wins over the keys above.
+    #[serde(default)]
+    pub read_token_file: String,
+    #[serde(default)]
+    pub write_token_file: String,
+    /// Serve `/metrics` without a token even when `read_token` is set.
+    #[serde(default)]
+    pub metrics_public: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -162,23 +200,72 @@ impl Config {
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Config, ConfigError> {
         let mut merged: toml::Table = toml::from_str(DEFAULT_TOML)?;
+        let overrides = env_overrides(env, &merged);
         merge(&mut merged, toml::from_str(text)?);
-        merge(&mut merged, env_overrides(env));
+        merge(&mut merged, overrides);
         let config: Config = merged.try_into()?;
         config.check()?;
         Ok(config)
     }
 
-    /// Reads a config file (or none) over the defaults, then the process environment.
+    /// Reads a config file (or none) over the defaults, then the process environment. Paths
+    /// the file sets relative (`rules.dir`, a directory `checkpoint.url`) are taken relative
+    /// to the file's folder, as Prometheus does; defaults and environment values stay
+    /// relative to the working directory.
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
-        let text = match path {
-            None => String::new(),
-            Some(path) => std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-                path: path.to_owned(),
-                source,
-            })?,
+        let Some(path) = path else {
+            let mut config = Config::layered("", std::env::vars())?;
+            config.read_token_files()?;
+            return Ok(config);
         };
-        Config::layered(&text, std::env::vars())
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut config = Config::layered(&text, std::env::vars())?;
+        let folder = path.parent().unwrap_or(Path::new(""));
+        config.resolve_file_paths(&toml::from_str(&text)?, folder);
+        config.read_token_files()?;
+        Ok(config)
+    }
+
+    /// Fills `api.read_token` / `api.write_token` from their files, trimmed.
+    fn read_token_files(&mut self) -> Result<(), ConfigError> {
+        let api = &mut self.api;
+        for (file, token) in [
+            (&api.read_token_file, &mut api.read_token),
+            (&api.write_token_file, &mut api.write_token),
+        ] {
+            if file.is_empty() {
+                continue;
+            }
+            let text = std::fs::read_to_string(file).map_err(|source| ConfigError::Read {
+                path: file.into(),
+                source,
+            })?;
+            *token = text.trim().to_owned();
+        }
+        Ok(())
+    }
+
+    fn resolve_file_paths(&mut self, file: &toml::Table, folder: &Path) {
+        let set = |section: &str, key: &str| {
+            file.get(section)
+                .and_then(|s| s.get(key))
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        };
+        let relative = |value: &str| !value.is_empty() && Path::new(value).is_relative();
+        if let Some(dir) = set("rules", "dir") {
+            if relative(&dir) && self.rules.dir == Path::new(&dir) {
+                self.rules.dir = folder.join(dir);
+            }
+        }
+        if let Some(url) = set("checkpoint", "url") {
+            if relative(&url) && !url.contains("://") && self.checkpoint.url == url {
+                self.checkpoint.url = folder.join(url).to_string_lossy().into_owned();
+            }
+        }
     }
 
     fn check(&self) -> Result<(), ConfigError> {
@@ -201,6 +288,9 @@ impl Config {
         if self.ingest.channel_capacity == 0 || self.ingest.pending_capacity == 0 {
             return invalid("ingest.channel_capacity and ingest.pending_capacity must be positive");
         }
+        if self.ingest.pending_max_bytes < self.ingest.max_message_bytes {
+            return invalid("ingest.pending_max_bytes must hold at least one record of ingest.max_message_bytes");
+        }
         Ok(())
     }
 }
@@ -208,21 +298,85 @@ impl Config {
 /// Prefix of the environment variables that override config keys.
 pub const ENV_PREFIX: &str = "VIGIL__";
 
-/// `VIGIL__INGEST__ALLOWED_LATENESS=20s` → `[ingest] allowed_lateness = "20s"`.
-fn env_overrides(env: impl IntoIterator<Item = (String, String)>) -> toml::Table {
+/// `VIGIL__INGEST__ALLOWED_LATENESS=20s` → `[ingest] allowed_lateness = "20s"`. A key whose
+/// default is a string, and every librdkafka property, takes the value as a string as it is
+/// (a numeric password stays a string); other values are parsed as TOML when they parse.
+fn env_overrides(
+    env: impl IntoIterator<Item = (String, String)>,
+    defaults: &toml::Table,
+) -> toml::Table {
     let mut table = toml::Table::new();
     for (name, raw) in env {
         let Some(path) = name.strip_prefix(ENV_PREFIX) else {
             continue;
         };
         let keys: Vec<String> = path.split("__").map(str::to_lowercase).collect();
-        let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
-            .ok()
-            .and_then(|mut t| t.remove("v"))
-            .unwrap_or(toml::Value::String(raw));
+        let value = if is_string_key(defaults, &keys) {
+            toml::Value::String(raw)
+        } else {
+            toml::from_str::<toml::Table>(&format!("v = {raw}"))
+                .ok()
+                .and_then(|mut t| t.remove("v"))
+                .unwrap_or(toml::Value::String(raw))
+        };
         insert_path(&mut table, &keys, value);
     }
     table
+}
+
+/// Whether the key at `keys` is string-typed: its default is a string, or it sits in one of
+/// the librdkafka property maps.
+fn is_string_key(defaults: &toml::Table, keys: &[String]) -> bool {
+    if keys.len() == 3 && keys[0] == "kafka" && keys[1].ends_with("properties") {
+        return true;
+    }
+    let mut table = defaults;
+    for (i, key) in keys.iter().enumerate() {
+        match table.get(key) {
+            Some(toml::Value::Table(inner)) if i + 1 < keys.len() => table = inner,
+            Some(toml::Value::String(_)) => return i + 1 == keys.len(),
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// Whether a setting holds a secret, judged by its name: never printed or logged.
+pub fn is_secret(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    ["password", "secret", "token", "key"]
+        .iter()
+        .any(|word| key.contains(word))
+}
+
+const REDACTED: &str = "<redacted>";
+
+impl Config {
+    /// The config as `config show` prints it: every secret replaced by `<redacted>`.
+    pub fn redacted(&self) -> Config {
+        let mut shown = self.clone();
+        let hide = |value: &mut String| {
+            if !value.is_empty() {
+                *value = REDACTED.into();
+            }
+        };
+        hide(&mut shown.warnings.api_token);
+        hide(&mut shown.api.read_token);
+        hide(&mut shown.api.write_token);
+        hide(&mut shown.enforce.seed_key);
+        for properties in [
+            &mut shown.kafka.properties,
+            &mut shown.kafka.consumer_properties,
+            &mut shown.kafka.producer_properties,
+        ] {
+            for (key, value) in properties.iter_mut() {
+                if is_secret(key) {
+                    hide(value);
+                }
+            }
+        }
+        shown
+    }
 }
 
 fn insert_path(table: &mut toml::Table, keys: &[String], value: toml::Value) {
@@ -306,6 +460,46 @@ mod tests {
         let env = [("VIGIL__INGEST__LATENESS".to_owned(), "5s".to_owned())];
         let err = Config::layered("", env).unwrap_err();
         assert!(err.to_string().contains("lateness"), "{err}");
+    }
+
+    /// Issue 19, item 4.
+    #[test]
+    fn secrets_are_redacted_and_numeric_passwords_stay_strings() {
+        let env = [
+            (
+                "VIGIL__KAFKA__PROPERTIES__SASL.PASSWORD".to_owned(),
+                "123456".to_owned(),
+            ),
+            ("VIGIL__WARNINGS__API_TOKEN".to_owned(), "0042".to_owned()),
+            ("VIGIL__KAFKA__GROUP_ID".to_owned(), "7".to_owned()),
+        ];
+        let file = "[kafka.properties]\n\"ssl.key.password\" = \"hunter2\"\n\"security.protocol\" = \"sasl_ssl\"\n";
+        let config = Config::layered(file, env).unwrap();
+        assert_eq!(config.kafka.properties["sasl.password"], "123456");
+        assert_eq!(config.warnings.api_token, "0042");
+        assert_eq!(config.kafka.group_id, "7");
+        let shown = toml::to_string(&config.redacted()).unwrap();
+        for secret in ["123456", "hunter2", "0042"] {
+            assert!(!shown.contains(secret), "{secret} printed:\n{shown}");
+        }
+        assert!(shown.contains("sasl_ssl"));
+    }
+
+    #[test]
+    fn relative_paths_of_a_file_are_relative_to_its_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("vigil.toml");
+        std::fs::write(
+            &file,
+            "[rules]\ndir = \"rules\"\n[checkpoint]\nurl = \"cp\"\n",
+        )
+        .unwrap();
+        let config = Config::load(Some(&file)).unwrap();
+        assert_eq!(config.rules.dir, dir.path().join("rules"));
+        assert_eq!(
+            config.checkpoint.url,
+            dir.path().join("cp").to_string_lossy()
+        );
     }
 
     #[test]

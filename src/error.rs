@@ -43,6 +43,13 @@ pub enum IoError {
     /// The checkpoint store could not be opened.
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
+    /// The rules directory is missing, unreadable or holds no rule (`rules.dir = ""` is the
+    /// explicit way to run none): the service would report ready while watching nothing.
+    #[error("rules: {0}")]
+    Rules(String),
+    /// An output topic does not exist (and `kafka.create_topics` is off).
+    #[error("kafka: output topic(s) missing: {0}; create them, or set kafka.create_topics = true")]
+    MissingTopics(String),
 }
 
 /// Why a rule file cannot run, and on which line (1-based) of the file.
@@ -88,6 +95,13 @@ pub enum CheckpointError {
     /// Written by a vigil whose checkpoint schema this one cannot read.
     #[error("checkpoint schema {found} is not readable by this vigil (reads {supported})")]
     Schema { found: u32, supported: u32 },
+    /// Checkpoints exist for the partition but none reads back.
+    #[error("{found} checkpoint(s) of partition {partition}, none readable; the newest: {newest}")]
+    NoneReadable {
+        partition: i32,
+        found: usize,
+        newest: String,
+    },
     #[error("checkpoint encoding: {0}")]
     Encode(#[from] rmp_serde::encode::Error),
     #[error("checkpoint decoding: {0}")]

@@ -106,13 +106,14 @@ enum Command {
         date: chrono::NaiveDate,
         /// Visits the county's teams can make that day.
         #[arg(long, env = "VIGIL_CAPACITY")]
-        capacity: u32,
+        capacity: u64,
         /// Inspector teams; whole parks go to one team.
         #[arg(long, env = "VIGIL_TEAMS", default_value_t = 1)]
-        teams: u32,
-        /// Seed of the priority-weighted draws (logged with the plan).
-        #[arg(long, env = "VIGIL_SEED", default_value_t = 0)]
-        seed: u64,
+        teams: u64,
+        /// Seed of the priority-weighted draws (recorded in the plan); by default a keyed
+        /// hash of the county and the day (`enforce.seed_key`).
+        #[arg(long, env = "VIGIL_SEED")]
+        seed: Option<u64>,
         /// Read the snapshot from a running vigil (`http://127.0.0.1:8080`).
         #[arg(long, env = "VIGIL_API")]
         api: Option<String>,
@@ -407,12 +408,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Config {
             command: ConfigCommand::Show,
         } => {
-            let mut shown = config;
-            if !shown.warnings.api_token.is_empty() {
-                // A secret: say that it is set, not what it is.
-                shown.warnings.api_token = "<set>".into();
-            }
-            print!("{}", toml::to_string_pretty(&shown)?);
+            print!("{}", toml::to_string_pretty(&config.redacted())?);
             Ok(())
         }
         Command::Config {

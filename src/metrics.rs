@@ -40,6 +40,8 @@ pub struct Metrics {
     pub checkpoint: CheckpointMetrics,
     pub warnings: IntCounterVec,
     pub warnings_firing: IntGauge,
+    /// Silences held (at most `warnings::silence::MAX_SILENCES`).
+    pub silences: IntGauge,
     pub warnings_suppressed: IntCounterVec,
     pub warnings_chattering: IntGauge,
     pub warning_floods: IntGauge,
@@ -399,6 +401,11 @@ impl Metrics {
                 &["state", "color"],
             ),
             warnings_firing: gauge(&r, "vigil_warnings_firing", "Warnings firing now."),
+            silences: gauge(
+                &r,
+                "vigil_silences",
+                "Silences held (configured, posted and shared), bounded by 10000.",
+            ),
             warnings_suppressed: counter_vec(
                 &r,
                 "vigil_warnings_suppressed_total",
@@ -445,7 +452,7 @@ impl Metrics {
             self.output_errors.with_label_values(&[output]);
             self.outputs_refused.with_label_values(&[output]);
         }
-        for source in ["checkpoint", "kept", "fresh"] {
+        for source in ["checkpoint", "kept", "fresh", "refused"] {
             self.checkpoint.restores.with_label_values(&[source]);
         }
         for state in ["active", "idle", "behind"] {

@@ -97,7 +97,8 @@ async fn the_api_lists_explains_streams_and_silences_warnings() {
         Arc::clone(&engine.metrics),
         outputs,
     )
-    .await;
+    .await
+    .unwrap();
     let mut feeder = Feeder {
         pipeline: engine.pipeline(&config),
         offset: 0,

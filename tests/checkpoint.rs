@@ -204,6 +204,7 @@ fn store(dir: &std::path::Path, keep: usize) -> CheckpointStore {
         url: dir.display().to_string(),
         interval: std::time::Duration::from_secs(10),
         keep,
+        on_unreadable: Default::default(),
     };
     CheckpointStore::open(&config, "group-a").expect("a local store opens")
 }
@@ -271,4 +272,25 @@ fn event_times_survive_the_encoding() {
     let at = EventTime::from_millis(1_583_020_800_123);
     let bytes = rmp_serde::to_vec_named(&at).unwrap();
     assert_eq!(rmp_serde::from_slice::<EventTime>(&bytes).unwrap(), at);
+}
+
+/// Issue 19, item 7: after a rollback, the newest checkpoints are of a schema this vigil
+/// cannot read; the one it writes next must survive pruning, however few are kept.
+#[tokio::test]
+async fn pruning_never_deletes_the_checkpoint_just_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path(), 1);
+    let mut newer = Fed::new().checkpoint(0);
+    newer[6..10].copy_from_slice(&99u32.to_le_bytes());
+    store.write(0, 50, 50_000, newer).await.unwrap();
+    store
+        .write(0, 20, 60_000, Fed::new().checkpoint(0))
+        .await
+        .unwrap();
+    let latest = store
+        .latest(0)
+        .await
+        .unwrap()
+        .expect("the one just written");
+    assert!(latest.location.as_ref().contains("00000000000000000020-"));
 }

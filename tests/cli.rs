@@ -128,7 +128,7 @@ fn config_show_does_not_print_the_api_token() {
     );
     let shown = String::from_utf8_lossy(&output.stdout);
     assert!(!shown.contains("s3cret-token"), "{shown}");
-    assert!(shown.contains("api_token = \"<set>\""), "{shown}");
+    assert!(shown.contains("api_token = \"<redacted>\""), "{shown}");
 }
 
 fn rule_fixture(path: &str) -> std::path::PathBuf {

@@ -123,7 +123,9 @@ fn sigterm_and_wait(mut child: common::process::Running) {
 }
 
 async fn create_topics(brokers: &str, runs: &[&Run]) {
-    let mut names = Config::default().kafka.topics;
+    let defaults = Config::default().kafka;
+    let mut names = defaults.topics;
+    names.extend([defaults.silences_topic, defaults.region_parts_topic]);
     for run in runs {
         for output in ["warnings", "risk", "regions", "dlq", "late"] {
             names.push(run.topic(output));

@@ -328,3 +328,65 @@ fn vigil_enforce_writes_the_plan_as_csv_parquet_and_json() {
     let bytes = std::fs::read(work.path().join("plan.parquet")).unwrap();
     assert_eq!(&bytes[..4], b"PAR1");
 }
+
+/// Issue 19, item 1: whatever the parameters of `GET /api/enforcement/plan`, the request is
+/// either refused naming a parameter or planned, never a panic, an abort or minutes of work,
+/// over a county of 3 000 enterprises (the RISK pool's draws were once quadratic).
+mod hostile_parameters {
+    use super::*;
+    use proptest::strategy::ValueTree;
+    use std::sync::OnceLock;
+    use vigil::enforce::request::{PlanQuery, MAX_CAPACITY, MAX_TEAMS};
+
+    fn county() -> &'static Snapshot {
+        static COUNTY: OnceLock<Snapshot> = OnceLock::new();
+        COUNTY.get_or_init(|| {
+            let mut runner = proptest::test_runner::TestRunner::deterministic();
+            let specs: Vec<Spec> = (0..3_000)
+                .map(|_| spec().new_tree(&mut runner).unwrap().current())
+                .collect();
+            snapshot_of(&specs, false)
+        })
+    }
+
+    fn number() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<u64>().prop_map(|n| n.to_string()),
+            (0..20_000u64).prop_map(|n| n.to_string()),
+            Just(u32::MAX.to_string()),
+            Just("-1".to_string()),
+            Just("1e9".to_string()),
+            "[ -~]{0,12}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn no_parameter_crashes_or_stalls_the_planner(
+            region in prop_oneof![Just(REGION.to_string()), "[ -~]{0,80}"],
+            date in prop_oneof![Just("2026-03-10".to_string()), "[0-9]{4}-[0-9]{2}-[0-9]{2}", "[ -~]{0,12}"],
+            capacity in number(),
+            teams in prop::option::of(number()),
+            seed in prop::option::of(number()),
+        ) {
+            let query = PlanQuery {
+                region: Some(region),
+                date: Some(date),
+                capacity: Some(capacity),
+                teams,
+                seed,
+            };
+            let Ok(request) = query.validate(b"test key") else { return Ok(()) };
+            prop_assert!(request.capacity <= MAX_CAPACITY);
+            prop_assert!((1..=MAX_TEAMS).contains(&request.teams));
+            let started = std::time::Instant::now();
+            let config = Config::default();
+            let made = plan(county(), &request, &vigil::app::enforce::rules(&config));
+            // A hang detector, not a speed target (benches/risk.rs measures the planner).
+            prop_assert!(started.elapsed() < std::time::Duration::from_secs(20));
+            prop_assert!(made.tasks.len() <= county().enterprises.len());
+        }
+    }
+}

@@ -191,3 +191,54 @@ fn a_partition_stalled_an_hour_behind_does_not_stop_the_engine_clock() {
     assert_eq!((report.active, report.behind), (1, 1), "{report:?}");
     assert!(feed.clock().is_some_and(|c| c >= T - 20_000));
 }
+
+/// Issue 19, item 2: readings of five enterprises, four each, corrupted far into the future
+/// and spread over the stream; the good records around them are judged as if they were not
+/// there. `future` is how far ahead the corrupt times are.
+fn far_future_pattern(wall_ms: Option<i64>, future: i64) {
+    let mut feed = Feed::new(12, wall_ms);
+    let (mut late, mut refused) = (0, 0);
+    for (n, ts) in (T..T + 1_200_000).step_by(10_000).enumerate() {
+        for i in 0..12 {
+            let corrupt = i < 5 && n % 30 == 7 + i;
+            let at = if corrupt { ts + future } else { ts };
+            match feed.reading(0, i, at) {
+                Outcome::Applied => assert!(!corrupt, "a corrupt reading was accepted at {n}"),
+                Outcome::Late(_) => late += 1,
+                Outcome::Dead(letter) => {
+                    assert_eq!(letter.reason_code, "timestamp_in_future");
+                    assert!(
+                        corrupt,
+                        "a good reading was refused at {n}: {}",
+                        letter.reason
+                    );
+                    refused += 1;
+                }
+                Outcome::Held => panic!("held"),
+            }
+        }
+    }
+    assert_eq!(
+        (late, refused),
+        (0, 20),
+        "no good record late, every corrupt one refused"
+    );
+}
+
+#[test]
+fn readings_dated_2096_do_not_make_a_replay_late() {
+    far_future_pattern(None, 76 * 365 * 24 * HOUR);
+}
+
+#[test]
+fn readings_dated_2096_do_not_make_live_input_late() {
+    // A backlog read live: the wall clock a day past the stream.
+    far_future_pattern(Some(T + 24 * HOUR), 76 * 365 * 24 * HOUR);
+}
+
+#[test]
+fn readings_a_month_ahead_of_historical_input_do_not_make_it_late() {
+    // Historical data: the wall clock is years ahead, so only the neighbours can tell.
+    far_future_pattern(Some(T + 5 * 365 * 24 * HOUR), 30 * 24 * HOUR);
+    far_future_pattern(None, 30 * 24 * HOUR);
+}

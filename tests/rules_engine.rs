@@ -322,7 +322,7 @@ fn a_rule_over_its_time_is_abandoned_and_the_others_run() {
 fn a_rule_over_its_memory_fails_and_the_others_run() {
     heavy_rule_fails_alone(
         |c| RulesConfig {
-            rule_memory_bytes: 64 * 1024,
+            memory_limit: 64 * 1024,
             ..c
         },
         "execution",
@@ -340,19 +340,21 @@ fn a_broken_file_dropped_into_a_running_engine_is_rejected() {
     let metrics = Arc::new(Metrics::new());
     let store = leaking_world();
     let rt = runtime();
-    let mut live = rt.block_on(vigil::app::live_rules::LiveRules::start(
-        &rules_config(dir.path()),
-        store,
-        Arc::clone(&metrics),
-        vigil::app::live_rules::WarningOutputs {
-            book: vigil::warnings::WarningBook::new(
-                &Config::default().warnings,
-                Default::default(),
-            ),
-            view: Arc::new(vigil::warnings::view::WarningView::new(100)),
-            sender: None,
-        },
-    ));
+    let mut live = rt
+        .block_on(vigil::app::live_rules::LiveRules::start(
+            &rules_config(dir.path()),
+            store,
+            Arc::clone(&metrics),
+            vigil::app::live_rules::WarningOutputs {
+                book: vigil::warnings::WarningBook::new(
+                    &Config::default().warnings,
+                    Default::default(),
+                ),
+                view: Arc::new(vigil::warnings::view::WarningView::new(100)),
+                sender: None,
+            },
+        ))
+        .unwrap();
     let mut wait_for = |what: &str, done: &dyn Fn() -> bool| {
         for _ in 0..100 {
             rt.block_on(live.advance(Some(during_leak())));
@@ -376,4 +378,106 @@ fn a_broken_file_dropped_into_a_running_engine_is_rejected() {
     assert_eq!(metrics.rules.loaded.get(), 1);
     write(dir.path(), "level.sql", LEVEL_RULE);
     wait_for("the new rule", &|| metrics.rules.loaded.get() == 2);
+}
+
+#[test]
+fn a_rule_returning_more_than_its_hits_bound_fails_and_the_others_run() {
+    // The heavy rule's cross join without a filter: rows, not memory, are the danger.
+    heavy_rule_fails_alone(
+        |c| RulesConfig {
+            max_hits_per_tick: 3,
+            ..c
+        },
+        "overflow",
+        "more than 3 hits",
+    );
+}
+
+/// Issue 19, item 10: rule files that once aborted the process at load (DataFusion folds
+/// constants while planning, outside any memory pool) or could run without end. Each has a
+/// valid header, so only the sandbox stands between it and the service.
+fn hostile_rules() -> Vec<(&'static str, String)> {
+    let header = "-- id: r02_test_gas\n-- title: hostile\n-- severity: red\n-- basis: none\n";
+    let deep = format!(
+        "SELECT enterprise_id, enterprise_id AS subject FROM enterprises WHERE {}1 = 1{}",
+        "(".repeat(5_000),
+        ")".repeat(5_000)
+    );
+    let bodies = [
+        ("range", "SELECT e.enterprise_id, e.enterprise_id AS subject, t.v AS value FROM enterprises e CROSS JOIN (SELECT unnest(range(1, 300000000)) AS v) t WHERE t.v < 0".to_owned()),
+        ("generate_series", "SELECT enterprise_id, enterprise_id AS subject FROM enterprises WHERE cardinality(generate_series(1, 300000000)) < 0".to_owned()),
+        ("repeat", "SELECT enterprise_id, enterprise_id AS subject FROM enterprises WHERE length(repeat('x', 2000000000)) < 0".to_owned()),
+        ("lpad", "SELECT enterprise_id, lpad(enterprise_id, 2000000000) AS subject FROM enterprises".to_owned()),
+        ("recursive", "WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t) SELECT enterprise_id, enterprise_id AS subject FROM enterprises, t".to_owned()),
+        ("deep", deep),
+        ("literal", format!("SELECT enterprise_id, '{}' AS subject FROM enterprises", "x".repeat(20_000))),
+        ("relations", format!("SELECT a.enterprise_id, a.enterprise_id AS subject FROM enterprises a{}", (0..20).map(|i| format!(", enterprises t{i}")).collect::<String>())),
+        ("size", format!("SELECT enterprise_id, enterprise_id AS subject FROM enterprises\n{}", "-- padding\n".repeat(10_000))),
+    ];
+    bodies
+        .into_iter()
+        .map(|(name, body)| (name, format!("{header}{body}\n")))
+        .collect()
+}
+
+#[test]
+fn hostile_rule_files_fail_rules_check() {
+    let rt = runtime();
+    for (name, text) in hostile_rules() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "hostile.sql", &text);
+        let report = rt.block_on(vigil::app::rules::check(&Config::default(), dir.path()));
+        assert!(!report.ok, "{name}: {}", report.text);
+        assert!(report.text.contains("FAIL"), "{name}: {}", report.text);
+    }
+}
+
+#[test]
+fn a_hostile_file_replacing_a_running_rule_is_rejected_and_the_old_version_keeps_running() {
+    let store = leaking_world();
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "gas.sql", GAS_RULE);
+    let (mut engine, metrics) = engine(dir.path());
+    let rt = runtime();
+    rt.block_on(engine.reload(dir.path()));
+    let version = engine.rule("r02_test_gas").unwrap().version.clone();
+    for (name, text) in hostile_rules() {
+        write(dir.path(), "gas.sql", &text);
+        let report = rt.block_on(engine.reload(dir.path()));
+        assert_eq!(report.problems.len(), 1, "{name}");
+        assert_eq!(
+            engine.rule("r02_test_gas").unwrap().version,
+            version,
+            "{name}"
+        );
+        let tick = rt.block_on(engine.tick(&store, during_leak()));
+        assert_eq!(subjects(&tick, "r02_test_gas").len(), 1, "{name}");
+    }
+    assert_eq!(
+        metrics.rules.reload_failures.get(),
+        hostile_rules().len() as u64
+    );
+}
+
+#[test]
+fn a_missing_rules_directory_is_an_error_and_dot_folders_are_skipped() {
+    let missing = Path::new("/nonexistent/vigil/queries");
+    assert!(vigil::rules::loader::rule_files(missing).is_err());
+    // A ConfigMap mount: the files are symlinks into ..data, which holds them again.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("..2026_12_06_00_00_00.1");
+    std::fs::create_dir(&data).unwrap();
+    write(&data, "gas.sql", GAS_RULE);
+    std::os::unix::fs::symlink(&data, dir.path().join("..data")).unwrap();
+    std::os::unix::fs::symlink(
+        dir.path().join("..data/gas.sql"),
+        dir.path().join("gas.sql"),
+    )
+    .unwrap();
+    let files = vigil::rules::loader::rule_files(dir.path()).unwrap();
+    assert_eq!(files, vec![dir.path().join("gas.sql")]);
+    let (mut engine, _) = engine(dir.path());
+    let report = runtime().block_on(engine.reload(dir.path()));
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert_eq!(report.loaded, vec!["r02_test_gas".to_owned()]);
 }

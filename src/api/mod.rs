@@ -4,6 +4,7 @@
 //! `/api/risk/stream`, `/api/regions`), the planner (`/api/enforcement/snapshot`,
 //! `/api/enforcement/plan`) and the four-colour map at `/`.
 
+pub mod auth;
 mod map;
 mod risk;
 mod routes;
@@ -12,4 +13,5 @@ mod status;
 mod warnings;
 
 pub use routes::{router, serve, AppState};
-pub use status::{LiveStatus, StatusReport};
+pub use sse::SseSlots;
+pub use status::{LiveStatus, SizeCache, StatusReport};

@@ -4,18 +4,15 @@
 //! `GET /api/risk/stream` (server-sent events: `enterprise` and `regions`), and the planner's
 //! `GET /api/enforcement/snapshot` and `GET /api/enforcement/plan`.
 
-use std::convert::Infallible;
-
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use futures::stream::Stream;
 use serde::{Deserialize, Serialize};
 
 use crate::enforce::facts::EnterpriseFacts;
-use crate::enforce::plan::{plan, PlanRequest, PlanRules};
+use crate::enforce::plan::{plan, PlanRules};
+use crate::enforce::request::PlanQuery;
 use crate::model::EventTime;
 use crate::risk::view::RiskChange;
 use crate::risk::RiskRecord;
@@ -128,30 +125,63 @@ pub async fn regions(State(app): State<AppState>) -> impl IntoResponse {
     Json(Regions { counties, cities })
 }
 
-/// `enterprise` events (a risk record) and `regions` events (every county and city index).
-pub async fn stream(
-    State(app): State<AppState>,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    super::sse::events(app.risk.subscribe(), "vigil risk", |change| match change {
-        RiskChange::Enterprise(r) => ("enterprise", Some(r.enterprise_id.clone())),
-        RiskChange::Regions { .. } => ("regions", None),
-    })
+/// `enterprise` events (a risk record) and `regions` events (every county and city index);
+/// 503 beyond `api.max_sse_clients`.
+pub async fn stream(State(app): State<AppState>) -> Response {
+    let Some(slot) = app.sse.take() else {
+        return super::routes::too_many_streams();
+    };
+    super::sse::events(
+        app.risk.subscribe(),
+        slot,
+        "vigil risk",
+        |change| match change {
+            RiskChange::Enterprise(r) => ("enterprise", Some(r.enterprise_id.clone())),
+            RiskChange::Regions { .. } => ("regions", None),
+        },
+    )
+    .into_response()
 }
 
 pub async fn snapshot(State(app): State<AppState>) -> impl IntoResponse {
     Json(app.risk.snapshot())
 }
 
+/// Longest a plan may take before the request is answered 503 (the planning thread finishes
+/// on its own; the bounded parameters keep that short).
+const PLAN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Parameters are checked first (400 with `{"parameter", "message"}`); the plan is made on a
+/// blocking thread, so a large county does not hold an async worker.
 pub async fn enforcement_plan(
     State(app): State<AppState>,
-    Query(request): Query<PlanRequest>,
-) -> impl IntoResponse {
-    let rules = PlanRules {
-        enforce: &app.config.enforce,
-        quotas: &app.config.risk.region,
-        utc_offset_minutes: app.config.rules.utc_offset_minutes,
+    Query(query): Query<PlanQuery>,
+) -> Response {
+    let request = match query.validate(&app.seed_key) {
+        Ok(request) => request,
+        Err(e) => return (StatusCode::BAD_REQUEST, Json(e)).into_response(),
     };
-    let made = plan(&app.risk.snapshot(), &request, &rules);
-    tracing::info!(region = %made.region_id, date = %made.date, seed = made.seed, tasks = made.tasks.len(), "inspection plan served");
-    Json(made)
+    let planning = tokio::task::spawn_blocking(move || {
+        let rules = PlanRules {
+            enforce: &app.config.enforce,
+            quotas: &app.config.risk.region,
+            utc_offset_minutes: app.config.rules.utc_offset_minutes,
+        };
+        plan(&app.risk.snapshot(), &request, &rules)
+    });
+    match tokio::time::timeout(PLAN_DEADLINE, planning).await {
+        Ok(Ok(made)) => {
+            tracing::info!(region = %made.region_id, date = %made.date, seed = made.seed, tasks = made.tasks.len(), "inspection plan served");
+            Json(made).into_response()
+        }
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "planning failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "planning failed").into_response()
+        }
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("the plan took longer than {PLAN_DEADLINE:?}"),
+        )
+            .into_response(),
+    }
 }

@@ -2,11 +2,15 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, StatusCode};
-use axum::response::IntoResponse;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::IoError;
@@ -16,7 +20,9 @@ use crate::state::StateStore;
 use crate::warnings::view::WarningView;
 use crate::warnings::Silences;
 
-use super::status::{LiveStatus, StatusReport};
+use super::auth::{self, Tokens};
+use super::sse::SseSlots;
+use super::status::{LiveStatus, SizeCache, StatusReport};
 use super::{map, risk, warnings};
 
 /// What the handlers share.
@@ -29,11 +35,71 @@ pub struct AppState {
     pub silences: Arc<Silences>,
     pub risk: Arc<crate::risk::RiskView>,
     pub config: Arc<crate::config::Config>,
-    /// The bearer token of `POST /api/silences`; empty turns it off.
-    pub api_token: Arc<str>,
+    /// The bearer tokens: reads (`api.read_token`) and writes (`api.write_token`, or
+    /// `warnings.api_token`); an empty write token turns writes off.
+    pub tokens: Tokens,
+    /// The key of the plans' default seed (`enforce.seed_key`).
+    pub seed_key: Arc<[u8]>,
+    /// The open event streams, at most `api.max_sse_clients`.
+    pub sse: Arc<SseSlots>,
+    /// The state's size, walked at most once a second.
+    pub sizes: Arc<SizeCache>,
+}
+
+/// The answer when every event-stream slot is taken.
+pub fn too_many_streams() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::RETRY_AFTER, "10")],
+        "too many open event streams (api.max_sse_clients)",
+    )
+        .into_response()
+}
+
+/// Requests served at once and how long one may take (the response head; an event stream's
+/// body flows on).
+#[derive(Clone)]
+struct RequestLimits {
+    in_flight: Arc<Semaphore>,
+    timeout: Duration,
+}
+
+/// 503 when `api.max_concurrent_requests` are being served, 503 past `api.request_timeout`:
+/// a flood of slow requests cannot take every worker or every socket.
+async fn limit_requests(
+    State(limits): State<RequestLimits>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Ok(_permit) = limits.in_flight.try_acquire() else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "1")],
+            "too many requests in flight (api.max_concurrent_requests)",
+        )
+            .into_response();
+    };
+    match tokio::time::timeout(limits.timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "no answer within {:?} (api.request_timeout)",
+                limits.timeout
+            ),
+        )
+            .into_response(),
+    }
 }
 
 pub fn router(state: AppState) -> Router {
+    let api = &state.config.api;
+    let limits = RequestLimits {
+        in_flight: Arc::new(Semaphore::new(api.max_concurrent_requests.max(1))),
+        timeout: api.request_timeout,
+    };
+    let body_limit = DefaultBodyLimit::max(api.max_body_bytes);
+    let tokens = state.tokens.clone();
     Router::new()
         .route("/", get(map::page))
         .route("/map.js", get(map::script))
@@ -58,6 +124,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/enforcement/snapshot", get(risk::snapshot))
         .route("/api/enforcement/plan", get(risk::enforcement_plan))
         .with_state(state)
+        .layer(middleware::from_fn_with_state(tokens, auth::require_read))
+        .layer(body_limit)
+        .layer(middleware::from_fn_with_state(limits, limit_requests))
 }
 
 /// Serves until `shutdown`.
@@ -73,7 +142,8 @@ pub async fn serve(
 }
 
 async fn metrics_text(State(app): State<AppState>) -> impl IntoResponse {
-    app.metrics.set_state_size(&app.store.size());
+    app.metrics.set_state_size(&app.sizes.get(&app.store).await);
+    app.metrics.silences.set(app.silences.len() as i64);
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         app.metrics.render(),
@@ -88,5 +158,6 @@ async fn ready(State(app): State<AppState>) -> impl IntoResponse {
 }
 
 async fn status_json(State(app): State<AppState>) -> Json<StatusReport> {
-    Json(StatusReport::collect(&app.metrics, &app.store, &app.status))
+    let state = app.sizes.get(&app.store).await;
+    Json(StatusReport::with_state(&app.metrics, state, &app.status))
 }

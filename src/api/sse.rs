@@ -3,6 +3,7 @@
 //! event saying how many it missed.
 
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -14,12 +15,50 @@ use tokio_stream::wrappers::BroadcastStream;
 /// An event's name and id.
 pub type Describe<T> = fn(&T) -> (&'static str, Option<String>);
 
+/// The open event streams, bounded: each subscriber holds a broadcast buffer and a task.
+#[derive(Debug)]
+pub struct SseSlots {
+    open: Arc<AtomicUsize>,
+    max: usize,
+}
+
+/// One open stream; frees its slot when the client goes.
+pub struct SseSlot(Arc<AtomicUsize>);
+
+impl Drop for SseSlot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl SseSlots {
+    pub fn new(max: usize) -> Self {
+        SseSlots {
+            open: Arc::new(AtomicUsize::new(0)),
+            max,
+        }
+    }
+
+    /// A slot, or `None` when `max` streams are open.
+    pub fn take(&self) -> Option<SseSlot> {
+        self.open
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                (n < self.max).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| SseSlot(Arc::clone(&self.open)))
+    }
+}
+
 pub fn events<T: Serialize + Send + Sync + 'static>(
     rx: broadcast::Receiver<Arc<T>>,
+    slot: SseSlot,
     hello: &'static str,
     describe: Describe<T>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let events = BroadcastStream::new(rx).map(move |item| {
+        // The slot lives as long as the stream.
+        let _slot = &slot;
         Ok(match item {
             Ok(record) => {
                 let (name, id) = describe(&record);

@@ -2,6 +2,8 @@
 //! JSON summary of `/api/status`.
 
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -17,6 +19,10 @@ pub struct LiveStatus {
     started: AtomicBool,
     /// Assigned partitions are being restored from their checkpoints.
     restoring: AtomicBool,
+    /// The shared tables (silences, the counties' board) are not read to their end yet.
+    tables_pending: AtomicBool,
+    /// Assigned partitions not consumed because their checkpoints cannot be used, and why.
+    refused: std::sync::Mutex<Vec<String>>,
     watermark_ms: AtomicI64,
     /// Total consumer lag over the input partitions; negative until librdkafka first reports.
     consumer_lag: AtomicI64,
@@ -35,6 +41,8 @@ impl LiveStatus {
         LiveStatus {
             started: AtomicBool::new(false),
             restoring: AtomicBool::new(false),
+            tables_pending: AtomicBool::new(false),
+            refused: std::sync::Mutex::default(),
             watermark_ms: AtomicI64::new(i64::MIN),
             consumer_lag: AtomicI64::new(-1),
             ready_max_lag,
@@ -53,6 +61,17 @@ impl LiveStatus {
         if self.restoring.load(Ordering::Relaxed) {
             return Err("restoring assigned partitions from their checkpoints".into());
         }
+        let refused = self.refused.lock().unwrap_or_else(|e| e.into_inner());
+        if !refused.is_empty() {
+            return Err(format!(
+                "partitions not consumed, their checkpoints unusable (checkpoint.on_unreadable): {}",
+                refused.join("; ")
+            ));
+        }
+        drop(refused);
+        if self.tables_pending.load(Ordering::Relaxed) {
+            return Err("the shared tables (silences, county parts) are not read yet".into());
+        }
         match self.consumer_lag.load(Ordering::Relaxed) {
             lag if lag < 0 => Err("consumer lag not reported yet".into()),
             lag if lag > self.ready_max_lag => Err(format!(
@@ -61,6 +80,14 @@ impl LiveStatus {
             )),
             _ => Ok(()),
         }
+    }
+
+    pub fn set_refused(&self, reasons: Vec<String>) {
+        *self.refused.lock().unwrap_or_else(|e| e.into_inner()) = reasons;
+    }
+
+    pub fn set_tables_pending(&self, pending: bool) {
+        self.tables_pending.store(pending, Ordering::Relaxed);
     }
 
     pub fn set_restoring(&self, restoring: bool) {
@@ -101,8 +128,46 @@ pub struct StatusReport {
     pub records_pending: i64,
 }
 
+/// The state's size, walked at most once per `max_age`: a client polling `/metrics` or
+/// `/api/status` in a loop cannot make the API walk every enterprise (taking each map shard's
+/// lock the ingest loop needs) on every request. The walk runs on a blocking thread; requests
+/// arriving meanwhile wait for it and share its answer.
+pub struct SizeCache {
+    last: tokio::sync::Mutex<Option<(Instant, StateSize)>>,
+    max_age: Duration,
+}
+
+impl SizeCache {
+    pub fn new(max_age: Duration) -> Self {
+        SizeCache {
+            last: tokio::sync::Mutex::new(None),
+            max_age,
+        }
+    }
+
+    pub async fn get(&self, store: &Arc<StateStore>) -> StateSize {
+        let mut last = self.last.lock().await;
+        if let Some((at, size)) = last.as_ref() {
+            if at.elapsed() < self.max_age {
+                return *size;
+            }
+        }
+        let store = Arc::clone(store);
+        let size = tokio::task::spawn_blocking(move || store.size())
+            .await
+            .unwrap_or_default();
+        *last = Some((Instant::now(), size));
+        size
+    }
+}
+
 impl StatusReport {
     pub fn collect(metrics: &Metrics, store: &StateStore, status: &LiveStatus) -> Self {
+        Self::with_state(metrics, store.size(), status)
+    }
+
+    /// The report with a state size already at hand (`SizeCache`).
+    pub fn with_state(metrics: &Metrics, state: StateSize, status: &LiveStatus) -> Self {
         let sum = |f: fn(&TopicCounters) -> u64| metrics.by_topic.iter().map(f).sum::<u64>();
         let rejected = metrics
             .rejected
@@ -114,7 +179,7 @@ impl StatusReport {
         StatusReport {
             started: status.is_started(),
             watermark: status.watermark(),
-            state: store.size(),
+            state,
             records_read: sum(|c| c.records.get()),
             records_applied: sum(|c| c.applied.get()),
             records_rejected: rejected,

@@ -3,15 +3,10 @@
 //! events, one per record), `GET /api/warnings/kpis`, and `GET`/`POST /api/silences` (posting
 //! needs the bearer token).
 
-use std::convert::Infallible;
-
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::sse::{Event, Sse};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use futures::stream::Stream;
-use subtle::ConstantTimeEq;
 
 use crate::warnings::view::WarningQuery;
 use crate::warnings::{Silence, SilenceSpec};
@@ -36,13 +31,15 @@ pub async fn kpis(State(app): State<AppState>) -> impl IntoResponse {
     Json(app.warnings.kpis())
 }
 
-/// One `warning` event per record, as it is published.
-pub async fn stream(
-    State(app): State<AppState>,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    super::sse::events(app.warnings.subscribe(), "vigil warnings", |r| {
+/// One `warning` event per record, as it is published (503 beyond `api.max_sse_clients`).
+pub async fn stream(State(app): State<AppState>) -> Response {
+    let Some(slot) = app.sse.take() else {
+        return super::routes::too_many_streams();
+    };
+    super::sse::events(app.warnings.subscribe(), slot, "vigil warnings", |r| {
         ("warning", Some(r.id.clone()))
     })
+    .into_response()
 }
 
 pub async fn silences(State(app): State<AppState>) -> impl IntoResponse {
@@ -54,32 +51,26 @@ pub async fn add_silence(
     headers: HeaderMap,
     Json(spec): Json<SilenceSpec>,
 ) -> Response {
-    if app.api_token.is_empty() {
+    if app.tokens.write.is_empty() {
         return (
             StatusCode::FORBIDDEN,
-            "silences cannot be posted: warnings.api_token is not set",
+            "silences cannot be posted: api.write_token (or warnings.api_token) is not set",
         )
             .into_response();
     }
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
     // Constant time, so response timing does not tell how much of a guess was right.
-    let valid =
-        bearer.is_some_and(|token| bool::from(token.as_bytes().ct_eq(app.api_token.as_bytes())));
-    if !valid {
-        return (
-            StatusCode::UNAUTHORIZED,
-            [(header::WWW_AUTHENTICATE, "Bearer")],
-            "a valid bearer token is required",
-        )
-            .into_response();
+    let token = super::auth::bearer(&headers, None);
+    if !token.is_some_and(|t| app.tokens.grants_write(&t)) {
+        return super::auth::unauthorized();
     }
     let silence = match Silence::new(spec) {
         Ok(silence) => silence,
         Err(e) => return (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response(),
     };
+    if app.silences.is_full() {
+        let full = crate::warnings::silence::SilenceError::Full;
+        return (StatusCode::INSUFFICIENT_STORAGE, full.to_string()).into_response();
+    }
     // Kept before it takes effect: a silence the service answered for survives a restart.
     if let Some(journal) = app.silences.journal() {
         if let Err(e) = journal.append(&silence).await {
@@ -87,7 +78,9 @@ pub async fn add_silence(
             return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response();
         }
     }
-    app.silences.insert(silence.clone());
+    if let Err(e) = app.silences.insert(silence.clone()) {
+        return (StatusCode::INSUFFICIENT_STORAGE, e.to_string()).into_response();
+    }
     tracing::info!(id = %silence.id, by = %silence.spec.created_by, "silence added");
     (StatusCode::CREATED, Json(silence)).into_response()
 }

@@ -8,15 +8,17 @@ use chrono::NaiveDate;
 
 use crate::config::Config;
 use crate::enforce::output::{write_plan, PlanOutputError};
-use crate::enforce::plan::{plan, PlanRequest, PlanRules, Snapshot};
+use crate::enforce::plan::{plan, PlanRules, Snapshot};
+use crate::enforce::request::{checked, ParamError};
 use crate::enforce::task::Plan;
 
 pub struct EnforceOptions {
     pub region: String,
     pub date: NaiveDate,
-    pub capacity: u32,
-    pub teams: u32,
-    pub seed: u64,
+    pub capacity: u64,
+    pub teams: u64,
+    /// `None`: the keyed default (`enforce::request::default_seed`).
+    pub seed: Option<u64>,
     pub source: SnapshotSource,
     pub out: Option<PathBuf>,
 }
@@ -35,17 +37,20 @@ pub enum EnforceError {
     File { path: String, message: String },
     #[error(transparent)]
     Output(#[from] PlanOutputError),
+    #[error("--{0}")]
+    Param(#[from] ParamError),
 }
 
 pub async fn run(config: &Config, options: &EnforceOptions) -> Result<Plan, EnforceError> {
+    let request = checked(
+        &options.region,
+        options.date,
+        options.capacity,
+        options.teams,
+        options.seed,
+        &config.enforce.seed_key(),
+    )?;
     let snapshot = load(&options.source).await?;
-    let request = PlanRequest {
-        region: options.region.clone(),
-        date: options.date,
-        capacity: options.capacity,
-        teams: options.teams,
-        seed: options.seed,
-    };
     let made = plan(&snapshot, &request, &rules(config));
     tracing::info!(
         region = %made.region_id,

@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 
 use crate::checkpoint::Flushed;
 use crate::config::RulesConfig;
+use crate::error::IoError;
 use crate::ingest::kafka::ClockHook;
 use crate::metrics::Metrics;
 use crate::model::EventTime;
@@ -66,17 +67,29 @@ pub struct LiveRules {
 
 impl LiveRules {
     /// Loads the rules (a file that cannot run is logged and counted; the rest run) and
-    /// starts watching their directory.
+    /// starts watching their directory. A directory that cannot be listed, or that holds no
+    /// rule, is an error: rules must never be silently absent.
     pub async fn start(
         config: &RulesConfig,
         store: Arc<StateStore>,
         metrics: Arc<Metrics>,
         warnings: WarningOutputs,
-    ) -> Self {
+    ) -> Result<Self, IoError> {
         let mut engine = RuleEngine::new(config.clone(), Arc::clone(&metrics));
-        log_reload(&engine.reload(&config.dir).await);
+        let report = engine.reload(&config.dir).await;
+        log_reload(&report);
+        if !config.dir.as_os_str().is_empty() && engine.rules().next().is_none() {
+            let why = report
+                .problems
+                .first()
+                .map_or_else(|| "holds no rule file".to_owned(), |p| p.to_string());
+            return Err(IoError::Rules(format!(
+                "no rule runs from {} ({why}); set rules.dir = \"\" to run none",
+                config.dir.display()
+            )));
+        }
         let (watch, changes) = start_watch(config);
-        LiveRules {
+        Ok(LiveRules {
             driver: RuleDriver::new(engine, Arc::clone(&store), config.tick),
             warnings,
             risk: None,
@@ -86,7 +99,7 @@ impl LiveRules {
             _watch: watch,
             changes,
             change_seen: None,
-        }
+        })
     }
 
     /// Computes the risk index after every tick's warnings.

@@ -47,7 +47,7 @@ pub struct Engine {
     /// The counties shared with the other instances of the group.
     pub board: Arc<RegionBoard>,
     pub config: Arc<Config>,
-    /// The bearer token of `POST /api/silences` (empty: the endpoint is off).
+    /// The write token (`api.write_token`, else `warnings.api_token`; empty: writes are off).
     api_token: String,
 }
 
@@ -62,7 +62,11 @@ impl Engine {
             risk: Arc::new(RiskView::default()),
             board: Arc::new(RegionBoard::default()),
             config: Arc::new(config.clone()),
-            api_token: config.warnings.api_token.clone(),
+            api_token: if config.api.write_token.is_empty() {
+                config.warnings.api_token.clone()
+            } else {
+                config.api.write_token.clone()
+            },
         }
     }
 
@@ -85,7 +89,14 @@ impl Engine {
             silences: Arc::clone(&self.silences),
             risk: Arc::clone(&self.risk),
             config: Arc::clone(&self.config),
-            api_token: Arc::from(self.api_token.as_str()),
+            tokens: api::auth::Tokens {
+                read: Arc::from(self.config.api.read_token.as_str()),
+                write: Arc::from(self.api_token.as_str()),
+                metrics_public: self.config.api.metrics_public,
+            },
+            seed_key: Arc::from(self.config.enforce.seed_key()),
+            sse: Arc::new(api::SseSlots::new(self.config.api.max_sse_clients)),
+            sizes: Arc::new(api::SizeCache::new(std::time::Duration::from_secs(1))),
         });
         Ok((bound, tokio::spawn(api::serve(listener, router, shutdown))))
     }
@@ -121,7 +132,7 @@ impl Engine {
             Arc::clone(&self.metrics),
             outputs,
         )
-        .await
+        .await?
         .with_risk(risk);
         Ok((rules, delivery))
     }
@@ -133,8 +144,9 @@ impl Engine {
         config: &Config,
         shutdown: CancellationToken,
     ) -> Result<(), IoError> {
-        self.load_tables(config, shutdown.clone()).await?;
         let (rules, delivery) = self.live_rules(config).await?;
+        crate::ingest::topics::ensure_outputs(&config.kafka, &shutdown).await?;
+        self.load_tables(config, shutdown.clone()).await?;
         let pipeline = self.pipeline(config);
         let metrics = Arc::clone(&self.metrics);
         let result = kafka::run(
@@ -160,8 +172,12 @@ impl Engine {
         shutdown: CancellationToken,
     ) -> Result<(), IoError> {
         self.silences.keep_in(SilenceJournal::new(&config.kafka)?);
-        self.board
-            .set_partitions(input_partitions(&config.kafka).await);
+        self.status.set_tables_pending(true);
+        match input_partitions(&config.kafka, &shutdown).await {
+            Some(0) => tracing::warn!("the input topics' partition count is unknown; region indices cover this instance's enterprises only"),
+            Some(partitions) => self.board.set_partitions(partitions),
+            None => return Ok(()),
+        }
         let tables: [(&String, Arc<dyn table_topic::Table>); 2] = [
             (
                 &config.kafka.silences_topic,
@@ -172,6 +188,7 @@ impl Engine {
                 Arc::clone(&self.board) as _,
             ),
         ];
+        let mut reads = Vec::new();
         for (topic, table) in tables {
             let (caught_up, read) = tokio::sync::oneshot::channel();
             tokio::spawn(table_topic::follow(
@@ -182,12 +199,28 @@ impl Engine {
                 caught_up,
                 shutdown.clone(),
             ));
-            if tokio::time::timeout(TABLE_LOAD_TIMEOUT, read)
-                .await
-                .is_err()
-            {
-                tracing::warn!(%topic, "a shared table was not read to its end in time; consuming anyway");
+            reads.push((topic.clone(), read));
+        }
+        let all_read = async move {
+            for (topic, read) in reads {
+                let _ = read.await;
+                tracing::info!(%topic, "shared table read");
             }
+        };
+        let status = Arc::clone(&self.status);
+        let ready = tokio::spawn(async move {
+            all_read.await;
+            status.set_tables_pending(false);
+        });
+        // Input waits a while for the tables (a silence must hold from the first record);
+        // /readyz says not ready until they are read, however long the broker takes.
+        if tokio::time::timeout(TABLE_LOAD_TIMEOUT, ready)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "the shared tables were not read to their end in time; consuming, not ready"
+            );
         }
         Ok(())
     }
@@ -201,22 +234,23 @@ impl Engine {
     }
 }
 
-/// How many partitions the input topics have (the first one's; they are co-partitioned), or 0
-/// when the cluster does not say: the region indices are then computed from this instance's
-/// enterprises alone.
-async fn input_partitions(kafka: &crate::config::KafkaConfig) -> i32 {
+/// How many partitions the input topics have (the first one's; they are co-partitioned),
+/// asked until the cluster answers (`None` only on shutdown): region indices computed before
+/// it would cover this instance's enterprises only.
+async fn input_partitions(
+    kafka: &crate::config::KafkaConfig,
+    shutdown: &CancellationToken,
+) -> Option<i32> {
+    let topic = kafka.topics.first()?.clone();
     let kafka = kafka.clone();
-    let counted = tokio::task::spawn_blocking(move || {
-        let topic = kafka.topics.first()?;
-        let consumer = table_topic::reader(&kafka, "metadata").ok()?;
-        table_topic::partitions_of(&consumer, topic).ok()
-    })
-    .await;
-    match counted {
-        Ok(Some(partitions)) => partitions.len() as i32,
-        _ => {
-            tracing::warn!("the input topics' partition count is unknown; region indices cover this instance's enterprises only");
-            0
+    let count = move || {
+        let consumer = table_topic::reader(&kafka, "metadata")?;
+        match table_topic::partitions_of(&consumer, &topic) {
+            Ok(partitions) => Ok(partitions.len() as i32),
+            // An answer: the topic is not there (yet), so no partition count to share.
+            Err(e) if table_topic::is_unknown_topic(&e) => Ok(0),
+            Err(e) => Err(e),
         }
-    }
+    };
+    table_topic::retrying(shutdown, "input partition count", count, |_| {}).await
 }

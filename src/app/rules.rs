@@ -38,7 +38,7 @@ pub async fn check(config: &Config, dir: &Path) -> CheckReport {
         report.problems.len()
     ));
     CheckReport {
-        ok: report.problems.is_empty(),
+        ok: report.problems.is_empty() && !report.loaded.is_empty(),
         problems: report.problems.len(),
         text,
     }

@@ -57,7 +57,7 @@ impl CheckpointStore {
         let name = format!("{:020}-{:013}{SUFFIX}", progress.max(0), taken_at_ms.max(0));
         let location = self.folder(partition).join(name);
         self.store.put(&location, PutPayload::from(bytes)).await?;
-        self.prune(partition).await?;
+        self.prune(partition, &location).await?;
         Ok(location)
     }
 
@@ -75,34 +75,54 @@ impl CheckpointStore {
         Ok(found)
     }
 
-    async fn prune(&self, partition: i32) -> Result<(), CheckpointError> {
+    /// Deletes the oldest checkpoints beyond `keep`, never `written` (the one just written,
+    /// which reads back): with checkpoints named after it that this vigil cannot read (a
+    /// rollback), counting by name alone once deleted every readable one (issue 19).
+    async fn prune(&self, partition: i32, written: &Path) -> Result<(), CheckpointError> {
         let found = self.list(partition).await?;
         let surplus = found.len().saturating_sub(self.keep);
-        for old in &found[..surplus] {
+        for old in found.iter().filter(|l| *l != written).take(surplus) {
             self.store.delete(old).await?;
         }
         Ok(())
     }
 
-    /// The newest checkpoint of `partition` that reads back; unreadable ones are logged and
-    /// passed over (an older one is still consistent).
+    /// The newest checkpoint of `partition` that reads back. A corrupt one is logged and
+    /// passed over (an older one is still consistent); one of a newer schema is an error (this
+    /// vigil is older than its state: falling back days could seek past the input's
+    /// retention), and so is a partition whose checkpoints all fail to read. `None` only when
+    /// the partition has no checkpoint at all.
     pub async fn latest(&self, partition: i32) -> Result<Option<Loaded>, CheckpointError> {
-        for location in self.list(partition).await?.into_iter().rev() {
-            let bytes = self.store.get(&location).await?.bytes().await?;
+        let found = self.list(partition).await?;
+        let mut newest_error = None;
+        for location in found.iter().rev() {
+            let bytes = self.store.get(location).await?.bytes().await?;
             match PartitionCheckpoint::decode(&bytes) {
                 Ok(checkpoint) => {
                     return Ok(Some(Loaded {
                         checkpoint,
                         bytes: bytes.len(),
-                        location,
+                        location: location.clone(),
                     }))
                 }
+                Err(error @ CheckpointError::Schema { found, supported }) if found > supported => {
+                    tracing::error!(%location, %error, "checkpoint of a newer vigil");
+                    return Err(error);
+                }
                 Err(error) => {
-                    tracing::error!(%location, %error, "checkpoint unreadable; trying an older one")
+                    tracing::error!(%location, %error, "checkpoint unreadable; trying an older one");
+                    newest_error.get_or_insert_with(|| format!("{location}: {error}"));
                 }
             }
         }
-        Ok(None)
+        match newest_error {
+            None => Ok(None),
+            Some(newest) => Err(CheckpointError::NoneReadable {
+                partition,
+                found: found.len(),
+                newest,
+            }),
+        }
     }
 }
 

@@ -29,6 +29,10 @@ pub struct EnforceConfig {
     pub floor_days_orange: u32,
     pub floor_days_yellow: u32,
     pub floor_days_blue: u32,
+    /// Key of the draws' default seed (`request::default_seed`); a secret, never printed.
+    /// Empty: a random key of this process (plans stay reproducible from their recorded seed).
+    #[serde(default)]
+    pub seed_key: String,
 }
 
 impl EnforceConfig {
@@ -40,6 +44,29 @@ impl EnforceConfig {
             Color::Yellow => self.floor_days_yellow,
             Color::Blue => self.floor_days_blue,
         }
+    }
+
+    /// The key of the default seed: `seed_key`, or one random key for the whole process.
+    pub fn seed_key(&self) -> Vec<u8> {
+        static PROCESS_KEY: std::sync::OnceLock<[u8; 32]> = std::sync::OnceLock::new();
+        if !self.seed_key.is_empty() {
+            return self.seed_key.as_bytes().to_vec();
+        }
+        PROCESS_KEY
+            .get_or_init(|| {
+                tracing::warn!("enforce.seed_key is not set: plans without a seed draw from a key of this process only");
+                let mut key = [0u8; 32];
+                if getrandom::fill(&mut key).is_err() {
+                    // No entropy source: fall back to what differs between processes.
+                    let nanos = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.as_nanos());
+                    key[..16].copy_from_slice(&nanos.to_le_bytes());
+                    key[16..20].copy_from_slice(&std::process::id().to_le_bytes());
+                }
+                key
+            })
+            .to_vec()
     }
 
     pub fn check(&self) -> Result<(), String> {

@@ -6,6 +6,7 @@ pub mod facts;
 pub mod output;
 pub mod plan;
 pub mod priority;
+pub mod request;
 pub mod select;
 pub mod task;
 

@@ -562,7 +562,8 @@ fn assign_teams(drafts: &[Draft<'_>], teams: u32) -> BTreeMap<String, String> {
     }
     let mut parks: Vec<_> = parks.into_iter().collect();
     parks.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(b.0)));
-    let mut load = vec![0usize; teams as usize];
+    // More teams than parks leaves the rest idle: no need to count them.
+    let mut load = vec![0usize; (teams as usize).clamp(1, parks.len().max(1))];
     let mut out = BTreeMap::new();
     for (_, enterprises) in parks {
         let team = (0..load.len()).min_by_key(|t| (load[*t], *t)).unwrap_or(0);

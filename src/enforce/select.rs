@@ -26,14 +26,16 @@ pub fn select<T>(
     rng: &mut ChaCha8Rng,
 ) -> Vec<(T, Selection)> {
     let ranked_need = (f64::from(need) * rank_share).round() as u32;
-    let mut rest = candidates;
+    let mut rest = candidates.into_iter();
     let mut out = Vec::new();
     let mut covered = 0;
-    while covered < ranked_need && !rest.is_empty() {
-        let c = rest.remove(0);
+    while covered < ranked_need {
+        let Some(c) = rest.next() else { break };
         covered += c.units;
         out.push((c.item, Selection::Ranked));
     }
+    // Each draw costs a pass over what is left, and there are at most `need` of them.
+    let mut rest: Vec<_> = rest.collect();
     while covered < need && !rest.is_empty() {
         let c = rest.remove(draw(&rest, rng));
         covered += c.units;

@@ -4,9 +4,13 @@
 //! the maximum but not the median; with one or two enterprises the newest still wins, so a
 //! quiet stream's time keeps moving.
 //!
-//! Each key also keeps the newest time it *claimed*, accepted or not: the future guard of a
-//! replay (which has no wall clock) judges a record against what the other keys claim, so a
-//! backdated first record cannot make every later record "in the future".
+//! Each key also keeps what it *claims*: its newest accepted time, or, while its latest records
+//! were refused as too far ahead, the newest of those. The future guard judges a record against
+//! what the other keys claim, so a backdated first record cannot make every later record "in
+//! the future", and a stream that truly jumps ahead (data resuming after a gap) is followed
+//! once most keys have jumped. A refused claim lapses at the key's next accepted record: a
+//! few enterprises sending corrupt far-future times now and then never add up to a majority
+//! (issue 19: once a claim stuck, three of them moved a replay's watermark to 2095).
 
 use crate::model::EventTime;
 
@@ -30,14 +34,20 @@ impl Frontier {
     /// A record of `key` at `ts` was accepted.
     pub fn accept(&mut self, key: u64, ts: EventTime) {
         let clock = self.touch(key, ts);
-        clock.accepted = Some(clock.accepted.map_or(ts, |t| t.max(ts)));
+        let accepted = clock.accepted.map_or(ts, |t| t.max(ts));
+        clock.accepted = Some(accepted);
+        // Whatever it claimed before is superseded by what it was accepted at.
+        clock.claimed = accepted;
     }
 
-    /// A record of `key` at `ts` was seen but refused (too far ahead): it counts as a claim.
+    /// A record of `key` at `ts` was refused as too far ahead of the other keys: until the
+    /// key's next accepted record, it claims that time.
     pub fn claim(&mut self, key: u64, ts: EventTime) {
-        self.touch(key, ts);
+        let clock = self.touch(key, ts);
+        clock.claimed = clock.claimed.max(ts);
     }
 
+    /// Moves `key` to the front (a new key starts claiming `ts`).
     fn touch(&mut self, key: u64, ts: EventTime) -> &mut KeyClock {
         let clock = match self.keys.iter().position(|c| c.key == key) {
             Some(i) => self.keys.remove(i),
@@ -51,9 +61,7 @@ impl Frontier {
             }
         };
         self.keys.insert(0, clock);
-        let clock = &mut self.keys[0];
-        clock.claimed = clock.claimed.max(ts);
-        clock
+        &mut self.keys[0]
     }
 
     /// The upper median of the keys' newest accepted times (`None` before the first).
@@ -171,6 +179,43 @@ mod tests {
         assert_eq!(f.newest(), Some(t(0)), "a claim is not an accepted time");
         f.accept(2, t(10_800));
         assert_eq!(f.reference_for(2), Some(t(10_800)));
+    }
+
+    /// Issue 19: far-future records of a few keys, each followed by good ones, never win.
+    #[test]
+    fn a_refused_claim_lapses_at_the_keys_next_accepted_record() {
+        let mut f = Frontier::default();
+        for key in 0..KEYS as u64 {
+            f.accept(key, t(100));
+        }
+        for key in 0..4 {
+            f.claim(key, t(2_000_000_000));
+            f.accept(key, t(101));
+        }
+        f.claim(4, t(2_000_000_000));
+        assert_eq!(f.reference_for(5), Some(t(101)), "one refused claim alive");
+        assert!(f.too_far_ahead(5, t(2_000_000_000), 3_600_000).is_some());
+    }
+
+    #[test]
+    fn a_stream_that_truly_jumps_ahead_is_followed() {
+        let mut f = Frontier::default();
+        for key in 0..KEYS as u64 {
+            f.accept(key, t(100));
+        }
+        let jump = t(100 + 86_400);
+        let mut refused = 0;
+        for key in 0..KEYS as u64 {
+            match f.too_far_ahead(key, jump, 3_600_000) {
+                Some(_) => {
+                    refused += 1;
+                    f.claim(key, jump)
+                }
+                None => f.accept(key, jump),
+            }
+        }
+        assert!(refused <= KEYS / 2 + 1, "{refused} refused");
+        assert_eq!(f.too_far_ahead(0, jump, 3_600_000), None);
     }
 
     proptest::proptest! {

@@ -139,7 +139,8 @@ pub async fn run(
         Arc::clone(&status),
         Arc::clone(&metrics),
         Arc::clone(&store),
-    );
+    )
+    .on_unreadable(config.checkpoint.on_unreadable);
     let consumer: Arc<StreamConsumer<IngestContext>> =
         Arc::new(consumer_config(kafka).create_with_context(context)?);
     let topics: Vec<&str> = kafka.topics.iter().map(String::as_str).collect();
@@ -380,6 +381,11 @@ impl KafkaIngest {
                 Takeover::Kept => {}
                 Takeover::Checkpoint(loaded) => self.restore(partition, *loaded).await,
                 Takeover::Fresh => self.drop_partition(partition),
+                // Not owned: nothing of it is applied, committed or checkpointed.
+                Takeover::Refused(_) => {
+                    self.drop_partition(partition);
+                    continue;
+                }
             }
             self.owned.insert(partition);
             self.assigned_at.insert(partition, wall_ms());

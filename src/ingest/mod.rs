@@ -17,6 +17,7 @@ pub mod rebalance;
 pub mod record;
 pub mod replay;
 pub mod table_topic;
+pub mod topics;
 pub mod validate;
 pub mod watermark;
 

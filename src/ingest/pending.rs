@@ -1,7 +1,9 @@
 //! Records that name an indicator the registry has not described yet. They wait here, in
 //! arrival order, until the indicator's registry entry arrives (then they are applied), their
 //! event time falls `timeout` behind the watermark (dead-lettered `unknown_indicator`), or the
-//! buffer is full (the oldest is dead-lettered `pending_overflow`).
+//! buffer is full (the oldest is dead-lettered `pending_overflow`). Full means `capacity`
+//! records or `max_bytes` of them (issue 19: ten thousand padded 1 MiB readings were 10 GiB,
+//! and were checkpointed too).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -25,27 +27,43 @@ pub struct PendingBuffer {
     by_subject: HashMap<Subject, Vec<u64>>,
     next_seq: u64,
     capacity: usize,
+    max_bytes: usize,
+    bytes: usize,
     timeout_ms: i64,
 }
 
+/// What a held record weighs against `max_bytes`: its payload, key and names.
+fn weight(p: &PendingRecord) -> usize {
+    p.record.payload.len()
+        + p.record.key.as_ref().map_or(0, Vec::len)
+        + p.record.topic.len()
+        + p.enterprise_id.len()
+        + p.target_code.len()
+}
+
 impl PendingBuffer {
-    pub fn new(capacity: usize, timeout_ms: i64) -> Self {
+    pub fn new(capacity: usize, max_bytes: usize, timeout_ms: i64) -> Self {
         PendingBuffer {
             by_arrival: BTreeMap::new(),
             by_subject: HashMap::new(),
             next_seq: 0,
             capacity,
+            max_bytes,
+            bytes: 0,
             timeout_ms,
         }
     }
 
-    /// Holds a record; returns the record pushed out if the buffer was full.
-    pub fn hold(&mut self, pending: PendingRecord) -> Option<PendingRecord> {
-        let evicted = if self.by_arrival.len() >= self.capacity {
-            self.pop_oldest()
-        } else {
-            None
-        };
+    /// Holds a record; returns the records pushed out (oldest first) to make room for it.
+    pub fn hold(&mut self, pending: PendingRecord) -> Vec<PendingRecord> {
+        let mut evicted = Vec::new();
+        let incoming = weight(&pending);
+        while !self.by_arrival.is_empty()
+            && (self.by_arrival.len() >= self.capacity || self.bytes + incoming > self.max_bytes)
+        {
+            evicted.extend(self.pop_oldest());
+        }
+        self.bytes += incoming;
         let seq = self.next_seq;
         self.next_seq += 1;
         let subject = (pending.enterprise_id.clone(), pending.target_code.clone());
@@ -54,15 +72,23 @@ impl PendingBuffer {
         evicted
     }
 
+    /// Bytes held now (see `weight`).
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
     /// Takes every record waiting for this indicator, in arrival order.
     pub fn release(&mut self, enterprise_id: &str, target_code: &str) -> Vec<PendingRecord> {
         let subject: Subject = (enterprise_id.into(), target_code.into());
         let Some(seqs) = self.by_subject.remove(&subject) else {
             return Vec::new();
         };
-        seqs.into_iter()
+        let released: Vec<PendingRecord> = seqs
+            .into_iter()
             .filter_map(|seq| self.by_arrival.remove(&seq))
-            .collect()
+            .collect();
+        self.bytes -= released.iter().map(weight).sum::<usize>();
+        released
     }
 
     /// Takes the records of `partition` whose event time is `timeout` behind `watermark`.
@@ -100,6 +126,7 @@ impl PendingBuffer {
 
     fn take(&mut self, seq: u64) -> Option<PendingRecord> {
         let pending = self.by_arrival.remove(&seq)?;
+        self.bytes -= weight(&pending);
         let subject = (pending.enterprise_id.clone(), pending.target_code.clone());
         if let Some(seqs) = self.by_subject.get_mut(&subject) {
             seqs.retain(|s| *s != seq);
@@ -123,5 +150,44 @@ impl PendingBuffer {
 
     pub fn is_empty(&self) -> bool {
         self.by_arrival.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::record::Position;
+
+    fn held(i: i64, payload_bytes: usize) -> PendingRecord {
+        PendingRecord {
+            record: OwnedRecord {
+                topic: "sensor.reading".into(),
+                partition: 0,
+                position: Position::Offset(i),
+                key: None,
+                payload: vec![b' '; payload_bytes],
+            },
+            ts: EventTime::from_millis(i),
+            enterprise_id: "E".into(),
+            target_code: format!("T{i}").into(),
+        }
+    }
+
+    /// Issue 19, item 8: a few huge records cannot fill memory within the record count.
+    #[test]
+    fn the_oldest_records_make_room_by_bytes_too() {
+        let mut buffer = PendingBuffer::new(10_000, 3_000, 60_000);
+        for i in 0..3 {
+            assert!(buffer.hold(held(i, 900)).is_empty());
+        }
+        let evicted = buffer.hold(held(3, 1_900));
+        let evicted: Vec<i64> = evicted.iter().map(|p| p.ts.millis()).collect();
+        assert_eq!(evicted, vec![0, 1], "the oldest go first");
+        assert!(buffer.bytes() <= 3_000, "{}", buffer.bytes());
+        assert_eq!(buffer.len(), 2);
+        let released = buffer.release("E", "T3");
+        assert_eq!(released.len(), 1);
+        buffer.drain(None);
+        assert_eq!((buffer.len(), buffer.bytes()), (0, 0));
     }
 }

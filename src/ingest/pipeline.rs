@@ -24,6 +24,20 @@ use super::watermark::{ClockReport, PartitionClock, Watermarks};
 /// Events before this instant (2000-01-01T00:00:00Z) are refused as too old.
 const EPOCH_2000_MS: i64 = 946_684_800_000;
 
+/// A record's time refused, and whether by the partition's other enterprises (then it counts
+/// as a claim of the future guard) or by an absolute bound (the year 2000, the wall clock: a
+/// time no stream can truly reach never counts).
+struct TimeRefusal {
+    rejection: Rejection,
+    by_neighbours: bool,
+}
+
+fn wall_clock_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
 /// What became of a record.
 #[derive(Debug, PartialEq)]
 pub enum Outcome {
@@ -72,6 +86,8 @@ pub struct Pipeline {
     released: Vec<PendingRecord>,
     /// Dispositions of other records produced while handling one (pending overflow).
     extra: Vec<Disposition>,
+    /// The wall clock when the pipeline started: recorded input cannot be ahead of it.
+    started_wall_ms: i64,
 }
 
 impl Pipeline {
@@ -83,6 +99,7 @@ impl Pipeline {
         );
         let pending = PendingBuffer::new(
             config.pending_capacity,
+            config.pending_max_bytes,
             config.pending_timeout.as_millis() as i64,
         );
         Pipeline {
@@ -94,6 +111,7 @@ impl Pipeline {
             pending,
             released: Vec::new(),
             extra: Vec::new(),
+            started_wall_ms: wall_clock_ms(),
         }
     }
 
@@ -191,7 +209,7 @@ impl Pipeline {
             },
         );
         for held in snapshot.pending {
-            if let Some(evicted) = self.pending.hold(held) {
+            for evicted in self.pending.hold(held) {
                 let rejection = Rejection::new(
                     ReasonCode::PendingOverflow,
                     "the pending buffer is full while restoring a checkpoint",
@@ -292,9 +310,11 @@ impl Pipeline {
         let policy = topic.time_policy();
         let key = key_hash(record.key);
         if let (Some(ts), Admission::New) = (ts, admission) {
-            if let Err(rejection) = self.check_time(record.partition, key, ts, wall_ms, policy) {
-                self.watermarks.claim(record.partition, key, ts);
-                return Err(rejection);
+            if let Err(refusal) = self.check_time(record.partition, key, ts, wall_ms, policy) {
+                if refusal.by_neighbours {
+                    self.watermarks.claim(record.partition, key, ts);
+                }
+                return Err(refusal.rejection);
             }
             let late = self.watermarks.late(topic, record.partition, ts);
             if let (Some(mark), TimePolicy::Windowed) = (late, policy) {
@@ -340,9 +360,11 @@ impl Pipeline {
         self.metrics.dedup_evicted.inc_by(evicted);
     }
 
-    /// Refuses times before 2000 and times too far ahead: of what the partition's other
-    /// enterprises claim (see `frontier`: it cannot freeze a partition), and for live input of
-    /// the wall clock too. Dated topics carry validity dates, never checked.
+    /// Refuses times before 2000 and times too far ahead: of the wall clock (live input is
+    /// bounded by the clock now; recorded input by the clock when the replay started, which it
+    /// cannot be ahead of), and of what the partition's other enterprises claim (see
+    /// `frontier`: it cannot freeze a partition). Dated topics carry validity dates, never
+    /// checked.
     fn check_time(
         &self,
         partition: i32,
@@ -350,34 +372,46 @@ impl Pipeline {
         ts: EventTime,
         wall_ms: Option<i64>,
         policy: TimePolicy,
-    ) -> Result<(), Rejection> {
+    ) -> Result<(), TimeRefusal> {
+        let absolute = |rejection| TimeRefusal {
+            rejection,
+            by_neighbours: false,
+        };
         if ts.millis() < EPOCH_2000_MS {
-            return Err(Rejection::new(
+            return Err(absolute(Rejection::new(
                 ReasonCode::TimestampTooOld,
                 format!("event time {ts} is before 2000"),
-            ));
+            )));
         }
         if policy == TimePolicy::Dated {
             return Ok(());
         }
-        if let Some(wall) = wall_ms {
-            let skew = self.config.max_ahead_of_wall_clock.as_millis() as i64;
-            if ts.millis() > wall.saturating_add(skew) {
-                return Err(Rejection::new(
-                    ReasonCode::TimestampInFuture,
-                    format!(
-                        "event time {ts} is more than {skew} ms ahead of the wall clock {}",
-                        EventTime::from_millis(wall)
-                    ),
-                ));
-            }
+        let skew = self.config.max_ahead_of_wall_clock.as_millis() as i64;
+        let wall = wall_ms.unwrap_or(self.started_wall_ms);
+        // Replay reads the clock again only for a record past the start's bound.
+        let wall = if ts.millis() > wall.saturating_add(skew) && wall_ms.is_none() {
+            wall_clock_ms()
+        } else {
+            wall
+        };
+        if ts.millis() > wall.saturating_add(skew) {
+            return Err(absolute(Rejection::new(
+                ReasonCode::TimestampInFuture,
+                format!(
+                    "event time {ts} is more than {skew} ms ahead of the wall clock {}",
+                    EventTime::from_millis(wall)
+                ),
+            )));
         }
         let ahead = self.config.max_ahead_of_watermark.as_millis() as i64;
         if let Some(reference) = self.watermarks.too_far_ahead(partition, key, ts, ahead) {
-            return Err(Rejection::new(
-                ReasonCode::TimestampInFuture,
-                format!("event time {ts} is more than {ahead} ms ahead of what the partition's other enterprises report ({reference})"),
-            ));
+            return Err(TimeRefusal {
+                rejection: Rejection::new(
+                    ReasonCode::TimestampInFuture,
+                    format!("event time {ts} is more than {ahead} ms ahead of what the partition's other enterprises report ({reference})"),
+                ),
+                by_neighbours: true,
+            });
         }
         Ok(())
     }
@@ -499,12 +533,12 @@ impl Pipeline {
             enterprise_id: enterprise_id.into(),
             target_code: target_code.into(),
         });
-        if let Some(evicted) = evicted {
+        for evicted in evicted {
             let rejection = Rejection::new(
                 ReasonCode::PendingOverflow,
                 format!(
-                    "the pending buffer ({} records) is full",
-                    self.config.pending_capacity
+                    "the pending buffer ({} records, {} bytes) is full",
+                    self.config.pending_capacity, self.config.pending_max_bytes
                 ),
             );
             let disposition = self.dead_letter_held(evicted, rejection);

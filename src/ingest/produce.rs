@@ -35,6 +35,12 @@ pub fn is_permanent(error: &KafkaError) -> bool {
             | C::ClusterAuthorizationFailed
             | C::PolicyViolation
             | C::InvalidArgument
+            // The topic is not there (deleted, never created): retrying stalled the shared
+            // ordered queue, and with it warnings, checkpoints and commits (issue 19).
+            | C::UnknownTopic
+            | C::UnknownTopicOrPartition
+            // The idempotent producer is unusable: every later attempt fails the same way.
+            | C::Fatal
     )
 }
 
@@ -81,6 +87,9 @@ mod tests {
         let away = KafkaError::MessageProduction(RDKafkaErrorCode::AllBrokersDown);
         let full = KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull);
         assert!(is_permanent(&refused));
+        let deleted = KafkaError::MessageProduction(RDKafkaErrorCode::UnknownTopicOrPartition);
+        let missing = KafkaError::MessageProduction(RDKafkaErrorCode::UnknownTopic);
+        assert!(is_permanent(&deleted) && is_permanent(&missing));
         assert!(!is_permanent(&away));
         assert!(!is_permanent(&full));
     }

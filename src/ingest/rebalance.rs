@@ -31,6 +31,7 @@ use rdkafka::types::RDKafkaRespErr;
 use rdkafka::ClientContext;
 
 use crate::api::LiveStatus;
+use crate::checkpoint::config::OnUnreadable;
 use crate::checkpoint::{CheckpointStore, Loaded};
 use crate::metrics::Metrics;
 use crate::model::Topic;
@@ -50,6 +51,9 @@ pub enum Takeover {
     Checkpoint(Box<Loaded>),
     /// No checkpoint: state is rebuilt from the input (the registry from its beginning).
     Fresh,
+    /// Checkpoints that cannot be used, under `checkpoint.on_unreadable = "fail"`: the
+    /// partition is paused and not consumed (the reason is in `/readyz`).
+    Refused(String),
 }
 
 impl Takeover {
@@ -58,6 +62,7 @@ impl Takeover {
             Takeover::Kept => "kept",
             Takeover::Checkpoint(_) => "checkpoint",
             Takeover::Fresh => "fresh",
+            Takeover::Refused(_) => "refused",
         }
     }
 }
@@ -80,6 +85,9 @@ pub struct IngestContext {
     pub events: Mutex<Vec<RebalanceEvent>>,
     /// Fresh partitions reading their registry first, with their paused topics and since when.
     pub bootstrapping: Mutex<BTreeMap<i32, (Vec<String>, Instant)>>,
+    /// Partitions assigned whose checkpoints cannot be used, paused, with the reason.
+    pub refused: Mutex<BTreeMap<i32, String>>,
+    on_unreadable: OnUnreadable,
     runtime: tokio::runtime::Handle,
 }
 
@@ -102,8 +110,16 @@ impl IngestContext {
             held: Mutex::default(),
             events: Mutex::default(),
             bootstrapping: Mutex::default(),
+            refused: Mutex::default(),
+            on_unreadable: OnUnreadable::default(),
             runtime: tokio::runtime::Handle::current(),
         }
+    }
+
+    /// What a partition whose checkpoints cannot be used does (`checkpoint.on_unreadable`).
+    pub fn on_unreadable(mut self, policy: OnUnreadable) -> Self {
+        self.on_unreadable = policy;
+        self
     }
 
     pub fn take_events(&self) -> Vec<RebalanceEvent> {
@@ -123,6 +139,9 @@ impl IngestContext {
                 self.load(partition)
             };
             self.seek(list, partition, &takeover);
+            if let Takeover::Refused(why) = &takeover {
+                lock(&self.refused).insert(partition, why.clone());
+            }
             self.metrics
                 .checkpoint
                 .restores
@@ -161,13 +180,49 @@ impl IngestContext {
             }
             Ok(None) => Takeover::Fresh,
             Err(error) => {
-                // Reading on from the committed offsets with empty state loses the state, not
-                // the input: committed offsets only ever follow a written checkpoint.
                 self.metrics.checkpoint.failures.inc();
-                tracing::error!(partition, %error, "checkpoint store unreadable; starting the partition fresh");
-                Takeover::Fresh
+                match self.on_unreadable {
+                    // Reading on from the committed offsets with empty state loses the state,
+                    // not the input: committed offsets only ever follow a written checkpoint.
+                    OnUnreadable::Fresh => {
+                        tracing::error!(partition, %error, "checkpoint unusable; starting the partition fresh (checkpoint.on_unreadable = \"fresh\")");
+                        Takeover::Fresh
+                    }
+                    OnUnreadable::Fail => {
+                        tracing::error!(partition, %error, "checkpoint unusable; the partition is NOT consumed until this is fixed (checkpoint.on_unreadable = \"fail\")");
+                        Takeover::Refused(error.to_string())
+                    }
+                }
             }
         }
+    }
+
+    fn publish_refused(&self) {
+        let reasons = lock(&self.refused)
+            .iter()
+            .map(|(p, why)| format!("partition {p}: {why}"))
+            .collect();
+        self.status.set_refused(reasons);
+    }
+
+    /// Pauses every topic of the refused partitions just assigned, and tells `/readyz`.
+    fn pause_refused(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        list: &TopicPartitionList,
+    ) -> rdkafka::error::KafkaResult<()> {
+        self.publish_refused();
+        let refused = lock(&self.refused);
+        let mut paused = TopicPartitionList::new();
+        for e in list.elements() {
+            if refused.contains_key(&e.partition()) {
+                paused.add_partition(e.topic(), e.partition());
+            }
+        }
+        if paused.count() == 0 {
+            return Ok(());
+        }
+        consumer.pause(&paused)
     }
 
     /// Sets where each topic of `partition` is read from.
@@ -193,7 +248,7 @@ impl IngestContext {
                     .get(&topic)
                     .map_or(Offset::Beginning, |o| Offset::Offset(*o)),
                 Takeover::Fresh if topic == Topic::Registry.name() => Offset::Beginning,
-                Takeover::Fresh => Offset::Stored,
+                Takeover::Fresh | Takeover::Refused(_) => Offset::Stored,
             };
             if let Err(error) = list.set_partition_offset(&topic, partition, offset) {
                 tracing::warn!(%topic, partition, %error, "cannot set the start offset");
@@ -269,7 +324,9 @@ impl IngestContext {
         for p in &partitions {
             owned.remove(p);
             lock(&self.bootstrapping).remove(p);
+            lock(&self.refused).remove(p);
         }
+        self.publish_refused();
         tracing::info!(
             ?partitions,
             "partitions revoked; parked until the assignment"
@@ -358,6 +415,7 @@ impl ConsumerContext for IngestContext {
                 consumer
                     .assign(list)
                     .and_then(|()| self.pause_for_registry(consumer, list, fresh))
+                    .and_then(|()| self.pause_refused(consumer, list))
             }
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
                 self.on_revoke(list);

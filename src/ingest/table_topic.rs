@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::client::ClientContext;
+use rdkafka::consumer::{Consumer, ConsumerContext, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -32,8 +33,9 @@ pub trait Table: Send + Sync + 'static {
 }
 
 /// Reads `topic` from its beginning into `table` and follows it until `shutdown`;
-/// `caught_up` fires once every partition's end has been reached (or the topic cannot be
-/// read, which is logged: the table then holds only what this instance puts in it).
+/// `caught_up` fires once every partition's end has been reached. While the broker does not
+/// answer (or the topic does not exist yet), it retries with backoff: a table is never
+/// silently left unread (issue 19: a broker down at start once left it so for good).
 pub async fn follow(
     kafka: KafkaConfig,
     topic: String,
@@ -43,13 +45,18 @@ pub async fn follow(
     shutdown: CancellationToken,
 ) {
     let mut caught_up = Some(caught_up);
-    let (consumer, mut open) = match assign_from_beginning(&kafka, &topic) {
-        Ok(assigned) => assigned,
-        Err(error) => {
-            tracing::warn!(%topic, %error, "table topic unreadable: its contents are not shared or kept across restarts");
+    let assign = {
+        let (kafka, topic) = (kafka.clone(), topic.clone());
+        move || assign_from_beginning(&kafka, &topic)
+    };
+    // A topic that does not exist yet is an empty table: caught up, and followed once it does.
+    let missing = |error: &KafkaError| {
+        if is_unknown_topic(error) {
             let _ = caught_up.take().map(|tx| tx.send(()));
-            return;
         }
+    };
+    let Some((consumer, mut open)) = retrying(&shutdown, &topic, assign, missing).await else {
+        return;
     };
     let dead_letters = DeadLetters::new(&kafka, &topic);
     loop {
@@ -80,8 +87,51 @@ pub async fn follow(
     }
 }
 
+/// Backoff between attempts to reach the broker: doubling from 1 s up to 30 s.
+const RETRY_FIRST: Duration = Duration::from_secs(1);
+const RETRY_MAX: Duration = Duration::from_secs(30);
+
+/// Runs `attempt` on a blocking thread until it succeeds, backing off between failures and
+/// logging each (`failed` sees each error); `None` once `shutdown` is cancelled.
+pub async fn retrying<T: Send + 'static>(
+    shutdown: &CancellationToken,
+    what: &str,
+    attempt: impl Fn() -> Result<T, KafkaError> + Clone + Send + 'static,
+    mut failed: impl FnMut(&KafkaError),
+) -> Option<T> {
+    let mut backoff = RETRY_FIRST;
+    loop {
+        let attempt = attempt.clone();
+        match tokio::task::spawn_blocking(attempt).await {
+            Ok(Ok(done)) => return Some(done),
+            Ok(Err(error)) => {
+                failed(&error);
+                tracing::warn!(what, %error, retry_in = ?backoff, "the broker did not answer, or the topic is missing; retrying")
+            }
+            Err(join) => tracing::error!(what, error = %join, "metadata attempt failed"),
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return None,
+            _ = tokio::time::sleep(backoff) => {}
+        }
+        backoff = (backoff * 2).min(RETRY_MAX);
+    }
+}
+
+/// Whether the cluster answered that the topic does not exist (or has no partitions).
+pub fn is_unknown_topic(error: &KafkaError) -> bool {
+    matches!(
+        error,
+        KafkaError::MetadataFetch(rdkafka::types::RDKafkaErrorCode::UnknownTopicOrPartition)
+            | KafkaError::MetadataFetch(rdkafka::types::RDKafkaErrorCode::UnknownTopic)
+    )
+}
+
 /// The partitions of `topic`, from the cluster's metadata.
-pub fn partitions_of(consumer: &StreamConsumer, topic: &str) -> Result<BTreeSet<i32>, KafkaError> {
+pub fn partitions_of<C: ConsumerContext + 'static>(
+    consumer: &StreamConsumer<C>,
+    topic: &str,
+) -> Result<BTreeSet<i32>, KafkaError> {
     let metadata = consumer.fetch_metadata(Some(topic), METADATA_TIMEOUT)?;
     let partitions: BTreeSet<i32> = metadata
         .topics()
@@ -97,20 +147,42 @@ pub fn partitions_of(consumer: &StreamConsumer, topic: &str) -> Result<BTreeSet<
     Ok(partitions)
 }
 
+/// The table readers' client context: a partition's end is how a reader knows it has caught
+/// up, not an error (librdkafka's default context logged every one at ERROR, burying real
+/// errors: issue 19, item 11).
+pub struct ReaderContext;
+
+impl ClientContext for ReaderContext {
+    fn error(&self, error: KafkaError, reason: &str) {
+        match error {
+            KafkaError::PartitionEOF(_)
+            | KafkaError::Global(rdkafka::types::RDKafkaErrorCode::PartitionEOF) => {
+                tracing::debug!(reason, "end of partition")
+            }
+            error => tracing::error!(%error, reason, "librdkafka"),
+        }
+    }
+}
+
+impl ConsumerContext for ReaderContext {}
+
+/// A consumer of the table topics and of metadata.
+pub type Reader = StreamConsumer<ReaderContext>;
+
 /// A consumer outside any group (nothing is committed), for reading tables and metadata.
-pub fn reader(kafka: &KafkaConfig, purpose: &str) -> Result<StreamConsumer, KafkaError> {
+pub fn reader(kafka: &KafkaConfig, purpose: &str) -> Result<Reader, KafkaError> {
     let mut config = client_config(kafka);
     config
         .set("group.id", format!("{}.{purpose}", kafka.group_id))
         .set("enable.auto.commit", "false")
         .set("enable.partition.eof", "true");
-    config.create()
+    config.create_with_context(ReaderContext)
 }
 
 fn assign_from_beginning(
     kafka: &KafkaConfig,
     topic: &str,
-) -> Result<(StreamConsumer, BTreeSet<i32>), KafkaError> {
+) -> Result<(Reader, BTreeSet<i32>), KafkaError> {
     let consumer = reader(kafka, topic)?;
     let partitions = partitions_of(&consumer, topic)?;
     let mut list = TopicPartitionList::new();

@@ -4,10 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use datafusion::execution::memory_pool::GreedyMemoryPool;
-use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
+use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::execution::TaskContext;
-use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
+use datafusion::physical_plan::limit::GlobalLimitExec;
+use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties};
 use datafusion::prelude::{SQLOptions, SessionContext};
 use datafusion::sql::parser::Statement;
 use sha2::{Digest, Sha256};
@@ -23,7 +24,7 @@ pub struct CompiledRule {
     /// Content hash of the file: changes whenever the file does.
     pub version: String,
     pub plan: Arc<dyn ExecutionPlan>,
-    /// Execution context with this rule's own memory pool.
+    /// Execution context, on the memory pool all rules share.
     pub task: Arc<TaskContext>,
 }
 
@@ -42,12 +43,20 @@ pub fn content_version(text: &str) -> String {
     digest[..6].iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// What a rule runs with besides its tables.
+pub struct RuleBounds {
+    /// The memory pool every rule's execution draws on.
+    pub runtime: Arc<RuntimeEnv>,
+    /// Rows one evaluation may return; the plan stops after one more (an overflow).
+    pub max_hits: usize,
+}
+
 /// Compiles one rule file's text against the tables registered in `ctx`.
 pub async fn compile(
     ctx: &SessionContext,
     path: &Path,
     text: &str,
-    memory_bytes: usize,
+    bounds: &RuleBounds,
 ) -> Result<CompiledRule, RuleFileError> {
     let header = header::parse(text)?;
     let query = sandbox::check(text)?;
@@ -71,8 +80,8 @@ pub async fn compile(
         .await
         .map_err(|e| at_body(first_line_of(&e.to_string())))?;
     check_contract(&plan.schema()).map_err(at_body)?;
-    let runtime = rule_runtime(memory_bytes).map_err(at_body)?;
-    let task = Arc::new(TaskContext::from(&state).with_runtime(runtime));
+    let plan = limited(plan, bounds.max_hits);
+    let task = Arc::new(TaskContext::from(&state).with_runtime(Arc::clone(&bounds.runtime)));
     Ok(CompiledRule {
         header,
         path: path.to_owned(),
@@ -82,11 +91,19 @@ pub async fn compile(
     })
 }
 
-fn rule_runtime(memory_bytes: usize) -> Result<Arc<RuntimeEnv>, String> {
-    RuntimeEnvBuilder::new()
-        .with_memory_pool(Arc::new(GreedyMemoryPool::new(memory_bytes)))
-        .build_arc()
-        .map_err(|e| e.to_string())
+/// The plan, stopped after `max_hits + 1` rows: a rule matching everything (a cross join of
+/// the largest tables) cannot fill memory with its result, which no pool accounts for.
+fn limited(plan: Arc<dyn ExecutionPlan>, max_hits: usize) -> Arc<dyn ExecutionPlan> {
+    let single: Arc<dyn ExecutionPlan> = if plan.output_partitioning().partition_count() > 1 {
+        Arc::new(CoalescePartitionsExec::new(plan))
+    } else {
+        plan
+    };
+    Arc::new(GlobalLimitExec::new(
+        single,
+        0,
+        Some(max_hits.saturating_add(1)),
+    ))
 }
 
 /// DataFusion errors can carry a backtrace or a long context; the first line says it.

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use datafusion::execution::memory_pool::GreedyMemoryPool;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::physical_plan::{collect, execution_plan::reset_plan_states};
 use datafusion::prelude::{SessionConfig, SessionContext};
 
@@ -14,7 +16,7 @@ use crate::metrics::Metrics;
 use crate::model::EventTime;
 use crate::state::StateStore;
 
-use super::compile::{compile, content_version, CompiledRule};
+use super::compile::{compile, content_version, CompiledRule, RuleBounds};
 use super::episodes::{ActiveWarning, Episodes};
 use super::header::Mode;
 use super::hit::{hits_of, RuleHit};
@@ -63,6 +65,7 @@ pub struct RuleEngine {
     files: BTreeMap<PathBuf, (String, String)>,
     next_due: HashMap<String, EventTime>,
     episodes: Episodes,
+    bounds: RuleBounds,
     config: RulesConfig,
     metrics: Arc<Metrics>,
 }
@@ -79,7 +82,17 @@ impl RuleEngine {
         tables
             .register(&ctx)
             .expect("rule tables have distinct names");
+        // One pool for all rules: the sum of their memory is what a pod has to hold.
+        let runtime = RuntimeEnvBuilder::new()
+            .with_memory_pool(Arc::new(GreedyMemoryPool::new(config.memory_limit)))
+            .build_arc()
+            .expect("a runtime with a memory pool builds");
+        let bounds = RuleBounds {
+            runtime,
+            max_hits: config.max_hits_per_tick,
+        };
         RuleEngine {
+            bounds,
             ctx,
             tables,
             rules: BTreeMap::new(),
@@ -101,7 +114,7 @@ impl RuleEngine {
 
     /// Compiles one rule file's text (does not install it).
     pub async fn compile(&self, path: &Path, text: &str) -> Result<CompiledRule, RuleFileError> {
-        let rule = compile(&self.ctx, path, text, self.config.rule_memory_bytes).await;
+        let rule = compile(&self.ctx, path, text, &self.bounds).await;
         if rule.is_ok() {
             self.metrics.rules.plans_built.inc();
         }
@@ -200,7 +213,7 @@ impl RuleEngine {
     /// Drops a removed rule's metric series, so renamed rules do not pile up label values.
     fn forget_series(&self, id: &str) {
         let m = &self.metrics.rules;
-        for kind in ["timeout", "execution", "contract"] {
+        for kind in ["timeout", "execution", "contract", "overflow"] {
             let _ = m.errors.remove_label_values(&[id, kind]);
         }
         let _ = m.evaluations.remove_label_values(&[id]);
@@ -241,8 +254,13 @@ impl RuleEngine {
 
     /// Runs the rules side by side (each query is its own task), each within its timeout.
     async fn execute_all(&self, rules: &[Arc<CompiledRule>]) -> Vec<Execution> {
-        let timeout = self.config.rule_timeout;
-        futures::future::join_all(rules.iter().map(|rule| execute(Arc::clone(rule), timeout))).await
+        let (timeout, max_hits) = (self.config.rule_timeout, self.config.max_hits_per_tick);
+        futures::future::join_all(
+            rules
+                .iter()
+                .map(|rule| execute(Arc::clone(rule), timeout, max_hits)),
+        )
+        .await
     }
 
     fn absorb(
@@ -348,7 +366,7 @@ type Execution = (Duration, Result<Vec<RuleHit>, (String, &'static str)>);
 /// Runs one rule within `timeout`. The query runs as its own task: a query that does not
 /// yield cannot hold the timer up, and on timeout the task is aborted (DataFusion's
 /// operators yield cooperatively, so the abort takes effect within a batch).
-async fn execute(rule: Arc<CompiledRule>, timeout: Duration) -> Execution {
+async fn execute(rule: Arc<CompiledRule>, timeout: Duration, max_hits: usize) -> Execution {
     let started = Instant::now();
     let query = {
         let rule = Arc::clone(&rule);
@@ -373,6 +391,13 @@ async fn execute(rule: Arc<CompiledRule>, timeout: Duration) -> Execution {
         Ok(Ok(Err(message))) => return (started.elapsed(), Err((message, "execution"))),
         Ok(Ok(Ok(batches))) => batches,
     };
+    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+    if rows > max_hits {
+        // Keeps the episodes as they are, as any failed evaluation does: a rule hitting
+        // everything says more about the rule than about the enterprises.
+        let message = format!("more than {max_hits} hits in one tick (rules.max_hits_per_tick)");
+        return (started.elapsed(), Err((message, "overflow")));
+    }
     let mut hits = Vec::new();
     for batch in &batches {
         let violations = hits_of(&rule.header.id, rule.header.severity, batch, &mut hits);

@@ -1,5 +1,9 @@
 //! Finding and reading rule files: every `*.sql` under a directory, recursively, in path
 //! order, with each file's problems reported as `file:line: reason`.
+//!
+//! Names starting with a dot are skipped: a Kubernetes ConfigMap mount holds each file twice
+//! more, under `..data/` and `..<timestamp>/`, and loading those made every rule a duplicate.
+//! Depth and file size are bounded (a symlink loop, a stray dump).
 
 use std::path::{Path, PathBuf};
 
@@ -13,27 +17,61 @@ pub struct RuleProblem {
     pub error: RuleFileError,
 }
 
-/// Every `*.sql` file under `dir`, sorted. A missing directory holds no rules.
+/// Largest rule file read.
+pub const MAX_RULE_FILE_BYTES: u64 = 64 * 1024;
+/// Deepest folder searched below the rules directory.
+const MAX_DEPTH: usize = 8;
+
+/// Every `*.sql` file under `dir`, sorted. An empty path holds no rules (the explicit way to
+/// run none); a directory that does not exist is an error.
 pub fn rule_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
-    if dir.as_os_str().is_empty() || !dir.exists() {
+    if dir.as_os_str().is_empty() {
         return Ok(files);
     }
-    collect(dir, &mut files)?;
+    if !dir.is_dir() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("{} is not a directory", dir.display()),
+        ));
+    }
+    collect(dir, 0, &mut files)?;
     files.sort();
     Ok(files)
 }
 
-fn collect(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
+fn collect(dir: &Path, depth: usize, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
+        let entry = entry?;
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let path = entry.path();
         if path.is_dir() {
-            collect(&path, files)?;
+            if depth >= MAX_DEPTH {
+                return Err(std::io::Error::other(format!(
+                    "{} is more than {MAX_DEPTH} folders deep (a symlink loop?)",
+                    path.display()
+                )));
+            }
+            collect(&path, depth + 1, files)?;
         } else if path.extension().is_some_and(|e| e == "sql") {
             files.push(path);
         }
     }
     Ok(())
+}
+
+fn read_bounded(path: &Path) -> Result<String, String> {
+    let size = std::fs::metadata(path)
+        .map_err(|e| format!("cannot read: {e}"))?
+        .len();
+    if size > MAX_RULE_FILE_BYTES {
+        return Err(format!(
+            "the file is {size} bytes; a rule file may have at most {MAX_RULE_FILE_BYTES}"
+        ));
+    }
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))
 }
 
 /// A rule file and its text, or the problem reading it.
@@ -44,12 +82,9 @@ pub fn read_all(dir: &Path) -> Result<Vec<RuleText>, std::io::Error> {
     Ok(rule_files(dir)?
         .into_iter()
         .map(|path| {
-            let text = std::fs::read_to_string(&path).map_err(|e| RuleProblem {
+            let text = read_bounded(&path).map_err(|message| RuleProblem {
                 path: path.clone(),
-                error: RuleFileError {
-                    line: 1,
-                    message: format!("cannot read: {e}"),
-                },
+                error: RuleFileError { line: 1, message },
             });
             (path, text)
         })

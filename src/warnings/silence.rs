@@ -38,7 +38,13 @@ pub enum SilenceError {
     NoMatcher,
     #[error("a silence must end after it starts")]
     EmptyWindow,
+    /// Every warning is matched against every silence: their number is bounded.
+    #[error("{MAX_SILENCES} silences are held already; lift some first")]
+    Full,
 }
+
+/// Silences held at most (configured, posted and read from the silences topic together).
+pub const MAX_SILENCES: usize = 10_000;
 
 impl SilenceSpec {
     pub fn check(&self) -> Result<(), SilenceError> {
@@ -114,15 +120,34 @@ impl Silences {
     /// Adds a silence (once: the same content gives the same id).
     pub fn add(&self, spec: SilenceSpec) -> Result<Silence, SilenceError> {
         let silence = Silence::new(spec)?;
-        self.insert(silence.clone());
+        self.insert(silence.clone())?;
         Ok(silence)
     }
 
-    pub fn insert(&self, silence: Silence) {
+    /// Holds a silence, unless `MAX_SILENCES` other ones are held.
+    pub fn insert(&self, silence: Silence) -> Result<(), SilenceError> {
         let mut list = self.list.write().unwrap_or_else(|e| e.into_inner());
-        if !list.iter().any(|s| s.id == silence.id) {
-            list.push(silence);
+        if list.iter().any(|s| s.id == silence.id) {
+            return Ok(());
         }
+        if list.len() >= MAX_SILENCES {
+            return Err(SilenceError::Full);
+        }
+        list.push(silence);
+        Ok(())
+    }
+
+    /// Whether a new silence would be refused.
+    pub fn is_full(&self) -> bool {
+        self.len() >= MAX_SILENCES
+    }
+
+    pub fn len(&self) -> usize {
+        self.list.read().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// Lifts a silence before its end.

@@ -40,10 +40,27 @@ impl Tansu {
         }
         Tansu { pid, brokers }
     }
+
+    /// An outage as clients see a network partition: the broker stops answering
+    /// (`SIGSTOP`) until `resume` (its memory storage would not survive a restart).
+    pub fn pause(&self) {
+        let _ = Command::new("kill")
+            .arg("-STOP")
+            .arg(self.pid.to_string())
+            .status();
+    }
+
+    pub fn resume(&self) {
+        let _ = Command::new("kill")
+            .arg("-CONT")
+            .arg(self.pid.to_string())
+            .status();
+    }
 }
 
 impl Drop for Tansu {
     fn drop(&mut self) {
+        self.resume();
         let _ = Command::new("kill").arg(self.pid.to_string()).status();
     }
 }

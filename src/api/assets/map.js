@@ -17,7 +17,11 @@ function el(tag, attrs, ...children) {
   return node;
 }
 const badge = (color) => el("span", { class: `badge ${color}` }, `${color.toUpperCase()}`);
-const getJson = (url) => fetch(url).then((r) => { if (!r.ok) throw new Error(`${url}: ${r.status}`); return r.json(); });
+// A read token (api.read_token) comes in the page's fragment, #token=..., which browsers never
+// send to the server; requests carry it as a header, event streams (no headers) as a parameter.
+const TOKEN = new URLSearchParams(location.hash.slice(1)).get("token");
+const withToken = (url) => (TOKEN ? `${url}${url.includes("?") ? "&" : "?"}access_token=${encodeURIComponent(TOKEN)}` : url);
+const getJson = (url) => fetch(url, TOKEN ? { headers: { Authorization: `Bearer ${TOKEN}` } } : {}).then((r) => { if (!r.ok) throw new Error(`${url}: ${r.status}`); return r.json(); });
 
 // Equirectangular projection onto the 1000 x 700 view box, fitted to every shape and point.
 function fitBounds() {
@@ -146,7 +150,7 @@ async function showRegion(id) {
 }
 
 function connect() {
-  const risk = new EventSource("/api/risk/stream");
+  const risk = new EventSource(withToken("/api/risk/stream"));
   risk.onopen = () => { $("live").textContent = "live"; };
   risk.onerror = () => { $("live").textContent = "reconnecting…"; };
   risk.addEventListener("enterprise", (ev) => {
@@ -157,7 +161,7 @@ function connect() {
   });
   // Outlines move with the enterprises: take the map again when the indices are recomputed.
   risk.addEventListener("regions", async () => { state.regions = (await getJson("/api/map")).regions; renderAll(); });
-  const warnings = new EventSource("/api/warnings/stream");
+  const warnings = new EventSource(withToken("/api/warnings/stream"));
   warnings.addEventListener("warning", (ev) => {
     const w = JSON.parse(ev.data);
     state.warnings = [w, ...state.warnings.filter((x) => x.id !== w.id)].filter((x) => x.state !== "resolved");

@@ -1,0 +1,199 @@
+//! The ingest loop next to a busy API (issue 19): the same readings applied on one thread while
+//! the API is quiet, then while 200 event-stream clients are subscribed to warnings (a record
+//! published every 10 ms, each sent to all 200) and `/metrics` and `/api/status` are polled in
+//! a loop. Reports both ingest rates and their ratio, the requests served, the events
+//! delivered, and the process's resident memory before and after.
+//! Run: `cargo bench --bench api_load`.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use vigil::app::Engine;
+use vigil::config::Config;
+use vigil::ingest::{Pipeline, Position, RecordRef};
+use vigil::model::EventTime;
+use vigil::sim::{Province, ReadingStream};
+use vigil::warnings::WarningRecord;
+
+const ENTERPRISES: usize = 1_000;
+const READINGS: usize = 300_000;
+const SSE_CLIENTS: usize = 200;
+/// 2020-03-01T00:00:00Z.
+const T0: EventTime = EventTime::from_millis(1_583_020_800_000);
+
+/// Readings per second through `pipeline`, over `payloads` (offsets continue from `from`).
+fn ingest_rate(pipeline: &mut Pipeline, payloads: &[(String, Vec<u8>)], from: i64) -> f64 {
+    let mut out = Vec::new();
+    let started = Instant::now();
+    for (i, (key, payload)) in payloads.iter().enumerate() {
+        let record = RecordRef {
+            topic: "sensor.reading",
+            partition: 0,
+            position: Position::Offset(from + i as i64),
+            key: Some(key.as_bytes()),
+            payload,
+        };
+        pipeline.process(record, None, &mut out);
+        out.clear();
+    }
+    payloads.len() as f64 / started.elapsed().as_secs_f64()
+}
+
+fn resident_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn warning(n: u64) -> WarningRecord {
+    serde_json::from_value(serde_json::json!({
+        "id": format!("w-{n}"), "rule_id": "r02_gas_leak", "rule_version": "bench",
+        "enterprise_id": "33010200001", "subject": "33010200001-AT001", "color": "red",
+        "state": "firing", "tier": "enterprise", "at": "2020-03-01T00:00:00Z",
+        "first_seen": "2020-03-01T00:00:00Z", "fired_at": "2020-03-01T00:00:00Z",
+        "message": "flammable gas at 62 %LEL", "basis": "GB/T 50493-2019 5.5.2",
+        "activations": 1, "evidence": {"max_value": 62.0}, "inputs": []
+    }))
+    .expect("a warning record")
+}
+
+struct Load {
+    stop: Arc<AtomicBool>,
+    requests: Arc<AtomicU64>,
+    events: Arc<AtomicU64>,
+}
+
+/// 200 subscribers, a publisher, and two pollers, on the API's runtime.
+fn start_load(
+    runtime: &tokio::runtime::Runtime,
+    engine: &Engine,
+    addr: std::net::SocketAddr,
+) -> Load {
+    let load = Load {
+        stop: Arc::new(AtomicBool::new(false)),
+        requests: Arc::new(AtomicU64::new(0)),
+        events: Arc::new(AtomicU64::new(0)),
+    };
+    let http = reqwest::Client::new();
+    for _ in 0..SSE_CLIENTS {
+        let (http, stop, events) = (
+            http.clone(),
+            Arc::clone(&load.stop),
+            Arc::clone(&load.events),
+        );
+        runtime.spawn(async move {
+            let url = format!("http://{addr}/api/warnings/stream");
+            let Ok(response) = http.get(url).send().await else {
+                return;
+            };
+            let mut body = response.bytes_stream();
+            while let Some(Ok(chunk)) = body.next().await {
+                events.fetch_add(
+                    chunk.iter().filter(|b| **b == b'\n').count() as u64 / 4,
+                    Ordering::Relaxed,
+                );
+                if stop.load(Ordering::Relaxed) {
+                    return;
+                }
+            }
+        });
+    }
+    for path in ["/metrics", "/api/status"] {
+        let (http, stop, requests) = (
+            http.clone(),
+            Arc::clone(&load.stop),
+            Arc::clone(&load.requests),
+        );
+        runtime.spawn(async move {
+            let url = format!("http://{addr}{path}");
+            while !stop.load(Ordering::Relaxed) {
+                if let Ok(r) = http.get(&url).send().await {
+                    let _ = r.bytes().await;
+                    requests.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        });
+    }
+    let (view, stop) = (Arc::clone(&engine.warnings), Arc::clone(&load.stop));
+    runtime.spawn(async move {
+        let mut n = 0;
+        while !stop.load(Ordering::Relaxed) {
+            view.publish(&[warning(n)]);
+            n += 1;
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    });
+    load
+}
+
+fn main() {
+    let mut config = Config::default();
+    config.api.max_sse_clients = SSE_CLIENTS + 10;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let engine = Engine::new(&config);
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let (addr, _server) = runtime
+        .block_on(engine.spawn_api("127.0.0.1:0", shutdown.clone()))
+        .expect("the API starts");
+    let province = Province::generate(11, ENTERPRISES, 1);
+    let mut pipeline = engine.pipeline(&config);
+    let mut out = Vec::new();
+    for (n, r) in province.registry_records().iter().enumerate() {
+        let payload = r.value.to_string();
+        let record = RecordRef {
+            topic: "registry",
+            partition: 0,
+            position: Position::Offset(n as i64),
+            key: Some(r.key.as_bytes()),
+            payload: payload.as_bytes(),
+        };
+        pipeline.process(record, None, &mut out);
+        out.clear();
+    }
+    let payloads: Vec<(String, Vec<u8>)> = ReadingStream::new(&province, 3, T0)
+        .take(4 * READINGS)
+        .map(|r| (r.key.clone(), r.value.to_string().into_bytes()))
+        .collect();
+    let (warm, rest) = payloads.split_at(READINGS);
+    let (quiet_part, loaded_part) = rest.split_at(READINGS);
+    let _ = ingest_rate(&mut pipeline, warm, 1_000_000);
+    let rss_before = resident_mib();
+    let quiet = ingest_rate(&mut pipeline, quiet_part, 2_000_000);
+
+    let load = start_load(&runtime, &engine, addr);
+    std::thread::sleep(Duration::from_secs(2));
+    let (requests_at, events_at, started) = (
+        load.requests.load(Ordering::Relaxed),
+        load.events.load(Ordering::Relaxed),
+        Instant::now(),
+    );
+    let loaded = ingest_rate(&mut pipeline, &loaded_part[..READINGS / 2], 3_000_000);
+    let seconds = started.elapsed().as_secs_f64();
+    let requests = load.requests.load(Ordering::Relaxed) - requests_at;
+    let events = load.events.load(Ordering::Relaxed) - events_at;
+    let rss_after = resident_mib();
+    load.stop.store(true, Ordering::Relaxed);
+    shutdown.cancel();
+
+    println!("api_load: {ENTERPRISES} enterprises, readings applied on one thread");
+    println!("  quiet:  {quiet:>10.0} readings/s");
+    println!(
+        "  loaded: {loaded:>10.0} readings/s  ({SSE_CLIENTS} event streams, /metrics + /api/status polled in a loop)"
+    );
+    println!("  ratio loaded/quiet: {:.3}", loaded / quiet);
+    println!(
+        "  during the loaded run ({seconds:.2} s): {:.0} polls/s served, {:.0} events/s delivered to subscribers",
+        requests as f64 / seconds,
+        events as f64 / seconds
+    );
+    println!("  resident memory: {rss_before:.0} MiB before the load, {rss_after:.0} MiB under it");
+}

@@ -1,0 +1,169 @@
+//! Issue 19: requests an unauthenticated stranger can send do not take the service down. The
+//! plan's parameters are bounded and named when wrong (`teams=4294967295` once aborted the
+//! process allocating 32 GiB).
+
+use serde_json::Value;
+use vigil::app::Engine;
+use vigil::config::Config;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_of_range_plan_parameters_are_answered_400_naming_the_parameter() {
+    let engine = Engine::new(&Config::default());
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let (addr, server) = engine
+        .spawn_api("127.0.0.1:0", shutdown.clone())
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let plan = |query: &str| {
+        let url = format!("http://{addr}/api/enforcement/plan?{query}");
+        let http = http.clone();
+        async move {
+            let response = http.get(url).send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.text().await.unwrap())
+        }
+    };
+    for (query, parameter) in [
+        (
+            "region=330102&date=2026-12-07&capacity=1&teams=4294967295",
+            "teams",
+        ),
+        (
+            "region=330102&date=2026-12-07&capacity=4294967295",
+            "capacity",
+        ),
+        ("region=330102&date=9999-01-01&capacity=1", "date"),
+        ("region=330102&capacity=1", "date"),
+        ("region=330102&date=2026-12-07&capacity=1&seed=-5", "seed"),
+    ] {
+        let (status, body) = plan(query).await;
+        assert_eq!(status, 400, "{query}: {body}");
+        let error: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(error["parameter"], parameter, "{query}: {body}");
+    }
+    let (status, body) = plan("region=330102&date=2026-12-07&capacity=3&teams=1000").await;
+    assert_eq!(status, 200, "{body}");
+    let made: Value = serde_json::from_str(&body).unwrap();
+    assert_ne!(made["seed"], 0, "the default seed is a keyed hash, not 0");
+    assert_eq!(made["teams"], 1000);
+    // Still alive.
+    let health = http
+        .get(format!("http://{addr}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+    shutdown.cancel();
+    server.await.unwrap().unwrap();
+}
+
+/// Issue 19, item 8: event streams are bounded; a closed one frees its slot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn event_streams_beyond_the_cap_are_answered_503() {
+    let mut config = Config::default();
+    config.api.max_sse_clients = 2;
+    let engine = Engine::new(&config);
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let (addr, server) = engine
+        .spawn_api("127.0.0.1:0", shutdown.clone())
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let open = |path: &'static str| {
+        let http = http.clone();
+        async move {
+            http.get(format!("http://{addr}{path}"))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let first = open("/api/warnings/stream").await;
+    let second = open("/api/risk/stream").await;
+    assert_eq!(
+        (first.status().as_u16(), second.status().as_u16()),
+        (200, 200)
+    );
+    assert_eq!(open("/api/risk/stream").await.status().as_u16(), 503);
+    drop(first);
+    let mut reopened = 0;
+    // The server notices a closed stream at its next write at the latest (a keep-alive every
+    // 15 s).
+    for _ in 0..250 {
+        let again = open("/api/warnings/stream").await;
+        if again.status().as_u16() == 200 {
+            reopened += 1;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(reopened, 1, "a closed stream frees its slot");
+    drop(second);
+    shutdown.cancel();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), server).await;
+}
+
+/// Issue 19, item 9: with a read token, nothing but health and the map's static files is
+/// readable without it; writes need the write token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_read_token_only_health_and_static_files_are_open() {
+    let mut config = Config::default();
+    config.api.read_token = "read-secret".into();
+    config.api.write_token = "write-secret".into();
+    let engine = Engine::new(&config);
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let (addr, server) = engine
+        .spawn_api("127.0.0.1:0", shutdown.clone())
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let status = |path: &str, token: Option<&str>| {
+        let mut request = http.get(format!("http://{addr}{path}"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    for path in ["/healthz", "/", "/map.js", "/map.css"] {
+        assert_eq!(status(path, None).await, 200, "{path}");
+    }
+    for path in [
+        "/metrics",
+        "/api/status",
+        "/api/risk",
+        "/api/regions",
+        "/api/warnings",
+        "/api/silences",
+        "/api/enforcement/snapshot",
+        "/api/map",
+    ] {
+        assert_eq!(status(path, None).await, 401, "{path}");
+        assert_eq!(status(path, Some("wrong")).await, 401, "{path}");
+        assert_eq!(status(path, Some("read-secret")).await, 200, "{path}");
+        assert_eq!(status(path, Some("write-secret")).await, 200, "{path}");
+    }
+    let stream = http
+        .get(format!(
+            "http://{addr}/api/risk/stream?access_token=read-secret"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status().as_u16(), 200);
+    drop(stream);
+    let silence = serde_json::json!({
+        "rule_id": "r02_gas_leak", "starts_at": "2026-12-01T00:00:00Z",
+        "ends_at": "2026-12-02T00:00:00Z", "created_by": "test"
+    });
+    let post = |token: &'static str| {
+        http.post(format!("http://{addr}/api/silences"))
+            .bearer_auth(token)
+            .json(&silence)
+            .send()
+    };
+    assert_eq!(post("read-secret").await.unwrap().status().as_u16(), 401);
+    assert_eq!(post("write-secret").await.unwrap().status().as_u16(), 201);
+    shutdown.cancel();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), server).await;
+}
