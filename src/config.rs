@@ -166,6 +166,11 @@ pub struct ApiConfig {
     /// Serve `/metrics` without a token even when `read_token` is set.
     #[serde(default)]
     pub metrics_public: bool,
+    /// PEM certificate chain and private key: when both are set the API speaks only HTTPS.
+    #[serde(default)]
+    pub tls_cert: String,
+    #[serde(default)]
+    pub tls_key: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -287,6 +292,9 @@ impl Config {
         }
         if self.ingest.channel_capacity == 0 || self.ingest.pending_capacity == 0 {
             return invalid("ingest.channel_capacity and ingest.pending_capacity must be positive");
+        }
+        if self.api.tls_cert.is_empty() != self.api.tls_key.is_empty() {
+            return invalid("api.tls_cert and api.tls_key are set together");
         }
         if self.ingest.pending_max_bytes < self.ingest.max_message_bytes {
             return invalid("ingest.pending_max_bytes must hold at least one record of ingest.max_message_bytes");

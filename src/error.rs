@@ -40,6 +40,9 @@ pub enum IoError {
     /// The HTTP listener could not start.
     #[error("http: {0}")]
     Http(std::io::Error),
+    /// The API's TLS certificate or key cannot be used.
+    #[error("api tls: {0}")]
+    Tls(String),
     /// The checkpoint store could not be opened.
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),

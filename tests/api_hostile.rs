@@ -167,3 +167,111 @@ async fn with_a_read_token_only_health_and_static_files_are_open() {
     shutdown.cancel();
     let _ = tokio::time::timeout(std::time::Duration::from_secs(5), server).await;
 }
+
+/// Issue 19, item 9: with a certificate and key the API speaks HTTPS only, so tokens never
+/// travel in clear text. The certificate is made by `openssl` (Debian's, which
+/// ca-certificates brings).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_certificate_the_api_speaks_https_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str| dir.path().join(name);
+    let (ca, cert, key) = (file("ca.pem"), file("cert.pem"), file("key.pem"));
+    std::fs::write(
+        file("leaf.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    let openssl = |args: &[&str]| {
+        let made = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .expect("openssl runs");
+        assert!(
+            made.status.success(),
+            "{}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=vigil test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        "key.pem",
+        "-out",
+        "leaf.csr",
+    ]);
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "leaf.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-extfile",
+        "leaf.ext",
+        "-out",
+        "cert.pem",
+    ]);
+    let mut config = Config::default();
+    config.api.tls_cert = cert.display().to_string();
+    config.api.tls_key = key.display().to_string();
+    config.api.read_token = "read-secret".into();
+    let engine = Engine::new(&config);
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let (addr, server) = engine
+        .spawn_api("127.0.0.1:0", shutdown.clone())
+        .await
+        .unwrap();
+    // A connection that never says hello holds up nobody.
+    let _silent = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let trusted = reqwest::Certificate::from_pem(&std::fs::read(&ca).unwrap()).unwrap();
+    let https = reqwest::Client::builder()
+        .add_root_certificate(trusted)
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let status = https
+        .get(format!("https://{addr}/api/status"))
+        .bearer_auth("read-secret")
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status.as_u16(), 200);
+    let plain = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .unwrap()
+        .get(format!("http://{addr}/healthz"))
+        .send()
+        .await;
+    assert!(plain.is_err(), "plain HTTP is not answered: {plain:?}");
+    shutdown.cancel();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), server).await;
+}

@@ -10,8 +10,9 @@ mod risk;
 mod routes;
 mod sse;
 mod status;
+pub mod tls;
 mod warnings;
 
-pub use routes::{router, serve, AppState};
+pub use routes::{router, serve, serve_tls, AppState};
 pub use sse::SseSlots;
 pub use status::{LiveStatus, SizeCache, StatusReport};

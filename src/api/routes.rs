@@ -129,6 +129,18 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(limits, limit_requests))
 }
 
+/// Serves HTTPS until `shutdown`.
+pub async fn serve_tls(
+    listener: super::tls::TlsListener,
+    router: Router,
+    shutdown: CancellationToken,
+) -> Result<(), IoError> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
+        .map_err(IoError::Http)
+}
+
 /// Serves until `shutdown`.
 pub async fn serve(
     listener: tokio::net::TcpListener,

@@ -80,7 +80,16 @@ impl Engine {
             .await
             .map_err(IoError::Http)?;
         let bound = listener.local_addr().map_err(IoError::Http)?;
-        tracing::info!(addr = %bound, "HTTP API listening");
+        let api_config = &self.config.api;
+        let tls = if api_config.tls_cert.is_empty() {
+            None
+        } else {
+            Some(api::tls::acceptor(
+                std::path::Path::new(&api_config.tls_cert),
+                std::path::Path::new(&api_config.tls_key),
+            )?)
+        };
+        tracing::info!(addr = %bound, tls = tls.is_some(), "HTTP API listening");
         let router = api::router(api::AppState {
             metrics: Arc::clone(&self.metrics),
             store: Arc::clone(&self.store),
@@ -98,7 +107,14 @@ impl Engine {
             sse: Arc::new(api::SseSlots::new(self.config.api.max_sse_clients)),
             sizes: Arc::new(api::SizeCache::new(std::time::Duration::from_secs(1))),
         });
-        Ok((bound, tokio::spawn(api::serve(listener, router, shutdown))))
+        let server = match tls {
+            Some(acceptor) => {
+                let listener = api::tls::TlsListener::new(listener, acceptor, shutdown.clone());
+                tokio::spawn(api::serve_tls(listener, router, shutdown))
+            }
+            None => tokio::spawn(api::serve(listener, router, shutdown)),
+        };
+        Ok((bound, server))
     }
 
     /// The rules engine for the ingest loop, its warnings delivered to
