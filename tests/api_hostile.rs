@@ -6,14 +6,41 @@ use serde_json::Value;
 use vigil::app::Engine;
 use vigil::config::Config;
 
+/// The API of an engine with `config`, on a free port of 127.0.0.1.
+struct Api {
+    addr: std::net::SocketAddr,
+    shutdown: tokio_util::sync::CancellationToken,
+    server: tokio::task::JoinHandle<Result<(), vigil::error::IoError>>,
+    _engine: Engine,
+}
+
+impl Api {
+    async fn start(config: &Config) -> Api {
+        let engine = Engine::new(config);
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let (addr, server) = engine
+            .spawn_api("127.0.0.1:0", shutdown.clone())
+            .await
+            .unwrap();
+        Api {
+            addr,
+            shutdown,
+            server,
+            _engine: engine,
+        }
+    }
+
+    /// Cancels the server; an event stream a client left may hold it until its next write.
+    async fn stop(self) {
+        self.shutdown.cancel();
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), self.server).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn out_of_range_plan_parameters_are_answered_400_naming_the_parameter() {
-    let engine = Engine::new(&Config::default());
-    let shutdown = tokio_util::sync::CancellationToken::new();
-    let (addr, server) = engine
-        .spawn_api("127.0.0.1:0", shutdown.clone())
-        .await
-        .unwrap();
+    let api = Api::start(&Config::default()).await;
+    let addr = api.addr;
     let http = reqwest::Client::new();
     let plan = |query: &str| {
         let url = format!("http://{addr}/api/enforcement/plan?{query}");
@@ -54,8 +81,7 @@ async fn out_of_range_plan_parameters_are_answered_400_naming_the_parameter() {
         .await
         .unwrap();
     assert_eq!(health.status().as_u16(), 200);
-    shutdown.cancel();
-    server.await.unwrap().unwrap();
+    api.stop().await;
 }
 
 /// Issue 19, item 8: event streams are bounded; a closed one frees its slot.
@@ -63,12 +89,8 @@ async fn out_of_range_plan_parameters_are_answered_400_naming_the_parameter() {
 async fn event_streams_beyond_the_cap_are_answered_503() {
     let mut config = Config::default();
     config.api.max_sse_clients = 2;
-    let engine = Engine::new(&config);
-    let shutdown = tokio_util::sync::CancellationToken::new();
-    let (addr, server) = engine
-        .spawn_api("127.0.0.1:0", shutdown.clone())
-        .await
-        .unwrap();
+    let api = Api::start(&config).await;
+    let addr = api.addr;
     let http = reqwest::Client::new();
     let open = |path: &'static str| {
         let http = http.clone();
@@ -100,8 +122,7 @@ async fn event_streams_beyond_the_cap_are_answered_503() {
     }
     assert_eq!(reopened, 1, "a closed stream frees its slot");
     drop(second);
-    shutdown.cancel();
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), server).await;
+    api.stop().await;
 }
 
 /// Issue 19, item 9: with a read token, nothing but health and the map's static files is
@@ -111,12 +132,8 @@ async fn with_a_read_token_only_health_and_static_files_are_open() {
     let mut config = Config::default();
     config.api.read_token = "read-secret".into();
     config.api.write_token = "write-secret".into();
-    let engine = Engine::new(&config);
-    let shutdown = tokio_util::sync::CancellationToken::new();
-    let (addr, server) = engine
-        .spawn_api("127.0.0.1:0", shutdown.clone())
-        .await
-        .unwrap();
+    let api = Api::start(&config).await;
+    let addr = api.addr;
     let http = reqwest::Client::new();
     let status = |path: &str, token: Option<&str>| {
         let mut request = http.get(format!("http://{addr}{path}"));
@@ -164,8 +181,7 @@ async fn with_a_read_token_only_health_and_static_files_are_open() {
     };
     assert_eq!(post("read-secret").await.unwrap().status().as_u16(), 401);
     assert_eq!(post("write-secret").await.unwrap().status().as_u16(), 201);
-    shutdown.cancel();
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), server).await;
+    api.stop().await;
 }
 
 /// Issue 19, item 9: with a certificate and key the API speaks HTTPS only, so tokens never
@@ -241,12 +257,8 @@ async fn with_a_certificate_the_api_speaks_https_only() {
     config.api.tls_cert = cert.display().to_string();
     config.api.tls_key = key.display().to_string();
     config.api.read_token = "read-secret".into();
-    let engine = Engine::new(&config);
-    let shutdown = tokio_util::sync::CancellationToken::new();
-    let (addr, server) = engine
-        .spawn_api("127.0.0.1:0", shutdown.clone())
-        .await
-        .unwrap();
+    let api = Api::start(&config).await;
+    let addr = api.addr;
     // A connection that never says hello holds up nobody.
     let _silent = tokio::net::TcpStream::connect(addr).await.unwrap();
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -272,6 +284,5 @@ async fn with_a_certificate_the_api_speaks_https_only() {
         .send()
         .await;
     assert!(plain.is_err(), "plain HTTP is not answered: {plain:?}");
-    shutdown.cancel();
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), server).await;
+    api.stop().await;
 }

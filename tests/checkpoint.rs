@@ -253,10 +253,16 @@ async fn the_store_keeps_the_newest_and_passes_over_an_unreadable_one() {
     );
 }
 
-#[test]
-fn another_schema_version_is_refused_with_its_number() {
+/// A real checkpoint, its header saying schema 99.
+fn of_schema_99() -> Vec<u8> {
     let mut bytes = Fed::new().checkpoint(0);
     bytes[6..10].copy_from_slice(&99u32.to_le_bytes());
+    bytes
+}
+
+#[test]
+fn another_schema_version_is_refused_with_its_number() {
+    let bytes = of_schema_99();
     match PartitionCheckpoint::decode(&bytes) {
         Err(CheckpointError::Schema { found: 99, .. }) => {}
         other => panic!("{other:?}"),
@@ -280,9 +286,7 @@ fn event_times_survive_the_encoding() {
 async fn pruning_never_deletes_the_checkpoint_just_written() {
     let dir = tempfile::tempdir().unwrap();
     let store = store(dir.path(), 1);
-    let mut newer = Fed::new().checkpoint(0);
-    newer[6..10].copy_from_slice(&99u32.to_le_bytes());
-    store.write(0, 50, 50_000, newer).await.unwrap();
+    store.write(0, 50, 50_000, of_schema_99()).await.unwrap();
     store
         .write(0, 20, 60_000, Fed::new().checkpoint(0))
         .await

@@ -11,7 +11,7 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng};
@@ -66,17 +66,9 @@ watch = false
     }
 
     fn start(&self) -> common::process::Running {
-        common::process::Running(
-            Command::new(env!("CARGO_BIN_EXE_vigil"))
-                .arg("--config")
-                .arg(self.dir.path().join("vigil.toml"))
-                .arg("run")
-                .env("RUST_LOG", "warn")
-                .stdout(Stdio::null())
-                .stderr(Stdio::inherit())
-                .spawn()
-                .expect("vigil run starts"),
-        )
+        common::process::start(&mut common::process::vigil_run(
+            &self.dir.path().join("vigil.toml"),
+        ))
     }
 
     async fn status(&self) -> Option<Value> {

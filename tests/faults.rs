@@ -4,7 +4,9 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use common::process::{start, vigil_run};
+
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use vigil::checkpoint::{CheckpointConfig, CheckpointStore, SCHEMA_VERSION};
@@ -82,17 +84,7 @@ async fn a_checkpoint_of_a_newer_schema_leaves_its_partition_unconsumed_and_says
         "both partitions hold records: {ends:?}"
     );
     let port = common::free_port();
-    let _vigil = common::process::Running(
-        Command::new(env!("CARGO_BIN_EXE_vigil"))
-            .arg("--config")
-            .arg(config_file(dir.path(), &brokers, port))
-            .arg("run")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("vigil run starts"),
-    );
+    let _vigil = start(&mut vigil_run(&config_file(dir.path(), &brokers, port)));
     // Partition 1 is consumed to its end and committed; partition 0 is not touched.
     let on_one: std::collections::BTreeMap<_, _> = ends
         .iter()
@@ -150,11 +142,8 @@ async fn a_missing_output_topic_is_named_at_start_or_created() {
     common::create_topics(&brokers, &defaults.topics, 1).await;
     let dir = tempfile::tempdir().unwrap();
     let file = config_file(dir.path(), &brokers, common::free_port());
-    let output = Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .arg("--config")
-        .arg(&file)
-        .arg("run")
-        .env("RUST_LOG", "error")
+    let output = vigil_run(&file)
+        .stderr(Stdio::piped())
         .output()
         .expect("vigil run");
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -166,18 +155,7 @@ async fn a_missing_output_topic_is_named_at_start_or_created() {
 
     let port = common::free_port();
     let file = config_file(dir.path(), &brokers, port);
-    let _vigil = common::process::Running(
-        Command::new(env!("CARGO_BIN_EXE_vigil"))
-            .arg("--config")
-            .arg(&file)
-            .arg("run")
-            .env("VIGIL__KAFKA__CREATE_TOPICS", "true")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("vigil run starts"),
-    );
+    let _vigil = start(vigil_run(&file).env("VIGIL__KAFKA__CREATE_TOPICS", "true"));
     let metadata: rdkafka::consumer::BaseConsumer = rdkafka::config::ClientConfig::new()
         .set("bootstrap.servers", &brokers)
         .create()
@@ -249,17 +227,7 @@ async fn broker_outages_at_start_and_mid_run_lose_nothing() {
     let port = common::free_port();
     let file = config_file(dir.path(), &brokers, port);
     tansu.pause();
-    let _vigil = common::process::Running(
-        Command::new(env!("CARGO_BIN_EXE_vigil"))
-            .arg("--config")
-            .arg(&file)
-            .arg("run")
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("vigil run starts"),
-    );
+    let _vigil = start(vigil_run(&file).env("RUST_LOG", "error"));
     tokio::time::sleep(OUTAGE).await;
     let (status, why) = get(port, "/readyz")
         .await

@@ -110,14 +110,40 @@ fn rules_are_planned_once_and_re_executed_every_tick() {
     assert_eq!(metrics.rules.ticks.get(), 22);
 }
 
-#[test]
-fn hot_reload_changes_adds_removes_and_rejects() {
+/// The leaking world and an engine running the gas rule from a directory of its own.
+struct GasEngine {
+    store: Arc<StateStore>,
+    dir: tempfile::TempDir,
+    engine: RuleEngine,
+    metrics: Arc<Metrics>,
+    rt: tokio::runtime::Runtime,
+}
+
+fn gas_engine() -> GasEngine {
     let store = leaking_world();
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "gas.sql", GAS_RULE);
     let (mut engine, metrics) = engine(dir.path());
     let rt = runtime();
     rt.block_on(engine.reload(dir.path()));
+    GasEngine {
+        store,
+        dir,
+        engine,
+        metrics,
+        rt,
+    }
+}
+
+#[test]
+fn hot_reload_changes_adds_removes_and_rejects() {
+    let GasEngine {
+        store,
+        dir,
+        mut engine,
+        metrics,
+        rt,
+    } = gas_engine();
     let first_version = engine.rule("r02_test_gas").unwrap().version.clone();
     let tick = rt.block_on(engine.tick(&store, during_leak()));
     assert_eq!(tick.opened.len(), 1);
@@ -434,12 +460,13 @@ fn hostile_rule_files_fail_rules_check() {
 
 #[test]
 fn a_hostile_file_replacing_a_running_rule_is_rejected_and_the_old_version_keeps_running() {
-    let store = leaking_world();
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "gas.sql", GAS_RULE);
-    let (mut engine, metrics) = engine(dir.path());
-    let rt = runtime();
-    rt.block_on(engine.reload(dir.path()));
+    let GasEngine {
+        store,
+        dir,
+        mut engine,
+        metrics,
+        rt,
+    } = gas_engine();
     let version = engine.rule("r02_test_gas").unwrap().version.clone();
     for (name, text) in hostile_rules() {
         write(dir.path(), "gas.sql", &text);

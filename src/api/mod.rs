@@ -13,6 +13,6 @@ mod status;
 pub mod tls;
 mod warnings;
 
-pub use routes::{router, serve, serve_tls, AppState};
+pub use routes::{router, serve, AppState};
 pub use sse::SseSlots;
 pub use status::{LiveStatus, SizeCache, StatusReport};

@@ -129,24 +129,16 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(limits, limit_requests))
 }
 
-/// Serves HTTPS until `shutdown`.
-pub async fn serve_tls(
-    listener: super::tls::TlsListener,
+/// Serves until `shutdown`, over plain TCP or TLS (`super::tls::TlsListener`).
+pub async fn serve<L>(
+    listener: L,
     router: Router,
     shutdown: CancellationToken,
-) -> Result<(), IoError> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await
-        .map_err(IoError::Http)
-}
-
-/// Serves until `shutdown`.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    router: Router,
-    shutdown: CancellationToken,
-) -> Result<(), IoError> {
+) -> Result<(), IoError>
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+{
     axum::serve(listener, router)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await

@@ -110,7 +110,7 @@ impl Engine {
         let server = match tls {
             Some(acceptor) => {
                 let listener = api::tls::TlsListener::new(listener, acceptor, shutdown.clone());
-                tokio::spawn(api::serve_tls(listener, router, shutdown))
+                tokio::spawn(api::serve(listener, router, shutdown))
             }
             None => tokio::spawn(api::serve(listener, router, shutdown)),
         };
@@ -160,6 +160,8 @@ impl Engine {
         config: &Config,
         shutdown: CancellationToken,
     ) -> Result<(), IoError> {
+        // First, before any await: a silence posted from here on is kept on the topic.
+        self.keep_silences(config)?;
         let (rules, delivery) = self.live_rules(config).await?;
         crate::ingest::topics::ensure_outputs(&config.kafka, &shutdown).await?;
         self.load_tables(config, shutdown.clone()).await?;
@@ -178,6 +180,15 @@ impl Engine {
         result
     }
 
+    /// Posted silences are kept on `kafka.silences_topic` (answered once the broker has them),
+    /// so they outlive a restart and reach every instance. Idempotent.
+    pub fn keep_silences(&self, config: &Config) -> Result<(), IoError> {
+        if self.silences.journal().is_none() {
+            self.silences.keep_in(SilenceJournal::new(&config.kafka)?);
+        }
+        Ok(())
+    }
+
     /// Reads the tables every instance shares before any input is consumed, then follows
     /// them: the silences (`kafka.silences_topic`; posted ones are kept there, so a warning
     /// firing under one stays silenced across a restart and on every instance) and the
@@ -187,7 +198,6 @@ impl Engine {
         config: &Config,
         shutdown: CancellationToken,
     ) -> Result<(), IoError> {
-        self.silences.keep_in(SilenceJournal::new(&config.kafka)?);
         self.status.set_tables_pending(true);
         match input_partitions(&config.kafka, &shutdown).await {
             Some(0) => tracing::warn!("the input topics' partition count is unknown; region indices cover this instance's enterprises only"),
