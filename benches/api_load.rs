@@ -1,9 +1,10 @@
 //! The ingest loop next to a busy API (issue 19): the same readings applied on one thread while
 //! the API is quiet, then while 200 event-stream clients are subscribed to warnings (a record
 //! published every 10 ms, each sent to all 200) and `/metrics` and `/api/status` are polled in
-//! a loop. Reports both ingest rates and their ratio, the requests served, the events
-//! delivered, and the process's resident memory before and after.
-//! Run: `cargo bench --bench api_load`.
+//! a loop, back to back, or every `API_LOAD_POLL_MS` milliseconds each. Reports both ingest
+//! rates and their ratio, the requests served, the events delivered, and the process's resident
+//! memory before and after. The clients run in the same process, on the API's runtime.
+//! Run: `cargo bench --bench api_load` (`API_LOAD_POLL_MS=100 cargo bench --bench api_load`).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -18,7 +19,7 @@ use vigil::sim::{Province, ReadingStream};
 use vigil::warnings::WarningRecord;
 
 const ENTERPRISES: usize = 1_000;
-const READINGS: usize = 300_000;
+const READINGS: usize = 1_000_000;
 const SSE_CLIENTS: usize = 200;
 /// 2020-03-01T00:00:00Z.
 const T0: EventTime = EventTime::from_millis(1_583_020_800_000);
@@ -103,6 +104,10 @@ fn start_load(
             }
         });
     }
+    let pause = std::env::var("API_LOAD_POLL_MS")
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+        .map(Duration::from_millis);
     for path in ["/metrics", "/api/status"] {
         let (http, stop, requests) = (
             http.clone(),
@@ -115,6 +120,9 @@ fn start_load(
                 if let Ok(r) = http.get(&url).send().await {
                     let _ = r.bytes().await;
                     requests.fetch_add(1, Ordering::Relaxed);
+                }
+                if let Some(pause) = pause {
+                    tokio::time::sleep(pause).await;
                 }
             }
         });
@@ -160,7 +168,7 @@ fn main() {
         out.clear();
     }
     let payloads: Vec<(String, Vec<u8>)> = ReadingStream::new(&province, 3, T0)
-        .take(4 * READINGS)
+        .take(3 * READINGS)
         .map(|r| (r.key.clone(), r.value.to_string().into_bytes()))
         .collect();
     let (warm, rest) = payloads.split_at(READINGS);
@@ -176,7 +184,7 @@ fn main() {
         load.events.load(Ordering::Relaxed),
         Instant::now(),
     );
-    let loaded = ingest_rate(&mut pipeline, &loaded_part[..READINGS / 2], 3_000_000);
+    let loaded = ingest_rate(&mut pipeline, loaded_part, 3_000_000);
     let seconds = started.elapsed().as_secs_f64();
     let requests = load.requests.load(Ordering::Relaxed) - requests_at;
     let events = load.events.load(Ordering::Relaxed) - events_at;
@@ -186,8 +194,10 @@ fn main() {
 
     println!("api_load: {ENTERPRISES} enterprises, readings applied on one thread");
     println!("  quiet:  {quiet:>10.0} readings/s");
+    let polling = std::env::var("API_LOAD_POLL_MS")
+        .map_or("back to back".into(), |ms| format!("every {ms} ms"));
     println!(
-        "  loaded: {loaded:>10.0} readings/s  ({SSE_CLIENTS} event streams, /metrics + /api/status polled in a loop)"
+        "  loaded: {loaded:>10.0} readings/s  ({SSE_CLIENTS} event streams, /metrics + /api/status polled {polling})"
     );
     println!("  ratio loaded/quiet: {:.3}", loaded / quiet);
     println!(

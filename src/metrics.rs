@@ -109,7 +109,7 @@ impl RuleMetrics {
             errors: counter_vec(
                 r,
                 "vigil_rule_errors_total",
-                "Failed evaluations per rule and kind (timeout, execution, contract).",
+                "Failed evaluations per rule and kind (timeout, execution, contract, overflow).",
                 &["rule", "kind"],
             ),
             tick_seconds: histogram(
@@ -183,7 +183,7 @@ impl CheckpointMetrics {
             restores: counter_vec(
                 r,
                 "vigil_checkpoint_restores_total",
-                "Partitions taken over, by where their state came from: checkpoint, kept (still held from before the rebalance) or fresh (no checkpoint).",
+                "Partitions taken over, by where their state came from: checkpoint, kept (still held from before the rebalance), fresh (no checkpoint) or refused (checkpoints unusable: not consumed).",
                 &["source"],
             ),
             restore_seconds: seconds(

@@ -307,3 +307,58 @@ fn sim_needs_a_file_or_a_broker() {
         "{stderr}"
     );
 }
+
+/// Issue 19, item 3: rules are never silently absent. `vigil run` with a rules directory that
+/// does not exist, or holds no rule, stops at start naming it (before it needs a broker);
+/// `vigil rules check` and `vigil replay --rules` refuse the same directories.
+#[test]
+fn a_missing_or_empty_rules_directory_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let input = dir.path().join("input.ndjson");
+    std::fs::write(&input, registry_lines(&province()).join(&b'\n')).unwrap();
+    for rules in [dir.path().join("missing"), empty] {
+        let config = dir.path().join("vigil.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[kafka]\nbrokers = \"127.0.0.1:1\"\n[api]\naddr = \"127.0.0.1:0\"\n[rules]\ndir = \"{}\"\n[checkpoint]\nurl = \"{}\"\n",
+                rules.display(),
+                dir.path().join("cp").display()
+            ),
+        )
+        .unwrap();
+        let run = vigil()
+            .arg("--config")
+            .arg(&config)
+            .arg("run")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert!(!run.status.success(), "{stderr}");
+        assert!(
+            stderr.contains("no rule runs from") && stderr.contains(&*rules.to_string_lossy()),
+            "{stderr}"
+        );
+        let check = vigil()
+            .args(["rules", "check"])
+            .arg(&rules)
+            .output()
+            .unwrap();
+        assert!(!check.status.success(), "rules check {}", rules.display());
+        let replay = vigil()
+            .args(["replay", "--input"])
+            .arg(&input)
+            .arg("--rules")
+            .arg(&rules)
+            .output()
+            .unwrap();
+        assert_eq!(
+            replay.status.code(),
+            Some(2),
+            "replay --rules {}",
+            rules.display()
+        );
+    }
+}

@@ -50,7 +50,7 @@ pub async fn run(config: &Config, options: &EnforceOptions) -> Result<Plan, Enfo
         options.seed,
         &config.enforce.seed_key(),
     )?;
-    let snapshot = load(&options.source).await?;
+    let snapshot = load(&options.source, &config.api.read_token).await?;
     let made = plan(&snapshot, &request, &rules(config));
     tracing::info!(
         region = %made.region_id,
@@ -75,7 +75,9 @@ pub fn rules(config: &Config) -> PlanRules<'_> {
     }
 }
 
-async fn load(source: &SnapshotSource) -> Result<Snapshot, EnforceError> {
+/// The snapshot, from a file or a running vigil (with `api.read_token` as the bearer token when
+/// set: the same config locks the service and opens it to its own CLI).
+async fn load(source: &SnapshotSource, token: &str) -> Result<Snapshot, EnforceError> {
     match source {
         SnapshotSource::Api(base) => {
             let url = format!("{}/api/enforcement/snapshot", base.trim_end_matches('/'));
@@ -83,7 +85,11 @@ async fn load(source: &SnapshotSource) -> Result<Snapshot, EnforceError> {
                 url: url.clone(),
                 message: e.to_string(),
             };
-            let response = reqwest::get(&url).await.map_err(failed)?;
+            let mut request = reqwest::Client::new().get(&url);
+            if !token.is_empty() {
+                request = request.bearer_auth(token);
+            }
+            let response = request.send().await.map_err(failed)?;
             let response = response.error_for_status().map_err(failed)?;
             response.json().await.map_err(failed)
         }
