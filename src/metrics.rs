@@ -61,6 +61,8 @@ pub struct RuleMetrics {
     pub evaluations: IntCounterVec,
     pub hits: IntCounterVec,
     pub errors: IntCounterVec,
+    /// The same failures by kind alone: always exposed (zero before the first), for alerts.
+    pub failures: IntCounterVec,
     pub tick_seconds: prometheus::HistogramVec,
     pub eval_seconds: prometheus::HistogramVec,
 }
@@ -111,6 +113,12 @@ impl RuleMetrics {
                 "vigil_rule_errors_total",
                 "Failed evaluations per rule and kind (timeout, execution, contract, overflow).",
                 &["rule", "kind"],
+            ),
+            failures: counter_vec(
+                r,
+                "vigil_rule_failures_total",
+                "Failed rule evaluations by kind (timeout, execution, contract, overflow), all rules together.",
+                &["kind"],
             ),
             tick_seconds: histogram(
                 "vigil_rules_tick_seconds",
@@ -454,6 +462,9 @@ impl Metrics {
         }
         for source in ["checkpoint", "kept", "fresh", "refused"] {
             self.checkpoint.restores.with_label_values(&[source]);
+        }
+        for kind in ["timeout", "execution", "contract", "overflow"] {
+            self.rules.failures.with_label_values(&[kind]);
         }
         for state in ["active", "idle", "behind"] {
             self.clock_partitions.with_label_values(&[state]);

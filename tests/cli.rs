@@ -310,7 +310,8 @@ fn sim_needs_a_file_or_a_broker() {
 
 /// Issue 19, item 3: rules are never silently absent. `vigil run` with a rules directory that
 /// does not exist, or holds no rule, stops at start naming it (before it needs a broker);
-/// `vigil rules check` and `vigil replay --rules` refuse the same directories.
+/// `vigil rules check` refuses both; `vigil replay --rules` refuses a missing one (an empty
+/// one is a risk-only backtest).
 #[test]
 fn a_missing_or_empty_rules_directory_stops_the_start() {
     let dir = tempfile::tempdir().unwrap();
@@ -318,7 +319,7 @@ fn a_missing_or_empty_rules_directory_stops_the_start() {
     std::fs::create_dir(&empty).unwrap();
     let input = dir.path().join("input.ndjson");
     std::fs::write(&input, registry_lines(&province()).join(&b'\n')).unwrap();
-    for rules in [dir.path().join("missing"), empty] {
+    for (rules, replay_code) in [(dir.path().join("missing"), 2), (empty, 0)] {
         let config = dir.path().join("vigil.toml");
         std::fs::write(
             &config,
@@ -356,7 +357,7 @@ fn a_missing_or_empty_rules_directory_stops_the_start() {
             .unwrap();
         assert_eq!(
             replay.status.code(),
-            Some(2),
+            Some(replay_code),
             "replay --rules {}",
             rules.display()
         );

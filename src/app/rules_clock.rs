@@ -60,15 +60,6 @@ impl RulesClock {
         if !report.problems.is_empty() {
             return Err(report.problems);
         }
-        if engine.rules().next().is_none() {
-            return Err(vec![RuleProblem {
-                path: dir.to_owned(),
-                error: crate::rules::RuleFileError {
-                    line: 1,
-                    message: "no rule file here: nothing would be evaluated".into(),
-                },
-            }]);
-        }
         Ok(RulesClock {
             runtime,
             driver: RuleDriver::new(engine, Arc::clone(&store), config.rules.tick),

@@ -284,6 +284,7 @@ impl RuleEngine {
             Ok(hits) => (hits, None),
             Err((message, kind)) => {
                 m.errors.with_label_values(&[id, kind]).inc();
+                m.failures.with_label_values(&[kind]).inc();
                 tracing::warn!(rule = %id, kind, error = %message, "rule evaluation failed");
                 (Vec::new(), Some(message))
             }
