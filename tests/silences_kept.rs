@@ -131,6 +131,17 @@ async fn posted_silences_outlive_a_restart_and_reach_every_instance() {
         )
         .await
         .unwrap();
+    // Issue 19, item 8: a record too large for a table every instance holds.
+    let huge = format!("{{\"comment\": \"{}\"}}", "x".repeat(300 * 1024));
+    producer
+        .send(
+            FutureRecord::to(&config.kafka.silences_topic)
+                .key("huge")
+                .payload(&huge),
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
 
     let restarted = start(&config).await;
     restarted.wait_for_silences(&[&id]).await;
@@ -147,6 +158,11 @@ async fn posted_silences_outlive_a_restart_and_reach_every_instance() {
         "vigil_ingest_rejected_total{reason=\"wrong_type\",topic=\"unknown\"}",
     );
     assert_eq!(rejected, Some(1.0));
+    let oversized = common::metric_value(
+        &restarted.engine.metrics.render(),
+        "vigil_ingest_rejected_total{reason=\"oversized\",topic=\"unknown\"}",
+    );
+    assert_eq!(oversized, Some(1.0));
     let brokers = config.kafka.brokers.clone();
     let dlq = config.kafka.dlq_topic.clone();
     let letters = tokio::task::spawn_blocking(move || common::read_to_end(&brokers, &dlq))
@@ -156,11 +172,17 @@ async fn posted_silences_outlive_a_restart_and_reach_every_instance() {
         .iter()
         .filter(|l| l["topic"] == config.kafka.silences_topic.as_str())
         .collect();
-    // Each of the two instances that read it dead-letters it.
-    assert!(!junk.is_empty(), "{letters:?}");
+    // Each of the two instances that read them dead-letters them.
+    let by_reason = |code: &str| junk.iter().filter(|l| l["reason_code"] == code).count();
+    assert!(
+        by_reason("wrong_type") > 0 && by_reason("oversized") > 0,
+        "{junk:?}"
+    );
+    assert_eq!(by_reason("wrong_type") + by_reason("oversized"), junk.len());
     assert!(junk
         .iter()
-        .all(|l| l["reason_code"] == "wrong_type" && l["raw"] == "{\"enterprise_id\": 7"));
+        .filter(|l| l["reason_code"] == "wrong_type")
+        .all(|l| l["raw"] == "{\"enterprise_id\": 7"));
     restarted.stop().await;
     other.stop().await;
 }

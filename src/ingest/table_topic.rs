@@ -22,6 +22,9 @@ use crate::ingest::ReasonCode;
 use crate::metrics::Metrics;
 
 const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest table record taken (a silence or a county part is a few KB): every instance holds
+/// every record of every table, so one huge record would cost memory on all of them.
+pub const MAX_RECORD_BYTES: usize = 256 * 1024;
 const DEAD_LETTER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why a record was not taken into the table.
@@ -69,7 +72,17 @@ pub async fn follow(
         };
         match message {
             Ok(m) => {
-                if let Err((code, reason)) = table.apply(m.key(), m.payload()) {
+                let taken = match m.payload() {
+                    Some(p) if p.len() > MAX_RECORD_BYTES => Err((
+                        ReasonCode::Oversized,
+                        format!(
+                            "{} bytes; a table record may have at most {MAX_RECORD_BYTES}",
+                            p.len()
+                        ),
+                    )),
+                    payload => table.apply(m.key(), payload),
+                };
+                if let Err((code, reason)) = taken {
                     metrics.reject(None, code);
                     dead_letters
                         .send(m.partition(), m.offset(), m.payload(), code, &reason)
