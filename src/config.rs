@@ -218,18 +218,18 @@ impl Config {
     /// to the file's folder, as Prometheus does; defaults and environment values stay
     /// relative to the working directory.
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
-        let Some(path) = path else {
-            let mut config = Config::layered("", std::env::vars())?;
-            config.read_token_files()?;
-            return Ok(config);
+        let text = match path {
+            None => String::new(),
+            Some(path) => std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.to_owned(),
+                source,
+            })?,
         };
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
         let mut config = Config::layered(&text, std::env::vars())?;
-        let folder = path.parent().unwrap_or(Path::new(""));
-        config.resolve_file_paths(&toml::from_str(&text)?, folder);
+        if let Some(path) = path {
+            let folder = path.parent().unwrap_or(Path::new(""));
+            config.resolve_file_paths(&toml::from_str(&text)?, folder);
+        }
         config.read_token_files()?;
         Ok(config)
     }

@@ -53,37 +53,10 @@ pub fn bearer(request_headers: &axum::http::HeaderMap, query: Option<&str>) -> O
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::to_owned);
     header.or_else(|| {
-        query?
-            .split('&')
-            .find_map(|pair| pair.strip_prefix("access_token="))
-            .map(percent_decode)
+        url::form_urlencoded::parse(query?.as_bytes())
+            .find(|(name, _)| name == "access_token")
+            .map(|(_, token)| token.into_owned())
     })
-}
-
-/// Tokens are opaque strings: decode `%XX` and `+`, nothing more.
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    Some(b) => {
-                        out.push(b);
-                        i += 3;
-                        continue;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            b'+' => out.push(b' '),
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// 401 for a request that needs the read token and lacks it.

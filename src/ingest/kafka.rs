@@ -29,6 +29,7 @@ use crate::metrics::Metrics;
 use crate::model::EventTime;
 
 use super::outputs::{self, OutputSender};
+use super::pipeline::wall_clock_ms;
 use super::pipeline::{Disposition, Outcome, Pipeline};
 use super::rebalance::{lock, IngestContext, RebalanceEvent, Takeover, Tracker};
 use super::record::{Position, RecordRef};
@@ -301,7 +302,7 @@ impl KafkaIngest {
                 payload: message.payload().unwrap_or_default(),
             };
             self.pipeline
-                .process(record, Some(wall_ms()), &mut self.out);
+                .process(record, Some(wall_clock_ms()), &mut self.out);
             drop(message);
             self.route().await;
             self.advance().await;
@@ -314,7 +315,7 @@ impl KafkaIngest {
     }
 
     async fn advance(&mut self) {
-        let now = self.pipeline.watermark(wall_ms());
+        let now = self.pipeline.watermark(wall_clock_ms());
         if let Some(hook) = self.hook.as_mut() {
             hook.advance(now).await;
         }
@@ -388,7 +389,7 @@ impl KafkaIngest {
                 }
             }
             self.owned.insert(partition);
-            self.assigned_at.insert(partition, wall_ms());
+            self.assigned_at.insert(partition, wall_clock_ms());
         }
         self.status.set_restoring(false);
     }
@@ -414,7 +415,7 @@ impl KafkaIngest {
             partition,
             checkpoint.ingest,
             checkpoint.enterprises,
-            wall_ms(),
+            wall_clock_ms(),
         );
         lock(&self.tracker).restart_at(partition, &checkpoint.offsets);
         self.checkpointed.insert(partition, checkpoint.offsets);
@@ -455,7 +456,7 @@ impl KafkaIngest {
         let copy = PartitionCheckpoint {
             partition,
             offsets: offsets.clone(),
-            taken_at_ms: wall_ms(),
+            taken_at_ms: wall_clock_ms(),
             ingest: self.pipeline.snapshot(partition),
             enterprises,
             engine,
@@ -484,7 +485,7 @@ impl KafkaIngest {
     }
 
     fn report_clock(&self) {
-        let now = wall_ms();
+        let now = wall_clock_ms();
         let clock = self.pipeline.clock_report(now);
         self.status.set_watermark(clock.now);
         if let Some(mark) = clock.now {
@@ -542,8 +543,4 @@ fn enterprises_of(pipeline: &Pipeline, partition: i32) -> BTreeSet<String> {
         .map(|e| e.key().to_string())
         .collect();
     ids
-}
-
-fn wall_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }

@@ -32,10 +32,9 @@ struct TimeRefusal {
     by_neighbours: bool,
 }
 
-fn wall_clock_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+/// The wall clock, in epoch milliseconds (live sources stamp records with it).
+pub(crate) fn wall_clock_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
 }
 
 /// What became of a record.
