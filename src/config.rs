@@ -124,16 +124,21 @@ impl KafkaConfig {
     /// warnings, risk records, region indices and silences (what an embedded cluster must create).
     pub fn all_topics(&self) -> Vec<String> {
         let mut topics = self.topics.clone();
-        topics.extend([
-            self.dlq_topic.clone(),
-            self.late_topic.clone(),
-            self.warnings_topic.clone(),
-            self.risk_topic.clone(),
-            self.regions_topic.clone(),
-            self.silences_topic.clone(),
-            self.region_parts_topic.clone(),
-        ]);
+        topics.extend(self.output_topics().map(|(name, _)| name.to_owned()));
         topics
+    }
+
+    /// Every topic vigil writes, with whether it is compacted (a keyed table).
+    pub fn output_topics(&self) -> [(&str, bool); 7] {
+        [
+            (&self.dlq_topic, false),
+            (&self.late_topic, false),
+            (&self.warnings_topic, false),
+            (&self.risk_topic, true),
+            (&self.regions_topic, true),
+            (&self.silences_topic, true),
+            (&self.region_parts_topic, true),
+        ]
     }
 }
 

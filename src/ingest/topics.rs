@@ -19,19 +19,6 @@ use super::table_topic;
 
 const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Every topic vigil writes, with whether it is compacted (keyed tables).
-fn outputs(kafka: &KafkaConfig) -> Vec<(&str, bool)> {
-    vec![
-        (kafka.dlq_topic.as_str(), false),
-        (kafka.late_topic.as_str(), false),
-        (kafka.warnings_topic.as_str(), false),
-        (kafka.risk_topic.as_str(), true),
-        (kafka.regions_topic.as_str(), true),
-        (kafka.silences_topic.as_str(), true),
-        (kafka.region_parts_topic.as_str(), true),
-    ]
-}
-
 /// The topics the cluster knows, asked until it answers (`None` on shutdown).
 async fn existing(kafka: &KafkaConfig, shutdown: &CancellationToken) -> Option<BTreeSet<String>> {
     let kafka = kafka.clone();
@@ -58,7 +45,8 @@ pub async fn ensure_outputs(
     let Some(existing) = existing(kafka, shutdown).await else {
         return Ok(());
     };
-    let missing: Vec<(&str, bool)> = outputs(kafka)
+    let missing: Vec<(&str, bool)> = kafka
+        .output_topics()
         .into_iter()
         .filter(|(name, _)| !existing.contains(*name))
         .collect();
