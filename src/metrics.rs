@@ -40,6 +40,9 @@ pub struct Metrics {
     pub checkpoint: CheckpointMetrics,
     pub warnings: IntCounterVec,
     pub warnings_firing: IntGauge,
+    /// Warnings tracked (pending, firing, resolving), at most `warnings.max_open`.
+    pub warnings_tracked: IntGauge,
+    pub warnings_refused: IntCounter,
     /// Silences held (at most `warnings::silence::MAX_SILENCES`).
     pub silences: IntGauge,
     pub warnings_suppressed: IntCounterVec,
@@ -409,6 +412,16 @@ impl Metrics {
                 &["state", "color"],
             ),
             warnings_firing: gauge(&r, "vigil_warnings_firing", "Warnings firing now."),
+            warnings_tracked: gauge(
+                &r,
+                "vigil_warnings_tracked",
+                "Warnings tracked (pending, firing, resolving), bounded by warnings.max_open.",
+            ),
+            warnings_refused: counter(
+                &r,
+                "vigil_warnings_refused_total",
+                "New warnings refused because warnings.max_open were tracked (raised as r00_warnings_capacity).",
+            ),
             silences: gauge(
                 &r,
                 "vigil_silences",

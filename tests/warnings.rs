@@ -162,3 +162,62 @@ fn a_gas_leak_gives_one_warning_an_escalation_and_a_resolution() {
     assert_eq!(records.len(), 5, "{records:#?}");
     assert_eq!(records, replay_gas_leak(), "replays give the same records");
 }
+
+/// A rule returning every indicator of the fixture's enterprise (six).
+fn replay_every_indicator(config: &Config) -> Vec<Value> {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(
+        rules.join("r01_every_indicator.sql"),
+        "-- id: r01_every_indicator\n-- title: every indicator\n-- severity: yellow\n-- basis: test\n\
+         SELECT enterprise_id, target_code AS subject FROM indicators\n",
+    )
+    .unwrap();
+    let inputs = vec![
+        fixture("world.ndjson"),
+        fixture("r02_gas_leak/fires.ndjson"),
+    ];
+    common::replay_warnings(config, inputs, rules, dir.path())
+}
+
+/// Issue 19: a rule over `rules.max_hits_per_tick` is raised as one warning naming it, for
+/// the whole run, not as a failure only the metrics see.
+#[test]
+fn a_rule_over_max_hits_is_one_service_warning() {
+    let mut config = Config::default();
+    config.rules.max_hits_per_tick = 2;
+    let records = replay_every_indicator(&config);
+    assert_eq!(records.len(), 1, "{records:#?}");
+    let r = &records[0];
+    assert_eq!(r["rule_id"], "r00_rule_overflow");
+    assert_eq!(r["subject"], "r01_every_indicator");
+    assert_eq!(r["state"], "firing");
+    assert_eq!(r["enterprise_id"], "");
+    assert_eq!(r["color"], "yellow");
+    assert!(
+        r["message"].as_str().unwrap().contains("more than 2 hits"),
+        "{r}"
+    );
+    // Without the bound the rule warns per indicator, and no service warning.
+    let normal = replay_every_indicator(&Config::default());
+    assert_eq!(normal.len(), 6, "{normal:#?}");
+}
+
+/// Issue 19: the book tracks at most `warnings.max_open`; the rest are refused and raised
+/// as one warning with the count.
+#[test]
+fn warnings_past_max_open_are_refused_and_raised_once() {
+    let mut config = Config::default();
+    config.warnings.max_open = 2;
+    let records = replay_every_indicator(&config);
+    let (service, rule): (Vec<&Value>, Vec<&Value>) = records
+        .iter()
+        .partition(|r| r["rule_id"] == "r00_warnings_capacity");
+    assert_eq!(rule.len(), 2, "{records:#?}");
+    assert!(rule.iter().all(|r| r["state"] == "firing"));
+    assert_eq!(service.len(), 1, "{records:#?}");
+    assert_eq!(service[0]["state"], "firing");
+    assert_eq!(service[0]["value"], 4.0);
+    assert_eq!(service[0]["color"], "red");
+}

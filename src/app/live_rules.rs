@@ -138,7 +138,7 @@ impl LiveRules {
     }
 
     /// Counts, logs and delivers warning records, and shows them to the API.
-    async fn publish(&self, records: &[WarningRecord], now: EventTime) {
+    async fn publish(&mut self, records: &[WarningRecord], now: EventTime) {
         for r in records {
             if let Some(sender) = &self.warnings.sender {
                 sender.send(r).await;
@@ -156,7 +156,10 @@ impl LiveRules {
                 "warning"
             );
         }
+        let refused = self.warnings.book.take_refused();
+        self.metrics.warnings_refused.inc_by(refused);
         let book = &self.warnings.book;
+        self.metrics.warnings_tracked.set(book.tracked() as i64);
         self.warnings.view.publish(records);
         self.warnings.view.set_kpis(book.kpis(now));
         self.metrics.warnings_firing.set(book.firing() as i64);

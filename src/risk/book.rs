@@ -58,9 +58,9 @@ impl RiskBook {
         }
     }
 
-    /// Folds in a tick's warning records.
+    /// Folds in a tick's warning records; the service's own (no enterprise) concern no index.
     pub fn observe(&mut self, records: &[WarningRecord]) {
-        for record in records {
+        for record in records.iter().filter(|r| !r.enterprise_id.is_empty()) {
             let enterprise = self.ledger.observe(record);
             self.touched.insert(enterprise.to_owned());
         }

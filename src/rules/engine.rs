@@ -31,6 +31,8 @@ pub struct RuleRun {
     pub hits: usize,
     pub elapsed: Duration,
     pub error: Option<String>,
+    /// The kind of failure (`timeout`, `execution`, `contract`, `overflow`) when it failed.
+    pub failure: Option<&'static str>,
 }
 
 /// What a tick did.
@@ -280,13 +282,13 @@ impl RuleEngine {
         m.eval_seconds
             .with_label_values(&[id])
             .observe(elapsed.as_secs_f64());
-        let (hits, error) = match result {
-            Ok(hits) => (hits, None),
+        let (hits, error, failure) = match result {
+            Ok(hits) => (hits, None, None),
             Err((message, kind)) => {
                 m.errors.with_label_values(&[id, kind]).inc();
                 m.failures.with_label_values(&[kind]).inc();
                 tracing::warn!(rule = %id, kind, error = %message, "rule evaluation failed");
-                (Vec::new(), Some(message))
+                (Vec::new(), Some(message), Some(kind))
             }
         };
         m.hits.with_label_values(&[id]).inc_by(hits.len() as u64);
@@ -302,6 +304,7 @@ impl RuleEngine {
             hits: hits.len(),
             elapsed,
             error,
+            failure,
         });
         match rule.header.mode {
             Mode::Alert => report.hits.extend(hits),

@@ -12,8 +12,9 @@ use std::time::Duration;
 
 use crate::model::{EventTime, FeedbackAction, WarningFeedback};
 use crate::rules::engine::TickReport;
-use crate::rules::{RuleEngine, RuleHit};
+use crate::rules::{Color, RuleEngine, RuleHit};
 
+use super::capacity::{self, Capacity, Condition};
 use super::config::WarningsConfig;
 use super::context::WarningContext;
 use super::hygiene::{AlarmKpi, FloodChange, Hygiene};
@@ -66,6 +67,10 @@ pub struct WarningBook {
     config: WarningsConfig,
     silences: Arc<Silences>,
     hygiene: Hygiene,
+    capacity: Capacity,
+    /// New warnings refused at this tick, and since `take_refused` last read them.
+    refused_tick: usize,
+    refused_unread: u64,
 }
 
 impl WarningBook {
@@ -75,6 +80,9 @@ impl WarningBook {
             config: config.clone(),
             silences,
             hygiene: Hygiene::new(config),
+            capacity: Capacity::default(),
+            refused_tick: 0,
+            refused_unread: 0,
         }
     }
 
@@ -92,6 +100,7 @@ impl WarningBook {
             ctx,
         };
         let mut out = Vec::new();
+        self.refused_tick = 0;
         for run in tick.runs.iter().filter(|r| r.error.is_none()) {
             let Some(info) = rule_info(rules, &run.rule_id) else {
                 continue;
@@ -105,7 +114,60 @@ impl WarningBook {
         }
         self.apply_feedback(rules, &stamp, &mut out);
         self.finish_tick(rules, &stamp, &mut out);
+        out.extend(self.service_warnings(tick, rules));
         out
+    }
+
+    /// The service's own warnings (`capacity`): rules over `rules.max_hits_per_tick` and
+    /// warnings refused past `warnings.max_open`.
+    fn service_warnings(&mut self, tick: &TickReport, rules: &RuleEngine) -> Vec<WarningRecord> {
+        let mut present: Vec<Condition> = tick
+            .runs
+            .iter()
+            .filter(|r| r.failure == Some("overflow"))
+            .map(|r| Condition {
+                rule_id: capacity::RULE_OVERFLOW,
+                subject: r.rule_id.clone(),
+                color: rules
+                    .rule(&r.rule_id)
+                    .map_or(Color::Orange, |rule| rule.header.severity),
+                value: None,
+                message: format!(
+                    "rule {}: {}; its warnings are withheld until it matches fewer",
+                    r.rule_id,
+                    r.error.as_deref().unwrap_or("overflow")
+                ),
+            })
+            .collect();
+        if self.refused_tick > 0 {
+            present.push(Condition {
+                rule_id: capacity::BOOK_FULL,
+                subject: "warnings".into(),
+                color: Color::Red,
+                value: Some(self.refused_tick as f64),
+                message: format!(
+                    "{} new warnings refused: vigil already tracks warnings.max_open = {}",
+                    self.refused_tick, self.config.max_open
+                ),
+            });
+        }
+        let ran = |rule: &str| tick.runs.iter().any(|r| r.rule_id == rule);
+        self.capacity
+            .update(tick.now, present, |condition, subject| {
+                condition != capacity::RULE_OVERFLOW
+                    || ran(subject)
+                    || rules.rule(subject).is_none()
+            })
+    }
+
+    /// New warnings refused past `warnings.max_open` since the last call.
+    pub fn take_refused(&mut self) -> u64 {
+        std::mem::take(&mut self.refused_unread)
+    }
+
+    /// Warnings tracked: pending, firing, and resolving.
+    pub fn tracked(&self) -> usize {
+        self.entries.len()
     }
 
     fn apply_rule(
@@ -124,6 +186,11 @@ impl WarningBook {
                 hit.enterprise_id.clone(),
                 hit.subject.clone(),
             );
+            if !self.entries.contains_key(&key) && self.entries.len() >= self.config.max_open {
+                self.refused_tick += 1;
+                self.refused_unread += 1;
+                continue;
+            }
             let entry = self
                 .entries
                 .entry(key.clone())
@@ -364,7 +431,7 @@ impl WarningBook {
 
     /// Warnings firing now (pending and feedback-closed ones excluded).
     pub fn firing(&self) -> usize {
-        self.entries.values().filter(|e| e.is_firing()).count()
+        self.entries.values().filter(|e| e.is_firing()).count() + self.capacity.firing()
     }
 
     pub fn chattering(&self) -> usize {

@@ -24,6 +24,9 @@ pub struct WarningsConfig {
     pub flood_end_below: usize,
     /// Resolved warnings kept for the API.
     pub history: usize,
+    /// Warnings tracked at once (pending, firing, resolving); new ones beyond are refused,
+    /// counted and raised as one `r00_warnings_capacity` warning.
+    pub max_open: usize,
     #[serde(default)]
     pub silences: Vec<SilenceSpec>,
     #[serde(default)]
@@ -65,6 +68,9 @@ impl WarningsConfig {
         for spec in &self.silences {
             spec.check()
                 .map_err(|e| format!("warnings.silences: {e}"))?;
+        }
+        if self.max_open == 0 {
+            return Err("warnings.max_open must be ≥ 1".into());
         }
         if self.chatter_activations < 2 || self.flood_threshold == 0 {
             return Err("warnings.chatter_activations must be ≥ 2 and flood_threshold ≥ 1".into());

@@ -5,6 +5,7 @@
 //! them (recorded, never lost), floods are summarised, and each carries its provenance.
 
 pub mod book;
+pub mod capacity;
 pub mod config;
 pub mod context;
 pub mod delivery;
