@@ -69,7 +69,11 @@ pub(crate) fn producer_config(kafka: &KafkaConfig) -> ClientConfig {
     let mut config = ClientConfig::new();
     config
         .set("enable.idempotence", "true")
-        .set("linger.ms", "5");
+        .set("linger.ms", "5")
+        // A producer may ask the broker to create a topic it writes to; an output topic that
+        // was deleted would come back with the broker's defaults instead of being dead-lettered
+        // (issue 19). Topics are created only where `kafka.create_topics` says so.
+        .set("allow.auto.create.topics", kafka.create_topics.to_string());
     overlay(&mut config, client_config(kafka));
     overlay_map(&mut config, &kafka.producer_properties);
     config
