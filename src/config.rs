@@ -35,7 +35,10 @@ pub struct Config {
 pub struct RulesConfig {
     /// Directory of rule files (`*.sql`, searched recursively); empty for none.
     pub dir: std::path::PathBuf,
-    /// Evaluation tick, in event time.
+    /// Through event time with no input, the boundaries evaluated are this far apart.
+    #[serde(with = "humantime_serde")]
+    pub quiet_tick: Duration,
+    /// Evaluation tick, in event time: every boundary with input is evaluated.
     #[serde(with = "humantime_serde")]
     pub tick: Duration,
     /// The sites' offset from UTC, for local-time rules.
@@ -61,9 +64,10 @@ pub struct IngestConfig {
     pub allowed_lateness: Duration,
     #[serde(with = "humantime_serde")]
     pub idle_timeout: Duration,
-    /// A partition further behind the most advanced one does not hold the engine clock.
+    /// A partition whose watermark runs further ahead of the engine clock is paused at the
+    /// source until the clock catches up: it bounds the records waiting for their tick.
     #[serde(with = "humantime_serde")]
-    pub max_partition_skew: Duration,
+    pub max_drift: Duration,
     #[serde(with = "humantime_serde")]
     pub max_ahead_of_watermark: Duration,
     #[serde(with = "humantime_serde")]
@@ -294,6 +298,11 @@ impl Config {
         }
         if self.rules.tick.is_zero() || self.rules.table_shards == 0 {
             return invalid("rules.tick and rules.table_shards must be positive");
+        }
+        if self.rules.quiet_tick < self.rules.tick
+            || self.rules.quiet_tick.as_millis() % self.rules.tick.as_millis() != 0
+        {
+            return invalid("rules.quiet_tick must be a multiple of rules.tick");
         }
         if self.ingest.channel_capacity == 0 || self.ingest.pending_capacity == 0 {
             return invalid("ingest.channel_capacity and ingest.pending_capacity must be positive");

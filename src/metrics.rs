@@ -34,6 +34,8 @@ pub struct Metrics {
     pub offsets_committed: IntCounter,
     pub commit_errors: IntCounter,
     pub dedup_evicted: IntCounter,
+    /// Accepted records waiting for the engine's tick before their event time.
+    pub deferred: IntGauge,
     pub consumer_lag: IntGaugeVec,
     pub event_lag: prometheus::Histogram,
     pub rules: RuleMetrics,
@@ -331,7 +333,7 @@ impl Metrics {
             clock_partitions: gauge_vec(
                 &r,
                 "vigil_clock_partitions",
-                "Input partitions by their part in the engine clock: active (the clock is their minimum), idle (no accepted record for ingest.idle_timeout) or behind (more than ingest.max_partition_skew behind the most advanced).",
+                "Input partitions by their part in the engine clock: active (the clock is their minimum), idle (no accepted record for ingest.idle_timeout), waiting (assigned, no record yet) or paused (more than ingest.max_drift ahead of the clock).",
                 &["state"],
             ),
             state_enterprises: gauge(&r, "vigil_state_enterprises", "Enterprises held in state."),
@@ -402,6 +404,11 @@ impl Metrics {
                 &r,
                 "vigil_dedup_evicted_total",
                 "Event identities forgotten early because the duplicate filter was full.",
+            ),
+            deferred: gauge(
+                &r,
+                "vigil_records_deferred",
+                "Accepted records waiting for the engine's tick before their event time (bounded by ingest.max_drift).",
             ),
             rules: RuleMetrics::new(&r),
             checkpoint: CheckpointMetrics::new(&r),
@@ -479,7 +486,7 @@ impl Metrics {
         for kind in ["timeout", "execution", "contract", "overflow"] {
             self.rules.failures.with_label_values(&[kind]);
         }
-        for state in ["active", "idle", "behind"] {
+        for state in ["active", "idle", "waiting", "paused"] {
             self.clock_partitions.with_label_values(&[state]);
         }
         self.channel_depth.with_label_values(&["outputs"]);

@@ -12,7 +12,6 @@ use serde_json::{json, Value};
 use vigil::app::live_rules::{LiveRules, WarningOutputs};
 use vigil::app::Engine;
 use vigil::config::Config;
-use vigil::ingest::kafka::ClockHook;
 use vigil::ingest::record::{Position, RecordRef};
 use vigil::ingest::Pipeline;
 use vigil::warnings::WarningBook;
@@ -30,8 +29,8 @@ fn fixture(file: &str) -> Vec<Value> {
         .collect()
 }
 
-/// Feeds records through the engine's pipeline, advancing the live rules after every record
-/// as the Kafka loop does.
+/// Feeds records through the engine's pipeline, evaluating the live rules' ticks after every
+/// record as the Kafka loop does after a batch.
 struct Feeder {
     pipeline: Pipeline,
     offset: i64,
@@ -51,7 +50,9 @@ impl Feeder {
             };
             self.offset += 1;
             self.pipeline.process(record, None, &mut out);
-            rules.advance(self.pipeline.watermark(0)).await;
+            if let Some(now) = self.pipeline.watermark(0) {
+                vigil::ingest::kafka::run_ticks(&mut self.pipeline, rules, now, &mut out).await;
+            }
         }
     }
 }
@@ -99,8 +100,10 @@ async fn the_api_lists_explains_streams_and_silences_warnings() {
     )
     .await
     .unwrap();
+    let mut pipeline = engine.pipeline(&config);
+    pipeline.defer_to_ticks();
     let mut feeder = Feeder {
-        pipeline: engine.pipeline(&config),
+        pipeline,
         offset: 0,
     };
     feeder.feed(&mut rules, &fixture("world.ndjson")).await;

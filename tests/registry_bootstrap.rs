@@ -47,13 +47,14 @@ async fn consume_until_applied(config: &Config, expected: u64) -> Arc<vigil::met
     let deadline = Instant::now() + Duration::from_secs(240);
     loop {
         let status = StatusReport::collect(&engine.metrics, &engine.store, &engine.status);
-        if status.records_applied >= expected {
+        // Applied, or accepted and waiting for the tick before it.
+        let accepted = status.records_applied + status.records_deferred as u64;
+        if accepted >= expected {
             break;
         }
         assert!(
             Instant::now() < deadline,
-            "applied {} of {expected}: {status:?}",
-            status.records_applied
+            "accepted {accepted} of {expected}: {status:?}"
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }

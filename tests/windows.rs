@@ -91,6 +91,7 @@ proptest! {
                     prop_assert!(seen.contains(&ts));
                 }
                 Outcome::Held => prop_assert!(false, "a registered indicator never waits"),
+                Outcome::Deferred => prop_assert!(false, "without an engine nothing waits for a tick"),
             }
         }
 

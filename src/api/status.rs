@@ -126,6 +126,8 @@ pub struct StatusReport {
     pub records_rejected: u64,
     pub records_late: u64,
     pub records_pending: i64,
+    /// Accepted, waiting for the engine's tick before their event time.
+    pub records_deferred: i64,
 }
 
 /// The state's size, walked at most once per `max_age`: a client polling `/metrics` or
@@ -185,6 +187,7 @@ impl StatusReport {
             records_rejected: rejected,
             records_late: sum(|c| c.late.get()),
             records_pending: metrics.pending.get(),
+            records_deferred: metrics.deferred.get(),
         }
     }
 }

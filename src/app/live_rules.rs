@@ -1,8 +1,9 @@
-//! The rules engine in a running service. The Kafka ingest loop calls `advance` after every
-//! record with the engine's watermark, exactly as replay does: the rules evaluate at the same
-//! event-time points whether the input is replayed or arrives live, however fast it arrives.
-//! Between records the loop calls it every few hundred milliseconds, so changed rule files are
-//! picked up on a quiet stream too.
+//! The rules engine in a running service. The Kafka ingest loop has it evaluate every tick
+//! the engine clock passes, after applying exactly the records up to it, as replay does: the
+//! rules evaluate at the same event-time points on the same state whether the input is
+//! replayed or arrives live, however fast it arrives. Between records the loop calls
+//! `maintain` every few hundred milliseconds, so changed rule files are picked up on a quiet
+//! stream too.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -90,7 +91,7 @@ impl LiveRules {
         }
         let (watch, changes) = start_watch(config);
         Ok(LiveRules {
-            driver: RuleDriver::new(engine, Arc::clone(&store), config.tick),
+            driver: RuleDriver::new(engine, Arc::clone(&store), config.tick, config.quiet_tick),
             warnings,
             risk: None,
             store,
@@ -271,12 +272,24 @@ impl ClockHook for LiveRules {
         flushed
     }
 
-    async fn advance(&mut self, now: Option<EventTime>) {
+    async fn maintain(&mut self) {
         self.reload_if_changed().await;
-        let Some(now) = now else { return };
-        let Some(tick) = self.driver.advance(now).await else {
-            return;
-        };
+    }
+
+    fn due(&self, now: EventTime, next_record: Option<EventTime>) -> Option<EventTime> {
+        self.driver.due(now, next_record)
+    }
+
+    fn last_tick(&self) -> Option<EventTime> {
+        self.driver.last_tick()
+    }
+
+    fn start_at(&mut self, origin: EventTime) {
+        self.driver.start_at(origin);
+    }
+
+    async fn tick(&mut self, at: EventTime) {
+        let tick = self.driver.tick(at).await;
         let records = self
             .warnings
             .book

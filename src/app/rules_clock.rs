@@ -62,7 +62,12 @@ impl RulesClock {
         }
         Ok(RulesClock {
             runtime,
-            driver: RuleDriver::new(engine, Arc::clone(&store), config.rules.tick),
+            driver: RuleDriver::new(
+                engine,
+                Arc::clone(&store),
+                config.rules.tick,
+                config.rules.quiet_tick,
+            ),
             store,
             backtest: Backtest::default(),
             warnings: WarningBook::new(
@@ -167,9 +172,17 @@ fn write_lines<T: Serialize>(
 }
 
 impl EventClock for RulesClock {
-    fn advance(&mut self, now: EventTime) -> Result<(), IoError> {
-        let tick = self.runtime.block_on(self.driver.advance(now));
-        self.absorb(tick)
+    fn due(&self, now: EventTime, next_record: Option<EventTime>) -> Option<EventTime> {
+        self.driver.due(now, next_record)
+    }
+
+    fn start_at(&mut self, origin: EventTime) {
+        self.driver.start_at(origin);
+    }
+
+    fn tick(&mut self, at: EventTime) -> Result<(), IoError> {
+        let tick = self.runtime.block_on(self.driver.tick(at));
+        self.absorb(Some(tick))
     }
 
     fn finish(&mut self, end: EventTime) -> Result<(), IoError> {

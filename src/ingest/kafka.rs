@@ -10,9 +10,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures::FutureExt;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
-use rdkafka::message::Message;
+use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::producer::FutureProducer;
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use tokio::sync::mpsc;
@@ -28,6 +29,7 @@ use crate::logging::RateLimit;
 use crate::metrics::Metrics;
 use crate::model::EventTime;
 
+use super::drift::Drift;
 use super::outputs::{self, OutputSender};
 use super::pipeline::wall_clock_ms;
 use super::pipeline::{Disposition, Outcome, Pipeline};
@@ -91,12 +93,27 @@ fn overlay_map(config: &mut ClientConfig, properties: &BTreeMap<String, String>)
     }
 }
 
-/// The engine on the ingest clock: told the watermark after every record, and every
-/// `HOOK_IDLE` while no record arrives (the rules evaluate on it). Its state of a partition's
+/// The engine on the ingest clock. After every batch of records, and every `HOOK_IDLE`
+/// while none arrives, the loop asks it for each tick due at the clock (`due`), applies the
+/// records up to that tick, and has it evaluated (`tick`). Its state of a partition's
 /// enterprises goes into that partition's checkpoint.
 #[async_trait]
 pub trait ClockHook: Send {
-    async fn advance(&mut self, now: Option<EventTime>);
+    /// Work between ticks (rule files changed on disk).
+    async fn maintain(&mut self) {}
+
+    /// The next tick to evaluate with the engine clock at `now`, if one is due; the next
+    /// record waiting is at `next_record`.
+    fn due(&self, now: EventTime, next_record: Option<EventTime>) -> Option<EventTime>;
+
+    /// Evaluates the tick at `at`; every record up to it has been applied.
+    async fn tick(&mut self, at: EventTime);
+
+    /// Where the first tick is (the pipeline's origin), told before the first `due`.
+    fn start_at(&mut self, origin: EventTime);
+
+    /// The last tick evaluated.
+    fn last_tick(&self) -> Option<EventTime>;
 
     /// The engine's state of `enterprises` (warnings, risk), encoded for their checkpoint.
     fn snapshot(&self, _enterprises: &BTreeSet<String>) -> Vec<u8> {
@@ -119,10 +136,32 @@ pub trait ClockHook: Send {
     }
 }
 
+/// Evaluates every tick the engine clock `now` has passed, none skipped, each after the
+/// pipeline has applied the records up to it (their dispositions go to `out`).
+pub async fn run_ticks(
+    pipeline: &mut Pipeline,
+    hook: &mut dyn ClockHook,
+    now: EventTime,
+    out: &mut Vec<Disposition>,
+) {
+    if let Some(origin) = pipeline.origin() {
+        hook.start_at(origin);
+    }
+    while let Some(at) = hook.due(now, pipeline.next_deferred()) {
+        pipeline.release_until(at, out);
+        hook.tick(at).await;
+    }
+}
+
+/// A partition's newest checkpoint: its offsets, and the engine's last tick then.
+type Checkpointed = (BTreeMap<String, i64>, Option<EventTime>);
+
 /// How often the hook is called while no record arrives.
 const HOOK_IDLE: Duration = Duration::from_millis(250);
 /// Records between two updates of the watermark gauges and status.
-const REPORT_EVERY: u32 = 256;
+const REPORT_EVERY: usize = 256;
+/// Ready records handled before the loop settles, routes and advances the clock once.
+const MAX_BATCH: usize = 1024;
 /// Checkpoints waiting for their outputs and the store.
 const CHECKPOINT_QUEUE: usize = 64;
 
@@ -158,6 +197,10 @@ pub async fn run(
         config.ingest.channel_capacity,
         Arc::clone(&metrics),
     );
+    let mut pipeline = pipeline;
+    if hook.is_some() {
+        pipeline.defer_to_ticks();
+    }
     let (jobs, jobs_rx) = mpsc::channel(CHECKPOINT_QUEUE);
     let commit = committer(Arc::clone(&consumer), Arc::clone(&metrics));
     let writer = tokio::spawn(writer::run(jobs_rx, store, Arc::clone(&metrics), commit));
@@ -177,6 +220,7 @@ pub async fn run(
         checkpointed: BTreeMap::new(),
         assigned_at: BTreeMap::new(),
         out: Vec::new(),
+        drift: Drift::new(config),
     };
     ingest.consume(config, shutdown).await;
     ingest.settle_rebalance().await;
@@ -232,22 +276,23 @@ struct KafkaIngest {
     /// Revoked, state still held, until the next assignment says whether they come back.
     parked: BTreeSet<i32>,
     /// The offsets of each partition's newest checkpoint taken.
-    checkpointed: BTreeMap<i32, BTreeMap<String, i64>>,
+    checkpointed: BTreeMap<i32, Checkpointed>,
     /// Wall time each partition was assigned, for the checkpoint age before its first.
     assigned_at: BTreeMap<i32, i64>,
     out: Vec<Disposition>,
+    drift: Drift,
 }
 
 impl KafkaIngest {
     async fn consume(&mut self, config: &Config, shutdown: CancellationToken) {
         let consumer = Arc::clone(&self.consumer);
-        let mut since_report = 0u32;
+        let mut since_report = 0usize;
         let mut errors = RateLimit::per_second(config.log.per_record_errors_per_second);
         let mut idle = tokio::time::interval(HOOK_IDLE);
         let every = config.checkpoint.interval.max(Duration::from_millis(100));
         let mut checkpoints = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         loop {
-            let message = tokio::select! {
+            let first = tokio::select! {
                 _ = shutdown.cancelled() => break,
                 _ = idle.tick() => {
                     self.settle_rebalance().await;
@@ -267,50 +312,20 @@ impl KafkaIngest {
                 }
                 message = consumer.recv() => message,
             };
-            let message = match message {
-                Ok(message) => message,
-                Err(rdkafka::error::KafkaError::PartitionEOF(partition)) => {
-                    // Only a bootstrapping partition's registry is unpaused, so this is its end.
-                    self.consumer
-                        .context()
-                        .end_bootstrap(self.consumer.as_ref(), partition);
-                    continue;
+            // A batch: this record and the ones already fetched, then the outputs, the clock
+            // and the ticks once.
+            let mut next = Some(first);
+            let mut handled = 0;
+            while let Some(message) = next.take() {
+                self.handle(message, &mut errors).await;
+                handled += 1;
+                if handled < MAX_BATCH {
+                    next = consumer.recv().now_or_never();
                 }
-                Err(error) => {
-                    if errors.allow() {
-                        tracing::warn!(%error, "kafka consumer error");
-                    }
-                    continue;
-                }
-            };
-            self.settle_rebalance().await;
-            let (topic, partition, offset) =
-                (message.topic(), message.partition(), message.offset());
-            if !self.owned.contains(&partition)
-                || !lock(&self.tracker).seen(topic, partition, offset)
-            {
-                // Fetched before a rebalance moved the partition, or read again after it.
-                tracing::debug!(
-                    topic,
-                    partition,
-                    offset,
-                    "record skipped: not owned, or already read"
-                );
-                continue;
             }
-            let record = RecordRef {
-                topic,
-                partition,
-                position: Position::Offset(offset),
-                key: message.key(),
-                payload: message.payload().unwrap_or_default(),
-            };
-            self.pipeline
-                .process(record, Some(wall_clock_ms()), &mut self.out);
-            drop(message);
             self.route().await;
             self.advance().await;
-            since_report += 1;
+            since_report += handled;
             if since_report >= REPORT_EVERY {
                 since_report = 0;
                 self.report_clock();
@@ -318,18 +333,81 @@ impl KafkaIngest {
         }
     }
 
+    /// One message of a batch, to the pipeline (applied, deferred, dead-lettered or late).
+    async fn handle(
+        &mut self,
+        message: Result<BorrowedMessage<'_>, rdkafka::error::KafkaError>,
+        errors: &mut RateLimit,
+    ) {
+        let message = match message {
+            Ok(message) => message,
+            Err(rdkafka::error::KafkaError::PartitionEOF(partition)) => {
+                // Only a bootstrapping partition's registry is unpaused, so this is its end.
+                self.consumer
+                    .context()
+                    .end_bootstrap(self.consumer.as_ref(), partition);
+                return;
+            }
+            Err(error) => {
+                if errors.allow() {
+                    tracing::warn!(%error, "kafka consumer error");
+                }
+                return;
+            }
+        };
+        self.settle_rebalance().await;
+        let (topic, partition, offset) = (message.topic(), message.partition(), message.offset());
+        if !self.owned.contains(&partition) || !lock(&self.tracker).seen(topic, partition, offset) {
+            // Fetched before a rebalance moved the partition, or read again after it.
+            tracing::debug!(
+                topic,
+                partition,
+                offset,
+                "record skipped: not owned, or already read"
+            );
+            return;
+        }
+        let record = RecordRef {
+            topic,
+            partition,
+            position: Position::Offset(offset),
+            key: message.key(),
+            payload: message.payload().unwrap_or_default(),
+        };
+        self.pipeline
+            .process(record, Some(wall_clock_ms()), &mut self.out);
+    }
+
+    /// Evaluates every tick the engine clock has passed, each after the records up to it,
+    /// then pauses the partitions running too far ahead of the clock and resumes those it
+    /// has caught up with.
     async fn advance(&mut self) {
         let now = self.pipeline.watermark(wall_clock_ms());
-        if let Some(hook) = self.hook.as_mut() {
-            hook.advance(now).await;
+        if let Some(hook) = self.hook.as_deref_mut() {
+            hook.maintain().await;
+            if let Some(now) = now {
+                let started = std::time::Instant::now();
+                run_ticks(&mut self.pipeline, hook, now, &mut self.out).await;
+                let busy = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+                self.pipeline.add_busy(busy);
+            }
         }
+        self.route().await;
+        let marks: Vec<(i32, Option<EventTime>)> = self
+            .owned
+            .iter()
+            .map(|p| (*p, self.pipeline.partition_watermark(*p)))
+            .collect();
+        // Before every partition is heard from, the slowest heard sets the pace.
+        let reference = now.or_else(|| marks.iter().filter_map(|(_, m)| *m).min());
+        self.drift.align(self.consumer.as_ref(), reference, &marks);
     }
 
     /// Dead letters and late records go out; the rest is done.
     async fn route(&mut self) {
         for disposition in self.out.drain(..) {
             let (topic, output, letter) = match disposition.outcome {
-                Outcome::Applied | Outcome::Held => continue,
+                Outcome::Applied | Outcome::Held | Outcome::Deferred => continue,
                 Outcome::Dead(letter) => (&self.dlq_topic, "dlq", letter),
                 Outcome::Late(letter) => (&self.late_topic, "late", letter),
             };
@@ -393,6 +471,7 @@ impl KafkaIngest {
                 }
             }
             self.owned.insert(partition);
+            self.pipeline.expect(partition, wall_clock_ms());
             self.assigned_at.insert(partition, wall_clock_ms());
         }
         self.status.set_restoring(false);
@@ -404,6 +483,7 @@ impl KafkaIngest {
             hook.forget(&enterprises);
         }
         self.pipeline.revoke(partition);
+        self.drift.forget(partition);
         lock(&self.tracker).forget(partition);
         self.checkpointed.remove(&partition);
         self.assigned_at.remove(&partition);
@@ -422,7 +502,9 @@ impl KafkaIngest {
             wall_clock_ms(),
         );
         lock(&self.tracker).restart_at(partition, &checkpoint.offsets);
-        self.checkpointed.insert(partition, checkpoint.offsets);
+        let tick = self.hook.as_ref().and_then(|h| h.last_tick());
+        self.checkpointed
+            .insert(partition, (checkpoint.offsets, tick));
         self.pipeline.take_extra(&mut self.out);
         self.route().await;
     }
@@ -432,7 +514,10 @@ impl KafkaIngest {
     async fn checkpoint(&mut self, partitions: &[i32], force: bool) {
         for &partition in partitions {
             let offsets = lock(&self.tracker).next_offsets(partition);
-            let unchanged = self.checkpointed.get(&partition) == Some(&offsets);
+            // The engine moves on at every tick, records or not: a partition is unchanged only
+            // if it read nothing and no tick ran since its last checkpoint.
+            let tick = self.hook.as_ref().and_then(|h| h.last_tick());
+            let unchanged = self.checkpointed.get(&partition) == Some(&(offsets.clone(), tick));
             if offsets.is_empty() || (unchanged && !force) {
                 continue;
             }
@@ -441,7 +526,7 @@ impl KafkaIngest {
                 tracing::error!("checkpoint writer stopped");
                 return;
             }
-            self.checkpointed.insert(partition, offsets);
+            self.checkpointed.insert(partition, (offsets, tick));
         }
     }
 
@@ -491,6 +576,7 @@ impl KafkaIngest {
     fn report_clock(&self) {
         let now = wall_clock_ms();
         let clock = self.pipeline.clock_report(now);
+        tracing::debug!(?clock, paused = self.drift.paused(), deferred = ?self.pipeline.deferred(), "engine clock");
         self.status.set_watermark(clock.now);
         if let Some(mark) = clock.now {
             self.metrics
@@ -500,7 +586,8 @@ impl KafkaIngest {
         for (state, n) in [
             ("active", clock.active),
             ("idle", clock.idle),
-            ("behind", clock.behind),
+            ("waiting", clock.waiting),
+            ("paused", self.drift.paused()),
         ] {
             self.metrics
                 .clock_partitions

@@ -5,6 +5,8 @@
 pub mod dead_letter;
 pub mod decode;
 pub mod dedup;
+pub mod deferred;
+pub mod drift;
 pub mod frontier;
 pub mod kafka;
 pub mod offsets;

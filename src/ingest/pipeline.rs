@@ -1,7 +1,12 @@
 //! The ingest pipeline, shared by every source (Kafka, replay): decode → validate → check
-//! time against the partition's watermark → drop duplicates → apply to state. Each record
-//! ends in exactly one disposition: applied, held (waiting for its registry entry, resolved
-//! later), dead-lettered with a reason, or late. Nothing is dropped silently.
+//! time against the partition's watermark → drop duplicates → (wait for the tick before it)
+//! → apply to state. Each record ends in exactly one disposition: applied, held (waiting for
+//! its registry entry, resolved later), dead-lettered with a reason, or late. Nothing is
+//! dropped silently.
+//!
+//! With an engine ticking on event time (`defer_to_ticks`), an accepted record with an event
+//! time after the last tick is deferred (`deferred`) and applied by `release_until` once the
+//! ticks before it are evaluated, so each tick sees the same state live and in replay.
 
 use std::sync::Arc;
 
@@ -15,6 +20,7 @@ use crate::state::{EnterpriseState, PartitionState, StateRejection, StateStore};
 use super::dead_letter::DeadLetter;
 use super::decode;
 use super::dedup::{self, DedupFilter};
+use super::deferred::{Deferred, DeferredRecord};
 use super::pending::{PendingBuffer, PendingRecord};
 use super::reason::{ReasonCode, Rejection};
 use super::record::{Origin, Position, RecordRef};
@@ -43,6 +49,9 @@ pub enum Outcome {
     Applied,
     /// Waiting for a registry entry; a later disposition of the same origin resolves it.
     Held,
+    /// Accepted, waiting for the tick before its event time; a later disposition of the same
+    /// origin resolves it (`release_until`).
+    Deferred,
     Dead(Box<DeadLetter>),
     Late(Box<DeadLetter>),
 }
@@ -60,6 +69,9 @@ pub struct IngestSnapshot {
     pub clock: Option<PartitionClock>,
     pub dedup: Option<DedupFilter>,
     pub pending: Vec<PendingRecord>,
+    /// Accepted records waiting for the engine's next tick.
+    #[serde(default)]
+    pub deferred: Vec<DeferredRecord>,
 }
 
 struct PartitionIngest {
@@ -71,7 +83,10 @@ struct PartitionIngest {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Admission {
     New,
+    /// Held for its registry entry, now known.
     Released,
+    /// Deferred to the tick before it: its time, duplicate and clock checks are done.
+    Due,
 }
 
 pub struct Pipeline {
@@ -87,6 +102,13 @@ pub struct Pipeline {
     extra: Vec<Disposition>,
     /// The wall clock when the pipeline started: recorded input cannot be ahead of it.
     started_wall_ms: i64,
+    /// Wall time the source spent evaluating ticks instead of reading (`add_busy`).
+    busy_ms: i64,
+    /// Whether accepted records wait for the engine's ticks (`defer_to_ticks`).
+    defer: bool,
+    deferred: Deferred,
+    /// The newest time released: records up to it apply at once.
+    released_until: Option<EventTime>,
 }
 
 impl Pipeline {
@@ -94,7 +116,6 @@ impl Pipeline {
         let watermarks = Watermarks::new(
             config.allowed_lateness.as_millis() as i64,
             config.idle_timeout.as_millis() as i64,
-            config.max_partition_skew.as_millis() as i64,
         );
         let pending = PendingBuffer::new(
             config.pending_capacity,
@@ -111,7 +132,56 @@ impl Pipeline {
             released: Vec::new(),
             extra: Vec::new(),
             started_wall_ms: wall_clock_ms(),
+            busy_ms: 0,
+            defer: false,
+            deferred: Deferred::default(),
+            released_until: None,
         }
+    }
+
+    /// Accepted records with an event time after the last release wait for `release_until`
+    /// (an engine ticks on this pipeline's clock). Without it records apply at once.
+    pub fn defer_to_ticks(&mut self) {
+        self.defer = true;
+    }
+
+    /// Applies the deferred records with event time ≤ `until`, in event-time order; their
+    /// dispositions go to `out`. Later records apply at once up to `until`.
+    pub fn release_until(&mut self, until: EventTime, out: &mut Vec<Disposition>) {
+        self.released_until = Some(self.released_until.map_or(until, |r| r.max(until)));
+        while let Some(owned) = self.deferred.pop_due(until) {
+            let record = owned.as_ref();
+            let topic = Topic::from_name(record.topic);
+            let outcome = self.admit(topic, &record, None, Admission::Due);
+            out.push(Disposition {
+                origin: origin(topic, &record),
+                outcome,
+            });
+            self.settle(record.partition, out);
+        }
+        self.metrics.deferred.set(self.deferred.len() as i64);
+    }
+
+    /// The event time of the next record waiting for a tick.
+    pub fn next_deferred(&self) -> Option<EventTime> {
+        self.deferred.next_time()
+    }
+
+    /// The source spent `ms` of wall time evaluating ticks, not reading: it does not count
+    /// toward any partition's idleness (a partition with a backlog is never idle, however
+    /// long the engine takes to catch up).
+    pub fn add_busy(&mut self, ms: i64) {
+        self.busy_ms = self.busy_ms.saturating_add(ms.max(0));
+    }
+
+    /// The clock idleness is measured on: wall time spent reading.
+    fn idle_clock(&self, wall_ms: i64) -> i64 {
+        wall_ms.saturating_sub(self.busy_ms)
+    }
+
+    /// Records waiting for a tick, and their payload bytes.
+    pub fn deferred(&self) -> (usize, usize) {
+        (self.deferred.len(), self.deferred.bytes())
     }
 
     /// Handles one record. `wall_ms` is the wall clock for live sources (`None` in replay,
@@ -150,6 +220,7 @@ impl Pipeline {
 
     /// End of input (replay): every record still held is dead-lettered `unknown_indicator`.
     pub fn finish(&mut self, out: &mut Vec<Disposition>) {
+        self.release_until(EventTime::from_millis(i64::MAX), out);
         for held in self.pending.drain(None) {
             out.push(self.never_registered(held, "input ended before its registry entry arrived"));
         }
@@ -160,6 +231,8 @@ impl Pipeline {
     /// offsets were never committed, so the next owner reads them again.
     pub fn revoke(&mut self, partition: i32) {
         self.partitions.remove(&partition);
+        self.deferred.forget(partition);
+        self.metrics.deferred.set(self.deferred.len() as i64);
         self.watermarks.forget(partition);
         self.state.remove_partition(partition);
         drop(self.pending.drain(Some(partition)));
@@ -177,6 +250,7 @@ impl Pipeline {
             clock: self.watermarks.snapshot(partition),
             dedup: self.partitions.get(&partition).map(|p| p.dedup.clone()),
             pending: self.pending.of_partition(partition).cloned().collect(),
+            deferred: self.deferred.of_partition(partition),
         }
     }
 
@@ -197,7 +271,8 @@ impl Pipeline {
                 .insert(enterprise.enterprise_id.clone(), enterprise);
         }
         if let Some(clock) = snapshot.clock {
-            self.watermarks.restore(partition, clock, wall_ms);
+            self.watermarks
+                .restore(partition, clock, self.idle_clock(wall_ms));
         }
         let capacity = self.config.dedup_capacity;
         self.partitions.insert(
@@ -207,6 +282,11 @@ impl Pipeline {
                 dedup: snapshot.dedup.unwrap_or_else(|| DedupFilter::new(capacity)),
             },
         );
+        for waiting in snapshot.deferred {
+            let topic = Topic::from_name(&waiting.record.topic).unwrap_or(Topic::SensorReading);
+            self.deferred.push(waiting.ts, topic, waiting.record);
+        }
+        self.metrics.deferred.set(self.deferred.len() as i64);
         for held in snapshot.pending {
             for evicted in self.pending.hold(held) {
                 let rejection = Rejection::new(
@@ -225,14 +305,24 @@ impl Pipeline {
         out.append(&mut self.extra);
     }
 
+    /// A partition was assigned: the clock waits for it (see `Watermarks::expect`).
+    pub fn expect(&mut self, partition: i32, wall_ms: i64) {
+        self.watermarks.expect(partition, self.idle_clock(wall_ms));
+    }
+
+    /// Where the engine's first tick is (see `Watermarks::origin`).
+    pub fn origin(&self) -> Option<EventTime> {
+        self.watermarks.origin()
+    }
+
     /// The engine's event-time clock (see `Watermarks::global`).
     pub fn watermark(&self, wall_ms: i64) -> Option<EventTime> {
-        self.watermarks.global(wall_ms)
+        self.watermarks.global(self.idle_clock(wall_ms))
     }
 
     /// The engine clock with the partitions it leaves out (idle, too far behind).
     pub fn clock_report(&self, wall_ms: i64) -> ClockReport {
-        self.watermarks.report(wall_ms)
+        self.watermarks.report(self.idle_clock(wall_ms))
     }
 
     pub fn partition_watermark(&self, partition: i32) -> Option<EventTime> {
@@ -279,7 +369,7 @@ impl Pipeline {
         match outcome {
             Outcome::Applied => counters.applied.inc(),
             Outcome::Late(_) => counters.late.inc(),
-            Outcome::Held | Outcome::Dead(_) => {}
+            Outcome::Held | Outcome::Deferred | Outcome::Dead(_) => {}
         }
     }
 
@@ -322,26 +412,59 @@ impl Pipeline {
         }
         let fingerprint = dedup::fingerprint(topic, &event);
         let partition = self.partition(record.partition);
-        if fingerprint.is_some_and(|fp| partition.dedup.contains(fp)) {
+        if admission != Admission::Due && fingerprint.is_some_and(|fp| partition.dedup.contains(fp))
+        {
             return Err(Rejection::new(
                 ReasonCode::Duplicate,
                 "an event with the same identity and time was already applied",
             ));
         }
         let state = Arc::clone(&partition.state);
+        let deferred = ts.filter(|ts| admission == Admission::New && self.defers(*ts, policy));
+        if let Some(ts) = deferred {
+            // Accepted now: it moves the clock and counts as seen; it applies at its tick.
+            self.observe(topic, record.partition, key, ts, wall_ms);
+            if let Some(fp) = fingerprint {
+                self.remember(record.partition, fp, ts, policy);
+            }
+            self.deferred.push(ts, topic, record.to_owned());
+            return Ok(Outcome::Deferred);
+        }
         let outcome = self.apply(&state, topic, record, &event)?;
+        if admission == Admission::Due {
+            return Ok(outcome);
+        }
         if let (Some(ts), false) = (ts, policy == TimePolicy::Dated) {
-            self.watermarks
-                .observe(topic, record.partition, key, ts, wall_ms.unwrap_or(0));
+            self.observe(topic, record.partition, key, ts, wall_ms);
         }
         if let (Outcome::Applied, Some(fp), Some(ts)) = (&outcome, fingerprint, ts) {
             self.remember(record.partition, fp, ts, policy);
         }
-        if let (Some(wall), Some(ts), TimePolicy::Windowed) = (wall_ms, ts, policy) {
+        Ok(outcome)
+    }
+
+    /// Whether an accepted record at `ts` waits for a tick: validity dates never do.
+    fn defers(&self, ts: EventTime, policy: TimePolicy) -> bool {
+        self.defer
+            && policy != TimePolicy::Dated
+            && self.released_until.is_none_or(|released| ts > released)
+    }
+
+    fn observe(
+        &mut self,
+        topic: Topic,
+        partition: i32,
+        key: u64,
+        ts: EventTime,
+        wall_ms: Option<i64>,
+    ) {
+        let idle_clock = wall_ms.map_or(0, |w| self.idle_clock(w));
+        self.watermarks
+            .observe(topic, partition, key, ts, idle_clock);
+        if let (Some(wall), TimePolicy::Windowed) = (wall_ms, topic.time_policy()) {
             let lag_ms = wall.saturating_sub(ts.millis()).max(0);
             self.metrics.event_lag.observe(lag_ms as f64 / 1000.0);
         }
-        Ok(outcome)
     }
 
     fn remember(&mut self, partition: i32, fingerprint: u64, ts: EventTime, policy: TimePolicy) {

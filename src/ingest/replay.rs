@@ -77,7 +77,7 @@ impl Summary {
     fn count(&mut self, outcome: &Outcome) {
         match outcome {
             Outcome::Applied => self.applied += 1,
-            Outcome::Held => {}
+            Outcome::Held | Outcome::Deferred => {}
             Outcome::Dead(letter) => {
                 *self.dead.entry(letter.reason_code.to_owned()).or_default() += 1
             }
@@ -105,7 +105,7 @@ impl ReplaySinks {
         let (sink, letter, what) = match outcome {
             Outcome::Dead(letter) => (&mut self.dlq, letter, "dead letters"),
             Outcome::Late(letter) => (&mut self.late, letter, "late records"),
-            Outcome::Applied | Outcome::Held => return Ok(()),
+            Outcome::Applied | Outcome::Held | Outcome::Deferred => return Ok(()),
         };
         if let Some(sink) = sink {
             writeln!(sink, "{}", letter.to_json()).map_err(|source| IoError::Write {
@@ -137,10 +137,16 @@ pub fn create_output(path: &Path) -> Result<BufWriter<File>, IoError> {
         })
 }
 
-/// Told how far event time has come, after every record and once at the end of the input
-/// (rules evaluate on it).
+/// The engine on a replay's clock: after every record, each tick due at the clock is
+/// evaluated once the records up to it are applied; once more at the end of the input.
 pub trait EventClock {
-    fn advance(&mut self, now: EventTime) -> Result<(), IoError>;
+    /// The next tick to evaluate with the clock at `now`, if one is due; the next record
+    /// waiting is at `next_record`.
+    fn due(&self, now: EventTime, next_record: Option<EventTime>) -> Option<EventTime>;
+    /// Evaluates the tick at `at`; every record up to it has been applied.
+    fn tick(&mut self, at: EventTime) -> Result<(), IoError>;
+    /// Where the first tick is (the pipeline's origin), told before the first `due`.
+    fn start_at(&mut self, origin: EventTime);
     /// The input is over: everything up to `end` (the newest event time) is in.
     fn finish(&mut self, end: EventTime) -> Result<(), IoError>;
 }
@@ -181,6 +187,7 @@ impl<'p> Replay<'p> {
 
     /// Tells `clock` how event time advances.
     pub fn with_clock(mut self, clock: &'p mut dyn EventClock) -> Self {
+        self.pipeline.defer_to_ticks();
         self.clock = Some(clock);
         self
     }
@@ -196,6 +203,9 @@ impl<'p> Replay<'p> {
                 source,
             })?;
             self.read_file(BufReader::with_capacity(1 << 20, file), path, &mut on_bytes)?;
+        }
+        if let Some(now) = self.pipeline.partition_watermark(REPLAY_PARTITION) {
+            self.tick_until(now)?;
         }
         self.pipeline.finish(&mut self.out);
         self.drain_out()?;
@@ -259,11 +269,28 @@ impl<'p> Replay<'p> {
         self.summary.read += 1;
         self.pipeline.process(record, None, &mut self.out);
         self.drain_out()?;
-        let now = self.pipeline.partition_watermark(REPLAY_PARTITION);
-        if let (Some(clock), Some(now)) = (self.clock.as_mut(), now) {
-            clock.advance(now)?;
+        if let Some(now) = self.pipeline.partition_watermark(REPLAY_PARTITION) {
+            self.tick_until(now)?;
         }
         self.pace();
+        Ok(())
+    }
+
+    /// Evaluates every tick due with the clock at `now`, each after the records up to it.
+    fn tick_until(&mut self, now: EventTime) -> Result<(), IoError> {
+        if let (Some(clock), Some(origin)) = (self.clock.as_mut(), self.pipeline.origin()) {
+            clock.start_at(origin);
+        }
+        while let Some(at) = {
+            let next_record = self.pipeline.next_deferred();
+            self.clock.as_ref().and_then(|c| c.due(now, next_record))
+        } {
+            self.pipeline.release_until(at, &mut self.out);
+            self.drain_out()?;
+            if let Some(clock) = self.clock.as_mut() {
+                clock.tick(at)?;
+            }
+        }
         Ok(())
     }
 

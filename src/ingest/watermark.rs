@@ -5,11 +5,13 @@
 //!   readings fetched ahead after a restart do not make that partition's alarms late.
 //! - **The partition clock** is the robust newest time over all the partition's topics (see
 //!   `frontier`): one enterprise with a fast clock or one backdated record moves neither.
-//! - **The engine clock** is the minimum of the partition clocks (minus the lateness), leaving
-//!   out partitions that are idle (no accepted record for `idle_timeout` of wall time) and
-//!   partitions more than `max_partition_skew` behind the most advanced one: a stalled
-//!   partition does not stop every rule. When every partition is left out, the most advanced
-//!   one sets the clock, so time still moves. Both exclusions are reported (`ClockReport`).
+//! - **The engine clock** is the minimum of the partition clocks (minus the lateness), as
+//!   Flink aligns watermarks: a partition behind holds it back, so no tick runs before the
+//!   records it covers are in, whatever order the broker delivers partitions in. A partition
+//!   assigned but not heard from yet holds it back too (`expect`). Live input only (a wall
+//!   clock is given), a partition idle for `idle_timeout` of wall time stops holding it back;
+//!   when every partition is idle, the most advanced one sets the clock. A partition running
+//!   ahead is paused at its source (`ingest.max_drift`), not left out.
 
 use std::collections::BTreeMap;
 
@@ -22,6 +24,9 @@ pub struct PartitionClock {
     frontier: Frontier,
     topics: BTreeMap<Topic, Frontier>,
     max_event: Option<EventTime>,
+    /// The first event time accepted: where the engine's first tick starts (`origin`).
+    #[serde(default)]
+    first: Option<EventTime>,
     #[serde(skip)]
     last_accept_wall_ms: i64,
 }
@@ -30,27 +35,39 @@ pub struct PartitionClock {
 pub struct Watermarks {
     lateness_ms: i64,
     idle_ms: i64,
-    skew_ms: i64,
     partitions: BTreeMap<i32, PartitionClock>,
 }
 
-/// The engine clock and the partitions it left out.
+/// The engine clock and how the partitions take part in it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ClockReport {
     pub now: Option<EventTime>,
+    /// Partitions the clock is the minimum of.
     pub active: usize,
+    /// Left out: no accepted record for `idle_timeout` (live only).
     pub idle: usize,
-    pub behind: usize,
+    /// Assigned, not heard from yet: the clock waits for them (until idle).
+    pub waiting: usize,
 }
 
 impl Watermarks {
-    pub fn new(lateness_ms: i64, idle_ms: i64, skew_ms: i64) -> Self {
+    pub fn new(lateness_ms: i64, idle_ms: i64) -> Self {
         Watermarks {
             lateness_ms,
             idle_ms,
-            skew_ms,
             partitions: BTreeMap::new(),
         }
+    }
+
+    /// A partition was assigned at wall time `wall_ms`: the clock waits for its first record
+    /// (or for it to be idle).
+    pub fn expect(&mut self, partition: i32, wall_ms: i64) {
+        self.partitions
+            .entry(partition)
+            .or_insert_with(|| PartitionClock {
+                last_accept_wall_ms: wall_ms,
+                ..PartitionClock::default()
+            });
     }
 
     /// The watermark of one partition's clock (`None` before its first event).
@@ -89,6 +106,7 @@ impl Watermarks {
         clock.frontier.accept(key, ts);
         clock.topics.entry(topic).or_default().accept(key, ts);
         clock.max_event = Some(clock.max_event.map_or(ts, |m| m.max(ts)));
+        clock.first.get_or_insert(ts);
         clock.last_accept_wall_ms = wall_ms;
     }
 
@@ -113,36 +131,48 @@ impl Watermarks {
         self.partitions.insert(partition, clock);
     }
 
-    /// The engine's event-time clock at wall time `wall_ms`.
+    /// Where the engine's first tick is: the watermark of the earliest first record of the
+    /// partitions. It depends on no fetch order (each partition's first record is the same
+    /// however the broker delivers them), where the clock's first value depends on how many
+    /// records the first batch held.
+    pub fn origin(&self) -> Option<EventTime> {
+        let first = self.partitions.values().filter_map(|c| c.first).min()?;
+        Some(first.saturating_sub_ms(self.lateness_ms))
+    }
+
+    /// The engine's event-time clock at wall time `wall_ms` (live input).
     pub fn global(&self, wall_ms: i64) -> Option<EventTime> {
         self.report(wall_ms).now
     }
 
-    /// The engine clock, with the partitions it left out as idle or as too far behind.
+    /// The engine clock, with how each partition takes part in it.
     pub fn report(&self, wall_ms: i64) -> ClockReport {
-        // Called after every record: two passes over the partitions, no allocation.
-        let marks = || {
-            self.partitions.values().filter_map(|c| {
-                let mark = c.frontier.newest()?.saturating_sub_ms(self.lateness_ms);
-                Some((wall_ms - c.last_accept_wall_ms <= self.idle_ms, mark))
-            })
-        };
-        let Some(leader) = marks().map(|(_, m)| m).max() else {
-            return ClockReport::default();
-        };
-        let floor = leader.saturating_sub_ms(self.skew_ms);
         let mut report = ClockReport::default();
-        for (active, mark) in marks() {
-            match (active, mark >= floor) {
-                (false, _) => report.idle += 1,
-                (true, false) => report.behind += 1,
-                (true, true) => {
+        let mut leader: Option<EventTime> = None;
+        let mut min: Option<EventTime> = None;
+        for clock in self.partitions.values() {
+            let mark = clock
+                .frontier
+                .newest()
+                .map(|n| n.saturating_sub_ms(self.lateness_ms));
+            leader = leader.max(mark);
+            if wall_ms - clock.last_accept_wall_ms > self.idle_ms {
+                report.idle += 1;
+                continue;
+            }
+            match mark {
+                None => report.waiting += 1,
+                Some(mark) => {
                     report.active += 1;
-                    report.now = Some(report.now.map_or(mark, |n: EventTime| n.min(mark)));
+                    min = Some(min.map_or(mark, |m| m.min(mark)));
                 }
             }
         }
-        report.now = report.now.or(Some(leader));
+        report.now = match (report.waiting, min) {
+            (0, Some(min)) => Some(min),
+            (0, None) => leader,
+            _ => None,
+        };
         report
     }
 }
@@ -154,7 +184,7 @@ mod tests {
     const READING: Topic = Topic::SensorReading;
 
     fn w() -> Watermarks {
-        Watermarks::new(10_000, 30_000, 600_000)
+        Watermarks::new(10_000, 30_000)
     }
 
     #[test]
@@ -166,17 +196,23 @@ mod tests {
         w.observe(READING, 1, 1, EventTime::from_millis(600_000), 40_000);
         let report = w.report(40_000);
         assert_eq!(report.now, Some(EventTime::from_millis(590_000)));
-        assert_eq!((report.active, report.idle, report.behind), (1, 1, 0));
+        assert_eq!((report.active, report.idle, report.waiting), (1, 1, 0));
     }
 
     #[test]
-    fn a_partition_far_behind_does_not_stop_the_clock() {
+    fn a_partition_behind_holds_the_clock_and_a_silent_one_until_idle() {
         let mut w = w();
+        w.expect(2, 0);
         w.observe(READING, 0, 1, EventTime::from_millis(0), 0);
         w.observe(READING, 1, 1, EventTime::from_millis(3_600_000), 0);
-        let report = w.report(0);
-        assert_eq!(report.now, Some(EventTime::from_millis(3_590_000)));
-        assert_eq!(report.behind, 1);
+        let report = w.report(1_000);
+        assert_eq!(report.now, None, "partition 2 has said nothing yet");
+        assert_eq!((report.active, report.waiting), (2, 1));
+        w.observe(READING, 2, 1, EventTime::from_millis(3_600_000), 1_000);
+        assert_eq!(w.global(1_000), Some(EventTime::from_millis(-10_000)));
+        let later = w.report(31_000);
+        assert_eq!((later.active, later.idle), (1, 2));
+        assert_eq!(later.now, Some(EventTime::from_millis(3_590_000)));
     }
 
     #[test]

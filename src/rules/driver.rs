@@ -1,6 +1,6 @@
-//! Drives the engine from an advancing event-time clock: a tick at each `rules.tick`
-//! boundary the clock reaches (one tick when it jumps over several), and a last one at the
-//! end of a finite input.
+//! Drives the engine from an advancing event-time clock: a tick at every `rules.tick`
+//! boundary the clock passes (none skipped when it jumps over several, so the ticks are the
+//! same however the input arrives), and a last one at the end of a finite input.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,26 +14,58 @@ pub struct RuleDriver {
     pub engine: RuleEngine,
     store: Arc<StateStore>,
     tick_ms: i64,
+    quiet_ms: i64,
     last: Option<EventTime>,
+    /// Where the first tick is, when the source says (`start_at`).
+    first: Option<EventTime>,
 }
 
 impl RuleDriver {
-    pub fn new(engine: RuleEngine, store: Arc<StateStore>, tick: Duration) -> Self {
+    pub fn new(
+        engine: RuleEngine,
+        store: Arc<StateStore>,
+        tick: Duration,
+        quiet: Duration,
+    ) -> Self {
+        let tick_ms = (tick.as_millis() as i64).max(1);
         RuleDriver {
             engine,
             store,
-            tick_ms: (tick.as_millis() as i64).max(1),
+            tick_ms,
+            quiet_ms: (quiet.as_millis() as i64).max(tick_ms),
             last: None,
+            first: None,
         }
     }
 
-    /// Ticks if `now` reached a boundary after the last tick.
-    pub async fn advance(&mut self, now: EventTime) -> Option<TickReport> {
-        let boundary = EventTime::from_millis(now.millis().div_euclid(self.tick_ms) * self.tick_ms);
-        if self.last.is_some_and(|last| boundary <= last) {
-            return None;
-        }
-        self.tick_at(boundary).await
+    /// The next boundary to evaluate once the clock is at `now`, given the event time of
+    /// the next record waiting (`next_record`): the first boundary after the last tick that
+    /// covers a record, or else the next multiple of the quiet tick. The first tick is the
+    /// boundary at or before the origin (`start_at`), else `now`.
+    pub fn due(&self, now: EventTime, next_record: Option<EventTime>) -> Option<EventTime> {
+        let floor = |t: i64, step: i64| t.div_euclid(step) * step;
+        let ceil = |t: i64, step: i64| -floor(-t, step);
+        let next = match self.last {
+            None => floor(self.first.unwrap_or(now).millis(), self.tick_ms),
+            Some(last) => {
+                let after = floor(last.millis(), self.tick_ms).saturating_add(self.tick_ms);
+                let record = next_record.map_or(i64::MAX, |t| ceil(t.millis(), self.tick_ms));
+                record.max(after).min(ceil(after, self.quiet_ms))
+            }
+        };
+        (next <= now.millis()).then(|| EventTime::from_millis(next))
+    }
+
+    /// The first tick is the boundary at or before `origin` (the source's first watermark),
+    /// not the clock's first value, which depends on how the first records were batched.
+    pub fn start_at(&mut self, origin: EventTime) {
+        self.first.get_or_insert(origin);
+    }
+
+    /// Evaluates the boundary `at` (from `due`).
+    pub async fn tick(&mut self, at: EventTime) -> TickReport {
+        self.last = Some(at);
+        self.engine.tick(&self.store, at).await
     }
 
     /// Ticks at `end` unless a tick already covered it.
@@ -45,8 +77,7 @@ impl RuleDriver {
     }
 
     async fn tick_at(&mut self, at: EventTime) -> Option<TickReport> {
-        self.last = Some(at);
-        Some(self.engine.tick(&self.store, at).await)
+        Some(self.tick(at).await)
     }
 
     /// Goes on after a checkpoint's last tick: no boundary up to it is evaluated again.
