@@ -50,7 +50,8 @@ impl Feeder {
             };
             self.offset += 1;
             self.pipeline.process(record, None, &mut out);
-            if let Some(now) = self.pipeline.watermark(0) {
+            // One totally ordered stream, as a replay reads it: its clock is its watermark.
+            if let Some(now) = self.pipeline.partition_watermark(0) {
                 vigil::ingest::kafka::run_ticks(&mut self.pipeline, rules, now, &mut out).await;
             }
         }

@@ -176,8 +176,8 @@ fn a_pipeline_restored_from_its_checkpoints_goes_on_as_if_it_never_stopped() {
         );
     }
     assert_eq!(
-        restarted.pipeline.watermark(0),
-        survivor.pipeline.watermark(0),
+        restarted.pipeline.clock_report(0).now,
+        survivor.pipeline.clock_report(0).now,
         "the same engine clock"
     );
 }

@@ -85,7 +85,8 @@ impl Feed {
 
     fn clock(&self) -> Option<i64> {
         self.pipeline
-            .watermark(self.wall_ms.unwrap_or(0))
+            .clock_report(self.wall_ms.unwrap_or(0))
+            .now
             .map(|t| t.millis())
     }
 }

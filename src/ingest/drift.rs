@@ -1,6 +1,6 @@
-//! Watermark alignment at the source, as Flink's does: a partition whose watermark runs more
-//! than `ingest.max_drift` ahead of the engine clock is paused on the consumer, and resumed
-//! once the clock is within half of that. Its records would only wait for their ticks
+//! Watermark alignment at the source, as Flink's does: a topic-partition whose watermark runs
+//! more than `ingest.max_drift` ahead of the engine clock is paused on the consumer, and
+//! resumed once the clock is within half of that. Its records would only wait for their ticks
 //! (`deferred`); pausing it keeps that wait, and the memory it takes, bounded whatever order
 //! the broker delivers the partitions in.
 
@@ -14,44 +14,35 @@ use crate::model::{EventTime, Topic};
 
 pub struct Drift {
     max_ms: i64,
-    /// The input topics paused with a partition: all but `registry`, which has no event time
-    /// and must stay readable.
-    topics: Vec<String>,
-    paused: BTreeSet<i32>,
+    /// Topic-partitions paused.
+    paused: BTreeSet<(Topic, i32)>,
 }
 
 impl Drift {
     pub fn new(config: &Config) -> Self {
         Drift {
             max_ms: i64::try_from(config.ingest.max_drift.as_millis()).unwrap_or(i64::MAX),
-            topics: config
-                .kafka
-                .topics
-                .iter()
-                .filter(|t| t.as_str() != Topic::Registry.name())
-                .cloned()
-                .collect(),
             paused: BTreeSet::new(),
         }
     }
 
-    /// Pauses the partitions (`marks`: watermark by partition) too far ahead of `clock` and
-    /// resumes the paused ones it has caught up with.
+    /// Pauses the topic-partitions (`marks`: their watermarks) too far ahead of `clock` and
+    /// resumes the paused ones it has caught up with. Each is paused alone: the stream that
+    /// holds the clock back is never paused with a faster one of its partition.
     pub fn align<X: ConsumerContext, C: Consumer<X>>(
         &mut self,
         consumer: &C,
         clock: Option<EventTime>,
-        marks: &[(i32, Option<EventTime>)],
+        marks: &[(Topic, i32, EventTime)],
     ) {
         let Some(clock) = clock else { return };
-        for &(partition, mark) in marks {
-            let Some(mark) = mark else { continue };
+        for &(topic, partition, mark) in marks {
             let ahead = mark.millis().saturating_sub(clock.millis());
-            let paused = self.paused.contains(&partition);
+            let paused = self.paused.contains(&(topic, partition));
             if !paused && ahead > self.max_ms {
-                self.set(consumer, partition, true);
+                self.set(consumer, topic, partition, true);
             } else if paused && ahead <= self.max_ms / 2 {
-                self.set(consumer, partition, false);
+                self.set(consumer, topic, partition, false);
             }
         }
     }
@@ -59,13 +50,12 @@ impl Drift {
     fn set<X: ConsumerContext, C: Consumer<X>>(
         &mut self,
         consumer: &C,
+        topic: Topic,
         partition: i32,
         pause: bool,
     ) {
         let mut list = TopicPartitionList::new();
-        for topic in &self.topics {
-            list.add_partition(topic, partition);
-        }
+        list.add_partition(topic.name(), partition);
         let done = if pause {
             consumer.pause(&list)
         } else {
@@ -73,22 +63,31 @@ impl Drift {
         };
         match done {
             Ok(()) if pause => {
-                tracing::debug!(partition, "partition ahead of the engine clock; paused");
-                self.paused.insert(partition);
+                tracing::debug!(
+                    topic = topic.name(),
+                    partition,
+                    "ahead of the engine clock; paused"
+                );
+                self.paused.insert((topic, partition));
             }
             Ok(()) => {
-                tracing::debug!(partition, "the engine clock caught up; partition resumed");
-                self.paused.remove(&partition);
+                tracing::debug!(
+                    topic = topic.name(),
+                    partition,
+                    "the engine clock caught up; resumed"
+                );
+                self.paused.remove(&(topic, partition));
             }
             Err(error) => tracing::warn!(partition, %error, pause, "cannot pause or resume"),
         }
     }
 
-    /// The partition left this instance (its pause went with the assignment).
+    /// The partition left this instance (its pauses went with the assignment).
     pub fn forget(&mut self, partition: i32) {
-        self.paused.remove(&partition);
+        self.paused.retain(|(_, p)| *p != partition);
     }
 
+    /// Topic-partitions paused.
     pub fn paused(&self) -> usize {
         self.paused.len()
     }

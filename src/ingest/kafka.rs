@@ -27,7 +27,7 @@ use crate::config::{Config, KafkaConfig};
 use crate::error::IoError;
 use crate::logging::RateLimit;
 use crate::metrics::Metrics;
-use crate::model::EventTime;
+use crate::model::{EventTime, Topic};
 
 use super::drift::Drift;
 use super::outputs::{self, OutputSender};
@@ -35,6 +35,7 @@ use super::pipeline::wall_clock_ms;
 use super::pipeline::{Disposition, Outcome, Pipeline};
 use super::rebalance::{lock, IngestContext, RebalanceEvent, Takeover, Tracker};
 use super::record::{Position, RecordRef};
+use super::watermark::Streams;
 
 /// The librdkafka settings shared by consumer and producer, then the user's pass-through.
 pub(crate) fn client_config(kafka: &KafkaConfig) -> ClientConfig {
@@ -61,7 +62,8 @@ fn consumer_config(kafka: &KafkaConfig) -> ClientConfig {
         .set("fetch.queue.backoff.ms", "10")
         // A fresh partition waits for its registry's end (see `rebalance`).
         .set("enable.partition.eof", "true")
-        .set("statistics.interval.ms", "5000");
+        // Also how the engine clock knows a stream is read to its end (`caught_up`).
+        .set("statistics.interval.ms", "1000");
     overlay(&mut config, client_config(kafka));
     overlay_map(&mut config, &kafka.consumer_properties);
     config
@@ -221,6 +223,7 @@ pub async fn run(
         assigned_at: BTreeMap::new(),
         out: Vec::new(),
         drift: Drift::new(config),
+        topics: kafka.topics.len(),
     };
     ingest.consume(config, shutdown).await;
     ingest.settle_rebalance().await;
@@ -281,6 +284,8 @@ struct KafkaIngest {
     assigned_at: BTreeMap<i32, i64>,
     out: Vec<Disposition>,
     drift: Drift,
+    /// The input topics subscribed to.
+    topics: usize,
 }
 
 impl KafkaIngest {
@@ -382,6 +387,8 @@ impl KafkaIngest {
     /// then pauses the partitions running too far ahead of the clock and resumes those it
     /// has caught up with.
     async fn advance(&mut self) {
+        let streams = self.streams();
+        self.pipeline.set_streams(streams);
         let now = self.pipeline.watermark(wall_clock_ms());
         if let Some(hook) = self.hook.as_deref_mut() {
             hook.maintain().await;
@@ -393,14 +400,41 @@ impl KafkaIngest {
             }
         }
         self.route().await;
-        let marks: Vec<(i32, Option<EventTime>)> = self
+        let marks: Vec<(Topic, i32, EventTime)> = self
             .owned
             .iter()
-            .map(|p| (*p, self.pipeline.partition_watermark(*p)))
+            .flat_map(|p| {
+                let marks = self.pipeline.topic_marks(*p);
+                marks
+                    .into_iter()
+                    .map(move |(topic, mark)| (topic, *p, mark))
+            })
             .collect();
-        // Before every partition is heard from, the slowest heard sets the pace.
-        let reference = now.or_else(|| marks.iter().filter_map(|(_, m)| *m).min());
+        // Before every partition is heard from, the slowest stream heard sets the pace.
+        let reference = now.or_else(|| marks.iter().map(|(_, _, m)| *m).min());
         self.drift.align(self.consumer.as_ref(), reference, &marks);
+    }
+
+    /// The owned topic-partitions read to their end, and those with records beyond what was
+    /// read, as of the latest statistics (see `Watermarks::set_streams`).
+    fn streams(&self) -> Streams {
+        let ends = lock(&self.consumer.context().ends).clone();
+        let tracker = lock(&self.tracker);
+        let mut streams = Streams {
+            topics: self.topics,
+            ..Streams::default()
+        };
+        for ((topic, partition), (first, end)) in ends {
+            if !self.owned.contains(&partition) {
+                continue;
+            }
+            let next = tracker.next_offsets(partition).get(topic.name()).copied();
+            match next.unwrap_or(first).max(first) >= end {
+                true => streams.caught_up.insert((topic, partition)),
+                false => streams.backlogged.insert((topic, partition)),
+            };
+        }
+        streams
     }
 
     /// Dead letters and late records go out; the rest is done.
@@ -577,7 +611,8 @@ impl KafkaIngest {
         let now = wall_clock_ms();
         let clock = self.pipeline.clock_report(now);
         tracing::debug!(?clock, paused = self.drift.paused(), deferred = ?self.pipeline.deferred(), "engine clock");
-        self.status.set_watermark(clock.now);
+        self.status
+            .set_watermark(clock.now.max(self.pipeline.last_clock()));
         if let Some(mark) = clock.now {
             self.metrics
                 .watermark_delay

@@ -102,6 +102,8 @@ pub struct Pipeline {
     extra: Vec<Disposition>,
     /// The wall clock when the pipeline started: recorded input cannot be ahead of it.
     started_wall_ms: i64,
+    /// The newest engine clock given out (`watermark`).
+    clock_floor: Option<EventTime>,
     /// Wall time the source spent evaluating ticks instead of reading (`add_busy`).
     busy_ms: i64,
     /// Whether accepted records wait for the engine's ticks (`defer_to_ticks`).
@@ -133,6 +135,7 @@ impl Pipeline {
             extra: Vec::new(),
             started_wall_ms: wall_clock_ms(),
             busy_ms: 0,
+            clock_floor: None,
             defer: false,
             deferred: Deferred::default(),
             released_until: None,
@@ -315,18 +318,37 @@ impl Pipeline {
         self.watermarks.origin()
     }
 
-    /// The engine's event-time clock (see `Watermarks::global`).
-    pub fn watermark(&self, wall_ms: i64) -> Option<EventTime> {
-        self.watermarks.global(self.idle_clock(wall_ms))
+    /// What the source knows of its streams (live): see `Watermarks::set_streams`.
+    pub fn set_streams(&mut self, streams: super::watermark::Streams) {
+        self.watermarks.set_streams(streams);
     }
 
-    /// The engine clock with the partitions it leaves out (idle, too far behind).
+    /// The engine's event-time clock (see `Watermarks::global`). When a stream comes back
+    /// behind it, it goes back until that stream moves on or is idle; no tick runs again
+    /// (the driver goes on after its last), and the stream's records apply at once.
+    pub fn watermark(&mut self, wall_ms: i64) -> Option<EventTime> {
+        let now = self.watermarks.global(self.idle_clock(wall_ms));
+        self.clock_floor = self.clock_floor.max(now);
+        now
+    }
+
+    /// The newest engine clock given out by `watermark`.
+    pub fn last_clock(&self) -> Option<EventTime> {
+        self.clock_floor
+    }
+
+    /// The engine clock with the streams it leaves out (idle) or waits for.
     pub fn clock_report(&self, wall_ms: i64) -> ClockReport {
         self.watermarks.report(self.idle_clock(wall_ms))
     }
 
     pub fn partition_watermark(&self, partition: i32) -> Option<EventTime> {
         self.watermarks.of(partition)
+    }
+
+    /// The watermark of each topic heard from on `partition`.
+    pub fn topic_marks(&self, partition: i32) -> Vec<(Topic, EventTime)> {
+        self.watermarks.topic_marks(partition)
     }
 
     /// The newest event time seen on a partition.
@@ -422,8 +444,11 @@ impl Pipeline {
         let state = Arc::clone(&partition.state);
         let deferred = ts.filter(|ts| admission == Admission::New && self.defers(*ts, policy));
         if let Some(ts) = deferred {
-            // Accepted now: it moves the clock and counts as seen; it applies at its tick.
-            self.observe(topic, record.partition, key, ts, wall_ms);
+            // Accepted now: it moves the clock (validity dates do not) and counts as seen; it
+            // applies at its tick.
+            if policy != TimePolicy::Dated {
+                self.observe(topic, record.partition, key, ts, wall_ms);
+            }
             if let Some(fp) = fingerprint {
                 self.remember(record.partition, fp, ts, policy);
             }
@@ -443,11 +468,12 @@ impl Pipeline {
         Ok(outcome)
     }
 
-    /// Whether an accepted record at `ts` waits for a tick: validity dates never do.
-    fn defers(&self, ts: EventTime, policy: TimePolicy) -> bool {
-        self.defer
-            && policy != TimePolicy::Dated
-            && self.released_until.is_none_or(|released| ts > released)
+    /// Whether an accepted record at `ts` waits for a tick. A dated record (a staffing
+    /// snapshot, an epidemic level) waits for the start of its validity; one arriving after
+    /// it applies at once: nothing says when it was filed, so its effect is the one that
+    /// depends on when it arrives.
+    fn defers(&self, ts: EventTime, _policy: TimePolicy) -> bool {
+        self.defer && self.released_until.is_none_or(|released| ts > released)
     }
 
     fn observe(

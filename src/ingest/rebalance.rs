@@ -87,6 +87,9 @@ pub struct IngestContext {
     pub bootstrapping: Mutex<BTreeMap<i32, (Vec<String>, Instant)>>,
     /// Partitions assigned whose checkpoints cannot be used, paused, with the reason.
     pub refused: Mutex<BTreeMap<i32, String>>,
+    /// The first and end offsets of every input topic-partition, as the latest statistics
+    /// report them.
+    pub ends: Mutex<BTreeMap<(Topic, i32), (i64, i64)>>,
     on_unreadable: OnUnreadable,
     runtime: tokio::runtime::Handle,
 }
@@ -111,6 +114,7 @@ impl IngestContext {
             events: Mutex::default(),
             bootstrapping: Mutex::default(),
             refused: Mutex::default(),
+            ends: Mutex::default(),
             on_unreadable: OnUnreadable::default(),
             runtime: tokio::runtime::Handle::current(),
         }
@@ -383,11 +387,18 @@ impl ClientContext for IngestContext {
     /// vigil knows, and their partitions).
     fn stats(&self, statistics: Statistics) {
         let mut total = 0;
+        let mut ends = lock(&self.ends);
         for (name, topic) in &statistics.topics {
             let Some(known) = Topic::from_name(name) else {
                 continue;
             };
             for (partition, stats) in &topic.partitions {
+                // The end is known once the partition is fetched from (before, it reads 0
+                // or less, which would pass for an empty stream).
+                if *partition >= 0 && stats.hi_offset >= 0 && stats.fetch_state == "active" {
+                    let first = stats.lo_offset.max(0);
+                    ends.insert((known, *partition), (first, stats.hi_offset));
+                }
                 if *partition < 0 || stats.consumer_lag < 0 {
                     continue;
                 }

@@ -13,7 +13,7 @@
 //!   when every partition is idle, the most advanced one sets the clock. A partition running
 //!   ahead is paused at its source (`ingest.max_drift`), not left out.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::{EventTime, Topic};
 
@@ -29,6 +29,9 @@ pub struct PartitionClock {
     first: Option<EventTime>,
     #[serde(skip)]
     last_accept_wall_ms: i64,
+    /// When each topic of the partition last had a record accepted (reading time).
+    #[serde(skip)]
+    topic_accept_wall_ms: BTreeMap<Topic, i64>,
 }
 
 #[derive(Clone, Debug)]
@@ -36,17 +39,42 @@ pub struct Watermarks {
     lateness_ms: i64,
     idle_ms: i64,
     partitions: BTreeMap<i32, PartitionClock>,
+    /// Live: what the source knows of its streams (`set_streams`); `None` in replay.
+    streams: Option<Streams>,
+}
+
+/// A stream read to its end stops holding the clock after this much quiet reading time
+/// (statistics come every second: the end they report can be a moment old).
+const CAUGHT_UP_QUIET_MS: i64 = 1_000;
+
+/// The input topic-partitions as the source knows them: read to their end, or with records
+/// waiting beyond what was read.
+#[derive(Clone, Debug, Default)]
+pub struct Streams {
+    pub caught_up: BTreeSet<(Topic, i32)>,
+    pub backlogged: BTreeSet<(Topic, i32)>,
+    /// The input topics subscribed to: a partition is known once every one of them is.
+    pub topics: usize,
+}
+
+impl Streams {
+    /// Whether the end of every topic of `partition` is known (a topic still paused while
+    /// the registry is read first is not fetched from yet).
+    fn knows(&self, partition: i32) -> bool {
+        let of = |set: &BTreeSet<(Topic, i32)>| set.iter().filter(|(_, p)| *p == partition).count();
+        of(&self.caught_up) + of(&self.backlogged) >= self.topics
+    }
 }
 
 /// The engine clock and how the partitions take part in it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ClockReport {
     pub now: Option<EventTime>,
-    /// Partitions the clock is the minimum of.
+    /// Topic-partitions the clock is the minimum of.
     pub active: usize,
-    /// Left out: no accepted record for `idle_timeout` (live only).
+    /// Topic-partitions left out: no accepted record for `idle_timeout` (live only).
     pub idle: usize,
-    /// Assigned, not heard from yet: the clock waits for them (until idle).
+    /// Partitions assigned, not heard from yet: the clock waits for them (until idle).
     pub waiting: usize,
 }
 
@@ -56,7 +84,28 @@ impl Watermarks {
             lateness_ms,
             idle_ms,
             partitions: BTreeMap::new(),
+            streams: None,
         }
+    }
+
+    /// What the source knows of its streams (live only): a stream with records waiting holds
+    /// the clock even before its first record is read (a topic fetched later than the others
+    /// of its partition, a dated topic that moves no watermark); a partition the source knows
+    /// nothing of yet holds it too; a stream read to its end holds nothing back.
+    pub fn set_streams(&mut self, streams: Streams) {
+        self.streams = Some(streams);
+    }
+
+    /// Whether a stream stops holding the clock: read to its end and quiet for a second
+    /// (nothing of it is waiting: a catch-up never stalls on a topic whose last record is
+    /// early in the backlog), or quiet for `idle_timeout` of reading time.
+    fn is_idle(&self, topic: Topic, partition: i32, quiet_ms: i64) -> bool {
+        quiet_ms > self.idle_ms
+            || (quiet_ms > CAUGHT_UP_QUIET_MS
+                && self
+                    .streams
+                    .as_ref()
+                    .is_some_and(|s| s.caught_up.contains(&(topic, partition))))
     }
 
     /// A partition was assigned at wall time `wall_ms`: the clock waits for its first record
@@ -74,6 +123,20 @@ impl Watermarks {
     pub fn of(&self, partition: i32) -> Option<EventTime> {
         let clock = self.partitions.get(&partition)?;
         Some(clock.frontier.newest()?.saturating_sub_ms(self.lateness_ms))
+    }
+
+    /// The watermark of each topic heard from on `partition`.
+    pub fn topic_marks(&self, partition: i32) -> Vec<(Topic, EventTime)> {
+        let Some(clock) = self.partitions.get(&partition) else {
+            return Vec::new();
+        };
+        clock
+            .topics
+            .iter()
+            .filter_map(|(topic, f)| {
+                Some((*topic, f.newest()?.saturating_sub_ms(self.lateness_ms)))
+            })
+            .collect()
     }
 
     /// The newest event time accepted on a partition (the true maximum: where a replay ends).
@@ -108,6 +171,7 @@ impl Watermarks {
         clock.max_event = Some(clock.max_event.map_or(ts, |m| m.max(ts)));
         clock.first.get_or_insert(ts);
         clock.last_accept_wall_ms = wall_ms;
+        clock.topic_accept_wall_ms.insert(topic, wall_ms);
     }
 
     /// A record was refused as too far in the future: its time still counts as a claim.
@@ -145,27 +209,56 @@ impl Watermarks {
         self.report(wall_ms).now
     }
 
-    /// The engine clock, with how each partition takes part in it.
+    /// The engine clock, with how each input stream takes part in it. Live, every topic of
+    /// a partition is its own stream (Kafka orders records within a topic-partition, not
+    /// across them: a partition's alarms can be fetched minutes ahead of its readings), so
+    /// the clock is the minimum over the topic-partitions heard from; one silent for
+    /// `idle_timeout` stops holding it back. A partition assigned and not heard from at all
+    /// holds it (`waiting`) until idle.
     pub fn report(&self, wall_ms: i64) -> ClockReport {
         let mut report = ClockReport::default();
         let mut leader: Option<EventTime> = None;
         let mut min: Option<EventTime> = None;
-        for clock in self.partitions.values() {
-            let mark = clock
-                .frontier
-                .newest()
-                .map(|n| n.saturating_sub_ms(self.lateness_ms));
-            leader = leader.max(mark);
-            if wall_ms - clock.last_accept_wall_ms > self.idle_ms {
-                report.idle += 1;
+        for (partition, clock) in &self.partitions {
+            let quiet = wall_ms - clock.last_accept_wall_ms;
+            if let Some(streams) = &self.streams {
+                let unknown = !streams.knows(*partition) && quiet <= self.idle_ms;
+                let unread = streams
+                    .backlogged
+                    .iter()
+                    .filter(|(t, p)| *p == *partition && !clock.topics.contains_key(t))
+                    .count();
+                report.waiting += usize::from(unknown) + unread;
+            }
+            if clock.topics.is_empty() {
+                let empty = self.streams.as_ref().is_some_and(|s| {
+                    s.knows(*partition) && !s.backlogged.iter().any(|(_, p)| p == partition)
+                });
+                match quiet > self.idle_ms || empty {
+                    true => report.idle += 1,
+                    false => report.waiting += 1,
+                }
                 continue;
             }
-            match mark {
-                None => report.waiting += 1,
-                Some(mark) => {
-                    report.active += 1;
-                    min = Some(min.map_or(mark, |m| m.min(mark)));
+            for (topic, frontier) in &clock.topics {
+                let Some(mark) = frontier
+                    .newest()
+                    .map(|n| n.saturating_sub_ms(self.lateness_ms))
+                else {
+                    continue;
+                };
+                leader = leader.max(Some(mark));
+                let heard = clock
+                    .topic_accept_wall_ms
+                    .get(topic)
+                    .copied()
+                    .unwrap_or(clock.last_accept_wall_ms);
+                if self.is_idle(*topic, *partition, wall_ms - heard) {
+                    report.idle += 1;
+                    continue;
                 }
+                report.active += 1;
+                min = Some(min.map_or(mark, |m| m.min(mark)));
             }
         }
         report.now = match (report.waiting, min) {

@@ -3,7 +3,7 @@
 //! between 08:00 and 09:30, before the 10:00 deadline (DOMAIN.md R17), declaring its units
 //! running, the day's special work and any open major hidden hazard; the tank inventory
 //! (`inventory.level`) every 30 minutes, between 45 % and 75 % of the approved capacity; and
-//! the staffing snapshot (`staffing.snapshot`) of each local day at 08:05, key posts filled by
+//! the staffing snapshot (`staffing.snapshot`) of each local day at 08:00, key posts filled by
 //! trained, certified people, and the training sessions of `training`; each enterprise's state (`resumption`); the permits and gas
 //! analyses of `permits`; the inspections of `inspections`; and the load, supply and epidemic
 //! context of `operations`.
@@ -69,8 +69,11 @@ pub fn stream(span: &Span<'_>) -> Vec<(EventTime, SimRecord)> {
     out
 }
 
-/// When the day's staffing snapshot is filed: 08:05 local.
-pub const STAFFING_AT_MS: i64 = (8 * 60 + 5) * 60_000;
+/// When the day's staffing snapshot is filed: 08:00 local, as the day shift starts, which is
+/// the start of its validity (the date's 00:00 UTC). A snapshot filed after its validity has
+/// started takes effect when it arrives, which a replay and a backlog read from Kafka cannot
+/// agree on (README, Event time).
+pub const STAFFING_AT_MS: i64 = 8 * 60 * 60_000;
 
 /// One staffing snapshot per enterprise and local day; on the day of an uncertified-staff
 /// injection it lists two special-work operators without a valid certificate.

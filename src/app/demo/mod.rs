@@ -55,8 +55,15 @@ pub async fn run(
         .insert("session.timeout.ms".into(), "6000".into());
     // Accelerated event time runs ahead of the wall clock by design: the guard against sources
     // with a clock in the future would dead-letter the demo's own stream after a few minutes.
+    // Idleness is wall time: at `speed` times event time, a quiet stream would hold the clock
+    // `speed` times longer in event time than it does live; scale it back.
     if options.speed > 1.0 {
         config.ingest.max_ahead_of_wall_clock = Duration::from_secs(100 * 365 * 24 * 3600);
+        config.ingest.idle_timeout = config
+            .ingest
+            .idle_timeout
+            .div_f64(options.speed)
+            .max(Duration::from_millis(250));
     }
 
     // The embedded cluster starts empty every time, so its checkpoints must too.
