@@ -74,6 +74,16 @@ impl<'de> Deserialize<'de> for EventTime {
 
 struct EventTimeVisitor;
 
+/// What `to_rfc3339` writes for an instant no calendar date holds (`EventTime::MIN`, an
+/// enterprise's "no event yet"), read back: a checkpoint must restore what it saved. Any
+/// other number in a string is refused, as input times are.
+fn beyond_calendar(text: &str) -> Option<EventTime> {
+    let ms: i64 = text.parse().ok()?;
+    DateTime::<Utc>::from_timestamp_millis(ms)
+        .is_none()
+        .then_some(EventTime(ms))
+}
+
 impl Visitor<'_> for EventTimeVisitor {
     type Value = EventTime;
 
@@ -83,6 +93,7 @@ impl Visitor<'_> for EventTimeVisitor {
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<EventTime, E> {
         EventTime::parse_rfc3339(v)
+            .or_else(|| beyond_calendar(v))
             .ok_or_else(|| E::custom(format_args!("{BAD_TIMESTAMP}: {v:?} is not RFC 3339")))
     }
 
@@ -132,5 +143,19 @@ impl<'de> Deserialize<'de> for EventDate {
             .map_err(|_| {
                 de::Error::custom(format_args!("{BAD_TIMESTAMP}: {text:?} is not YYYY-MM-DD"))
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_beyond_the_calendar_round_trip_and_other_numbers_in_strings_do_not() {
+        for t in [EventTime::MIN, EventTime(i64::MAX)] {
+            let json = serde_json::to_string(&t).unwrap();
+            assert_eq!(serde_json::from_str::<EventTime>(&json).unwrap(), t);
+        }
+        assert!(serde_json::from_str::<EventTime>("\"1583020800000\"").is_err());
     }
 }
