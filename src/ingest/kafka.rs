@@ -29,8 +29,7 @@ use crate::metrics::Metrics;
 use crate::model::EventTime;
 
 use super::outputs::{self, OutputSender};
-use super::pipeline::wall_clock_ms;
-use super::pipeline::{Disposition, Outcome, Pipeline};
+use super::pipeline::{wall_clock_ms, Disposition, Outcome, Pipeline};
 use super::rebalance::{lock, IngestContext, RebalanceEvent, Takeover, Tracker};
 use super::record::{Position, RecordRef};
 
