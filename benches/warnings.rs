@@ -62,7 +62,6 @@ fn tick(now: EventTime, round: usize) -> TickReport {
             hits: hits.len(),
             elapsed: Duration::ZERO,
             error: None,
-            failure: None,
         }],
         hits,
         ..TickReport::default()

@@ -290,7 +290,7 @@ fn a_bad_colour_at_run_time_is_a_contract_error_of_that_rule_only() {
         .iter()
         .find(|r| r.rule_id == "r01_purple")
         .unwrap();
-    assert!(purple.error.as_deref().unwrap().contains("purple"));
+    assert!(purple.error.as_ref().unwrap().message.contains("purple"));
     assert_eq!(
         metrics
             .rules
@@ -325,7 +325,7 @@ fn heavy_rule_fails_alone(
     rt.block_on(engine.reload(dir.path()));
     let tick = rt.block_on(engine.tick(&store, during_leak()));
     let heavy = tick.runs.iter().find(|r| r.rule_id == "r01_heavy").unwrap();
-    let error = heavy.error.as_deref().unwrap_or_default();
+    let error = heavy.error.as_ref().map_or("", |e| e.message.as_str());
     assert!(error.contains(message), "{heavy:?}");
     let failures = metrics.rules.errors.with_label_values(&["r01_heavy", kind]);
     assert_eq!(failures.get(), 1);

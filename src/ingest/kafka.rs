@@ -31,8 +31,7 @@ use crate::model::{EventTime, Topic};
 
 use super::drift::Drift;
 use super::outputs::{self, OutputSender};
-use super::pipeline::wall_clock_ms;
-use super::pipeline::{Disposition, Outcome, Pipeline};
+use super::pipeline::{wall_clock_ms, Disposition, Outcome, Pipeline};
 use super::rebalance::{lock, IngestContext, RebalanceEvent, Takeover, Tracker};
 use super::record::{Position, RecordRef};
 use super::watermark::Streams;

@@ -30,9 +30,15 @@ pub struct RuleRun {
     pub rule_id: String,
     pub hits: usize,
     pub elapsed: Duration,
-    pub error: Option<String>,
-    /// The kind of failure (`timeout`, `execution`, `contract`, `overflow`) when it failed.
-    pub failure: Option<&'static str>,
+    pub error: Option<RuleFailure>,
+}
+
+/// Why an evaluation failed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuleFailure {
+    /// `timeout`, `execution`, `contract` or `overflow` (the metrics' `kind` label).
+    pub kind: &'static str,
+    pub message: String,
 }
 
 /// What a tick did.
@@ -282,13 +288,13 @@ impl RuleEngine {
         m.eval_seconds
             .with_label_values(&[id])
             .observe(elapsed.as_secs_f64());
-        let (hits, error, failure) = match result {
-            Ok(hits) => (hits, None, None),
+        let (hits, error) = match result {
+            Ok(hits) => (hits, None),
             Err((message, kind)) => {
                 m.errors.with_label_values(&[id, kind]).inc();
                 m.failures.with_label_values(&[kind]).inc();
                 tracing::warn!(rule = %id, kind, error = %message, "rule evaluation failed");
-                (Vec::new(), Some(message), Some(kind))
+                (Vec::new(), Some(RuleFailure { kind, message }))
             }
         };
         m.hits.with_label_values(&[id]).inc_by(hits.len() as u64);
@@ -304,7 +310,6 @@ impl RuleEngine {
             hits: hits.len(),
             elapsed,
             error,
-            failure,
         });
         match rule.header.mode {
             Mode::Alert => report.hits.extend(hits),

@@ -22,6 +22,6 @@ pub mod watch;
 pub use crate::error::RuleFileError;
 pub use color::Color;
 pub use driver::RuleDriver;
-pub use engine::{ReloadReport, RuleEngine, RuleRun, TickReport};
+pub use engine::{ReloadReport, RuleEngine, RuleFailure, RuleRun, TickReport};
 pub use hit::RuleHit;
 pub use loader::RuleProblem;

@@ -6,7 +6,7 @@
 //! warnings; then every record gets its provenance, and new or escalated warnings are checked
 //! against silences, inhibition rules and the enterprise's flood state.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{btree_map, BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -124,8 +124,8 @@ impl WarningBook {
         let mut present: Vec<Condition> = tick
             .runs
             .iter()
-            .filter(|r| r.failure == Some("overflow"))
-            .map(|r| Condition {
+            .filter_map(|r| Some((r, r.error.as_ref().filter(|e| e.kind == "overflow")?)))
+            .map(|(r, error)| Condition {
                 rule_id: capacity::RULE_OVERFLOW,
                 subject: r.rule_id.clone(),
                 color: rules
@@ -134,8 +134,7 @@ impl WarningBook {
                 value: None,
                 message: format!(
                     "rule {}: {}; its warnings are withheld until it matches fewer",
-                    r.rule_id,
-                    r.error.as_deref().unwrap_or("overflow")
+                    r.rule_id, error.message
                 ),
             })
             .collect();
@@ -186,15 +185,16 @@ impl WarningBook {
                 hit.enterprise_id.clone(),
                 hit.subject.clone(),
             );
-            if !self.entries.contains_key(&key) && self.entries.len() >= self.config.max_open {
-                self.refused_tick += 1;
-                self.refused_unread += 1;
-                continue;
-            }
-            let entry = self
-                .entries
-                .entry(key.clone())
-                .or_insert_with(|| Entry::new(now, hit));
+            let full = self.entries.len() >= self.config.max_open;
+            let entry = match self.entries.entry(key.clone()) {
+                btree_map::Entry::Occupied(tracked) => tracked.into_mut(),
+                btree_map::Entry::Vacant(_) if full => {
+                    self.refused_tick += 1;
+                    self.refused_unread += 1;
+                    continue;
+                }
+                btree_map::Entry::Vacant(new) => new.insert(Entry::new(now, hit)),
+            };
             if let Some(transition) = entry.hit(hit, now, &info.timing, &self.config) {
                 out.push(summary::record(entry, transition, info, None, stamp));
             }
