@@ -289,6 +289,8 @@ impl ClockHook for LiveRules {
     }
 
     async fn tick(&mut self, at: EventTime) {
+        let open = self.warnings.book.open();
+        self.driver.engine.set_open_warnings(open);
         let tick = self.driver.tick(at).await;
         let records = self
             .warnings

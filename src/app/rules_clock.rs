@@ -117,6 +117,12 @@ impl RulesClock {
         &self.driver.engine
     }
 
+    /// The rules read back the warnings published so far (`open_warnings`).
+    fn show_open_warnings(&mut self) {
+        let open = self.warnings.open();
+        self.driver.engine.set_open_warnings(open);
+    }
+
     fn absorb(&mut self, tick: Option<TickReport>) -> Result<(), IoError> {
         let Some(tick) = tick else { return Ok(()) };
         self.backtest.add(&tick);
@@ -181,11 +187,13 @@ impl EventClock for RulesClock {
     }
 
     fn tick(&mut self, at: EventTime) -> Result<(), IoError> {
+        self.show_open_warnings();
         let tick = self.runtime.block_on(self.driver.tick(at));
         self.absorb(Some(tick))
     }
 
     fn finish(&mut self, end: EventTime) -> Result<(), IoError> {
+        self.show_open_warnings();
         let tick = self.runtime.block_on(self.driver.finish(end));
         self.absorb(tick)?;
         for out in [

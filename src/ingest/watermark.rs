@@ -96,12 +96,13 @@ impl Watermarks {
         self.streams = Some(streams);
     }
 
-    /// Whether a stream stops holding the clock: read to its end and quiet for a second
-    /// (nothing of it is waiting: a catch-up never stalls on a topic whose last record is
-    /// early in the backlog), or quiet for `idle_timeout` of reading time.
+    /// Whether a stream stops holding the clock: read to its end and quiet for a second, or
+    /// for `idle_timeout` if shorter (nothing of it is waiting: a catch-up never stalls on a
+    /// topic whose last record is early in the backlog), or quiet for `idle_timeout` of
+    /// reading time.
     fn is_idle(&self, topic: Topic, partition: i32, quiet_ms: i64) -> bool {
         quiet_ms > self.idle_ms
-            || (quiet_ms > CAUGHT_UP_QUIET_MS
+            || (quiet_ms > CAUGHT_UP_QUIET_MS.min(self.idle_ms)
                 && self
                     .streams
                     .as_ref()
