@@ -38,6 +38,7 @@ fn copy(
         partition: 0,
         offsets: offsets.clone(),
         taken_at_ms: 0,
+        tick: None,
         ingest: pipeline.snapshot(0),
         enterprises: copy_enterprises(&store.partition(0)),
         engine: Vec::new(),

@@ -52,7 +52,9 @@ impl Feeder {
             self.pipeline.process(record, None, &mut out);
             // One totally ordered stream, as a replay reads it: its clock is its watermark.
             if let Some(now) = self.pipeline.partition_watermark(0) {
-                vigil::ingest::kafka::run_ticks(&mut self.pipeline, rules, now, &mut out).await;
+                let all = std::time::Duration::MAX;
+                vigil::ingest::kafka::run_ticks(&mut self.pipeline, rules, now, &mut out, all)
+                    .await;
             }
         }
     }

@@ -96,10 +96,16 @@ impl Fed {
     }
 
     fn checkpoint(&self, partition: i32) -> Vec<u8> {
+        self.checkpoint_at(partition, None)
+    }
+
+    /// A checkpoint taken when the engine's last tick was `tick`.
+    fn checkpoint_at(&self, partition: i32, tick: Option<EventTime>) -> Vec<u8> {
         PartitionCheckpoint {
             partition,
             offsets: self.offsets_of(partition),
             taken_at_ms: 1,
+            tick,
             ingest: self.pipeline.snapshot(partition),
             enterprises: copy_enterprises(&self.store.partition(partition)),
             engine: b"engine".to_vec(),
@@ -297,4 +303,36 @@ async fn pruning_never_deletes_the_checkpoint_just_written() {
         .unwrap()
         .expect("the one just written");
     assert!(latest.location.as_ref().contains("00000000000000000020-"));
+}
+
+/// A crash between two partitions' writes of one checkpoint cycle: the partitions restart at
+/// one tick, the one written last at its previous checkpoint.
+#[tokio::test]
+async fn a_partition_is_found_at_the_tick_the_others_restart_at() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path(), 3);
+    let fed = Fed::new();
+    let tick = |s: i64| Some(EventTime::from_millis(s * 1000));
+    for (progress, at) in [(10, None), (20, tick(60)), (30, tick(61))] {
+        let bytes = fed.checkpoint_at(0, at);
+        store
+            .write(0, progress, progress * 1000, bytes)
+            .await
+            .unwrap();
+    }
+    let at = |t| {
+        let store = &store;
+        async move {
+            let loaded = store.newest_at_or_before(0, t).await.unwrap();
+            loaded.map(|l| l.checkpoint.tick)
+        }
+    };
+    assert_eq!(at(tick(61)).await, Some(tick(61)));
+    assert_eq!(at(tick(60)).await, Some(tick(60)));
+    assert_eq!(
+        at(tick(60).map(|t| t.saturating_add_ms(500))).await,
+        Some(tick(60))
+    );
+    assert_eq!(at(None).await, Some(None), "before the first tick");
+    assert_eq!(at(Some(EventTime::from_millis(0))).await, Some(None));
 }

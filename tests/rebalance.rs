@@ -59,6 +59,11 @@ impl Instance {
         status.records_applied + status.records_deferred as u64
     }
 
+    /// Whether the engine has evaluated every tick up to `at`.
+    fn ticked_to(&self, at: EventTime) -> bool {
+        self.engine.status.last_tick().is_some_and(|t| t >= at)
+    }
+
     fn restores(&self, source: &str) -> u64 {
         let restores = &self.engine.metrics.checkpoint.restores;
         restores.with_label_values(&[source]).get()
@@ -188,6 +193,9 @@ async fn joining_and_leaving(alone_brokers: &str, brokers: &str) {
     for phase in [&first, &second, &third, &fourth] {
         feed(&alone.kafka.brokers, phase, || one.applied()).await;
     }
+    // Records are accepted before the ticks reach them: compare up to a minute before the end.
+    let end = common::T0.saturating_add_ms(8 * 3_600_000 + (MINUTES - 1) * 60_000);
+    wait_until("the engine to tick to the end", 180, || one.ticked_to(end)).await;
     // Let the last refresh come round before stopping.
     tokio::time::sleep(Duration::from_secs(2)).await;
     one.stop().await;
@@ -220,6 +228,10 @@ async fn joining_and_leaving(alone_brokers: &str, brokers: &str) {
     )
     .await;
     feed(&brokers, &fourth, || a.applied() + b.applied()).await;
+    wait_until("both engines to tick to the end", 180, || {
+        a.ticked_to(end) && b.ticked_to(end)
+    })
+    .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     a.stop().await;
     b.stop().await;

@@ -23,7 +23,9 @@ pub struct LiveStatus {
     tables_pending: AtomicBool,
     /// Assigned partitions not consumed because their checkpoints cannot be used, and why.
     refused: std::sync::Mutex<Vec<String>>,
-    watermark_ms: AtomicI64,
+    watermark: AtomicTime,
+    /// The engine's last evaluated tick.
+    last_tick: AtomicTime,
     /// Total consumer lag over the input partitions; negative until librdkafka first reports.
     consumer_lag: AtomicI64,
     ready_max_lag: i64,
@@ -43,7 +45,8 @@ impl LiveStatus {
             restoring: AtomicBool::new(false),
             tables_pending: AtomicBool::new(false),
             refused: std::sync::Mutex::default(),
-            watermark_ms: AtomicI64::new(i64::MIN),
+            watermark: AtomicTime::default(),
+            last_tick: AtomicTime::default(),
             consumer_lag: AtomicI64::new(-1),
             ready_max_lag,
         }
@@ -103,12 +106,40 @@ impl LiveStatus {
     }
 
     pub fn set_watermark(&self, watermark: Option<EventTime>) {
-        let ms = watermark.map_or(i64::MIN, EventTime::millis);
-        self.watermark_ms.store(ms, Ordering::Relaxed);
+        self.watermark.set(watermark);
     }
 
     pub fn watermark(&self) -> Option<EventTime> {
-        match self.watermark_ms.load(Ordering::Relaxed) {
+        self.watermark.get()
+    }
+
+    pub fn set_last_tick(&self, tick: Option<EventTime>) {
+        self.last_tick.set(tick);
+    }
+
+    pub fn last_tick(&self) -> Option<EventTime> {
+        self.last_tick.get()
+    }
+}
+
+/// An event time shared between threads; `None` until set.
+#[derive(Debug)]
+struct AtomicTime(AtomicI64);
+
+impl Default for AtomicTime {
+    fn default() -> Self {
+        AtomicTime(AtomicI64::new(i64::MIN))
+    }
+}
+
+impl AtomicTime {
+    fn set(&self, at: Option<EventTime>) {
+        self.0
+            .store(at.map_or(i64::MIN, EventTime::millis), Ordering::Relaxed);
+    }
+
+    fn get(&self) -> Option<EventTime> {
+        match self.0.load(Ordering::Relaxed) {
             i64::MIN => None,
             ms => Some(EventTime::from_millis(ms)),
         }
@@ -120,6 +151,8 @@ impl LiveStatus {
 pub struct StatusReport {
     pub started: bool,
     pub watermark: Option<EventTime>,
+    /// The engine's last evaluated tick: the warnings are those of the input up to it.
+    pub last_tick: Option<EventTime>,
     pub state: StateSize,
     pub records_read: u64,
     pub records_applied: u64,
@@ -181,6 +214,7 @@ impl StatusReport {
         StatusReport {
             started: status.is_started(),
             watermark: status.watermark(),
+            last_tick: status.last_tick(),
             state,
             records_read: sum(|c| c.records.get()),
             records_applied: sum(|c| c.applied.get()),

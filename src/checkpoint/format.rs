@@ -28,6 +28,10 @@ pub struct PartitionCheckpoint {
     pub taken_at_ms: i64,
     pub ingest: IngestSnapshot,
     pub enterprises: Vec<EnterpriseState>,
+    /// The engine's last tick when the snapshot was taken: partitions restored together
+    /// restart at one tick (`CheckpointStore::newest_at_or_before`).
+    #[serde(default)]
+    pub tick: Option<crate::model::EventTime>,
     /// The engine's part (warnings book, risk colours), encoded by the engine itself.
     #[serde(with = "serde_bytes")]
     pub engine: Vec<u8>,

@@ -12,6 +12,7 @@ use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 
 use crate::error::CheckpointError;
+use crate::model::EventTime;
 
 use super::config::CheckpointConfig;
 use super::format::PartitionCheckpoint;
@@ -93,18 +94,38 @@ impl CheckpointStore {
     /// retention), and so is a partition whose checkpoints all fail to read. `None` only when
     /// the partition has no checkpoint at all.
     pub async fn latest(&self, partition: i32) -> Result<Option<Loaded>, CheckpointError> {
+        self.newest_where(partition, |_| true).await
+    }
+
+    /// The newest readable checkpoint of `partition` taken when the engine's last tick was
+    /// `tick` or earlier (`None`: before its first tick).
+    pub async fn newest_at_or_before(
+        &self,
+        partition: i32,
+        tick: Option<EventTime>,
+    ) -> Result<Option<Loaded>, CheckpointError> {
+        self.newest_where(partition, |c| c.tick <= tick).await
+    }
+
+    async fn newest_where(
+        &self,
+        partition: i32,
+        wanted: impl Fn(&PartitionCheckpoint) -> bool,
+    ) -> Result<Option<Loaded>, CheckpointError> {
         let found = self.list(partition).await?;
         let mut newest_error = None;
+        let mut readable = false;
         for location in found.iter().rev() {
             let bytes = self.store.get(location).await?.bytes().await?;
             match PartitionCheckpoint::decode(&bytes) {
-                Ok(checkpoint) => {
+                Ok(checkpoint) if wanted(&checkpoint) => {
                     return Ok(Some(Loaded {
                         checkpoint,
                         bytes: bytes.len(),
                         location: location.clone(),
                     }))
                 }
+                Ok(_) => readable = true,
                 Err(error @ CheckpointError::Schema { found, supported }) if found > supported => {
                     tracing::error!(%location, %error, "checkpoint of a newer vigil");
                     return Err(error);
@@ -115,7 +136,7 @@ impl CheckpointStore {
                 }
             }
         }
-        match newest_error {
+        match newest_error.filter(|_| !readable) {
             None => Ok(None),
             Some(newest) => Err(CheckpointError::NoneReadable {
                 partition,

@@ -30,6 +30,7 @@ use crate::metrics::Metrics;
 use crate::model::{EventTime, Topic};
 
 use super::drift::Drift;
+use super::fetched::InputTopic;
 use super::outputs::{self, OutputSender};
 use super::pipeline::{wall_clock_ms, Disposition, Outcome, Pipeline};
 use super::rebalance::{lock, IngestContext, RebalanceEvent, Takeover, Tracker};
@@ -61,7 +62,8 @@ fn consumer_config(kafka: &KafkaConfig) -> ClientConfig {
         .set("fetch.queue.backoff.ms", "10")
         // A fresh partition waits for its registry's end (see `rebalance`).
         .set("enable.partition.eof", "true")
-        // Also how the engine clock knows a stream is read to its end (`caught_up`).
+        // Consumer lag, and the low offsets `fetched` reads (the high ones come with every
+        // fetch response).
         .set("statistics.interval.ms", "1000");
     overlay(&mut config, client_config(kafka));
     overlay_map(&mut config, &kafka.consumer_properties);
@@ -139,19 +141,29 @@ pub trait ClockHook: Send {
 
 /// Evaluates every tick the engine clock `now` has passed, none skipped, each after the
 /// pipeline has applied the records up to it (their dispositions go to `out`).
+/// Evaluates the boundaries the clock has passed, each after the records up to it, for at
+/// most `budget` of wall time. Returns whether it caught up with `now`; if not, the caller
+/// comes back for the rest after it has served what else is waiting (a catch-up of hours
+/// of ticks still checkpoints, commits and answers rebalances as it goes).
 pub async fn run_ticks(
     pipeline: &mut Pipeline,
     hook: &mut dyn ClockHook,
     now: EventTime,
     out: &mut Vec<Disposition>,
-) {
+    budget: Duration,
+) -> bool {
     if let Some(origin) = pipeline.origin() {
         hook.start_at(origin);
     }
+    let started = std::time::Instant::now();
     while let Some(at) = hook.due(now, pipeline.next_deferred()) {
+        if started.elapsed() >= budget {
+            return false;
+        }
         pipeline.release_until(at, out);
         hook.tick(at).await;
     }
+    true
 }
 
 /// A partition's newest checkpoint: its offsets, and the engine's last tick then.
@@ -159,6 +171,8 @@ type Checkpointed = (BTreeMap<String, i64>, Option<EventTime>);
 
 /// How often the hook is called while no record arrives.
 const HOOK_IDLE: Duration = Duration::from_millis(250);
+/// Ticks evaluated in one go before the loop serves records, checkpoints and rebalances.
+const TICK_BUDGET: Duration = Duration::from_millis(200);
 /// Records between two updates of the watermark gauges and status.
 const REPORT_EVERY: usize = 256;
 /// Ready records handled before the loop settles, routes and advances the clock once.
@@ -222,7 +236,8 @@ pub async fn run(
         assigned_at: BTreeMap::new(),
         out: Vec::new(),
         drift: Drift::new(config),
-        topics: kafka.topics.len(),
+        inputs: InputTopic::all(&kafka.topics),
+        ticks_behind: false,
     };
     ingest.consume(config, shutdown).await;
     ingest.settle_rebalance().await;
@@ -284,7 +299,9 @@ struct KafkaIngest {
     out: Vec<Disposition>,
     drift: Drift,
     /// The input topics subscribed to.
-    topics: usize,
+    inputs: Vec<InputTopic>,
+    /// The engine's budget ran out before the ticks the clock has passed.
+    ticks_behind: bool,
 }
 
 impl KafkaIngest {
@@ -305,6 +322,12 @@ impl KafkaIngest {
                         self.consumer.context().end_bootstrap(self.consumer.as_ref(), partition);
                     }
                     self.report_clock();
+                    self.advance().await;
+                    continue;
+                }
+                // Ticks left over from the last budget: next, unless something else is
+                // ready (the branches are polled in random order).
+                _ = std::future::ready(()), if self.ticks_behind => {
                     self.advance().await;
                     continue;
                 }
@@ -393,7 +416,8 @@ impl KafkaIngest {
             hook.maintain().await;
             if let Some(now) = now {
                 let started = std::time::Instant::now();
-                run_ticks(&mut self.pipeline, hook, now, &mut self.out).await;
+                self.ticks_behind =
+                    !run_ticks(&mut self.pipeline, hook, now, &mut self.out, TICK_BUDGET).await;
                 let busy = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
                 self.pipeline.add_busy(busy);
             }
@@ -415,23 +439,26 @@ impl KafkaIngest {
     }
 
     /// The owned topic-partitions read to their end, and those with records beyond what was
-    /// read, as of the latest statistics (see `Watermarks::set_streams`).
+    /// read, as of the latest fetch responses (see `fetched`, `Watermarks::set_streams`).
     fn streams(&self) -> Streams {
-        let ends = lock(&self.consumer.context().ends).clone();
         let tracker = lock(&self.tracker);
         let mut streams = Streams {
-            topics: self.topics,
+            topics: self.inputs.len(),
             ..Streams::default()
         };
-        for ((topic, partition), (first, end)) in ends {
-            if !self.owned.contains(&partition) {
-                continue;
+        for &partition in &self.owned {
+            let next_offsets = tracker.next_offsets(partition);
+            for input in &self.inputs {
+                let Some((first, end)) = input.ends(self.consumer.client(), partition) else {
+                    continue;
+                };
+                let next = next_offsets.get(input.topic.name()).copied();
+                let key = (input.topic, partition);
+                match next.unwrap_or(first).max(first) >= end {
+                    true => streams.caught_up.insert(key),
+                    false => streams.backlogged.insert(key),
+                };
             }
-            let next = tracker.next_offsets(partition).get(topic.name()).copied();
-            match next.unwrap_or(first).max(first) >= end {
-                true => streams.caught_up.insert((topic, partition)),
-                false => streams.backlogged.insert((topic, partition)),
-            };
         }
         streams
     }
@@ -579,6 +606,7 @@ impl KafkaIngest {
             partition,
             offsets: offsets.clone(),
             taken_at_ms: wall_clock_ms(),
+            tick: self.hook.as_ref().and_then(|h| h.last_tick()),
             ingest: self.pipeline.snapshot(partition),
             enterprises,
             engine,
@@ -612,6 +640,8 @@ impl KafkaIngest {
         tracing::debug!(?clock, paused = self.drift.paused(), deferred = ?self.pipeline.deferred(), "engine clock");
         self.status
             .set_watermark(clock.now.max(self.pipeline.last_clock()));
+        self.status
+            .set_last_tick(self.hook.as_ref().and_then(|h| h.last_tick()));
         if let Some(mark) = clock.now {
             self.metrics
                 .watermark_delay

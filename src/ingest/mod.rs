@@ -7,6 +7,7 @@ pub mod decode;
 pub mod dedup;
 pub mod deferred;
 pub mod drift;
+pub mod fetched;
 pub mod frontier;
 pub mod kafka;
 pub mod offsets;

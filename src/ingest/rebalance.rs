@@ -87,9 +87,6 @@ pub struct IngestContext {
     pub bootstrapping: Mutex<BTreeMap<i32, (Vec<String>, Instant)>>,
     /// Partitions assigned whose checkpoints cannot be used, paused, with the reason.
     pub refused: Mutex<BTreeMap<i32, String>>,
-    /// The first and end offsets of every input topic-partition, as the latest statistics
-    /// report them.
-    pub ends: Mutex<BTreeMap<(Topic, i32), (i64, i64)>>,
     on_unreadable: OnUnreadable,
     runtime: tokio::runtime::Handle,
 }
@@ -114,7 +111,6 @@ impl IngestContext {
             events: Mutex::default(),
             bootstrapping: Mutex::default(),
             refused: Mutex::default(),
-            ends: Mutex::default(),
             on_unreadable: OnUnreadable::default(),
             runtime: tokio::runtime::Handle::current(),
         }
@@ -135,23 +131,24 @@ impl IngestContext {
         self.status.set_restoring(true);
         let partitions = partition_numbers(list);
         let held = lock(&self.held).clone();
-        let mut takeovers = Vec::new();
-        for partition in partitions {
-            let takeover = if held.contains(&partition) {
-                Takeover::Kept
-            } else {
-                self.load(partition)
-            };
-            self.seek(list, partition, &takeover);
-            if let Takeover::Refused(why) = &takeover {
-                lock(&self.refused).insert(partition, why.clone());
+        let mut takeovers: Vec<(i32, Takeover)> = partitions
+            .into_iter()
+            .map(|partition| match held.contains(&partition) {
+                true => (partition, Takeover::Kept),
+                false => (partition, self.load(partition)),
+            })
+            .collect();
+        self.align(&mut takeovers);
+        for (partition, takeover) in &takeovers {
+            self.seek(list, *partition, takeover);
+            if let Takeover::Refused(why) = takeover {
+                lock(&self.refused).insert(*partition, why.clone());
             }
             self.metrics
                 .checkpoint
                 .restores
                 .with_label_values(&[takeover.label()])
                 .inc();
-            takeovers.push((partition, takeover));
         }
         lock(&self.owned).extend(takeovers.iter().map(|(p, _)| *p));
         tracing::info!(
@@ -165,6 +162,40 @@ impl IngestContext {
             .collect();
         lock(&self.events).push(RebalanceEvent::Assigned(takeovers));
         fresh
+    }
+
+    /// Partitions taken over together restart at one engine tick. A cycle checkpoints every
+    /// partition at the same tick, but a crash can fall between two of its writes; the
+    /// partitions written last are then read at the tick of the others (their previous
+    /// checkpoint), or the engine would resume past ticks some enterprises never had.
+    fn align(&self, takeovers: &mut [(i32, Takeover)]) {
+        let tick_of = |t: &Takeover| match t {
+            Takeover::Checkpoint(loaded) => Some(loaded.checkpoint.tick),
+            _ => None,
+        };
+        let Some(common) = takeovers.iter().filter_map(|(_, t)| tick_of(t)).min() else {
+            return;
+        };
+        for (partition, takeover) in takeovers.iter_mut() {
+            if tick_of(takeover).is_none_or(|tick| tick <= common) {
+                continue;
+            }
+            let (store, p) = (Arc::clone(&self.store), *partition);
+            match block_on(&self.runtime, async move {
+                store.newest_at_or_before(p, common).await
+            }) {
+                Ok(Some(older)) => {
+                    tracing::info!(partition = p, location = %older.location, ?common, "checkpoint of the tick the other partitions restart at");
+                    *takeover = Takeover::Checkpoint(Box::new(older));
+                }
+                Ok(None) => {
+                    tracing::warn!(partition = p, ?common, "no checkpoint at the tick the other partitions restart at; restored at its own");
+                }
+                Err(error) => {
+                    tracing::warn!(partition = p, %error, "older checkpoint unreadable; restored at its own tick");
+                }
+            }
+        }
     }
 
     /// The newest checkpoint of `partition`, read in the callback (the assignment waits for
@@ -387,18 +418,11 @@ impl ClientContext for IngestContext {
     /// vigil knows, and their partitions).
     fn stats(&self, statistics: Statistics) {
         let mut total = 0;
-        let mut ends = lock(&self.ends);
         for (name, topic) in &statistics.topics {
             let Some(known) = Topic::from_name(name) else {
                 continue;
             };
             for (partition, stats) in &topic.partitions {
-                // The end is known once the partition is fetched from (before, it reads 0
-                // or less, which would pass for an empty stream).
-                if *partition >= 0 && stats.hi_offset >= 0 && stats.fetch_state == "active" {
-                    let first = stats.lo_offset.max(0);
-                    ends.insert((known, *partition), (first, stats.hi_offset));
-                }
                 if *partition < 0 || stats.consumer_lag < 0 {
                     continue;
                 }

@@ -43,8 +43,8 @@ pub struct Watermarks {
     streams: Option<Streams>,
 }
 
-/// A stream read to its end stops holding the clock after this much quiet reading time
-/// (statistics come every second: the end they report can be a moment old).
+/// A stream read to its end stops holding the clock after this much quiet reading time (the
+/// end known is that of the newest fetch response: records produced since are on their way).
 const CAUGHT_UP_QUIET_MS: i64 = 1_000;
 
 /// The input topic-partitions as the source knows them: read to their end, or with records

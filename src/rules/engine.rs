@@ -18,10 +18,10 @@ use crate::state::StateStore;
 
 use super::compile::{compile, content_version, CompiledRule, RuleBounds};
 use super::episodes::{ActiveWarning, Episodes};
-use super::tables::OpenWarning;
 use super::header::Mode;
 use super::hit::{hits_of, RuleHit};
 use super::loader::{read_all, RuleProblem};
+use super::tables::OpenWarning;
 use super::tables::{RefreshStats, RuleTables, World};
 use super::RuleFileError;
 
