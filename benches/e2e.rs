@@ -10,6 +10,8 @@
 //! out. Reports readings per second and vigil's share of the bare reader's.
 //! Run: `cargo bench --bench e2e` (needs `.ci/tansu`; `E2E_READINGS=500000` for a short run).
 
+// The tests' broker starter; the bench uses only `start`.
+#[allow(dead_code)]
 #[path = "../tests/common/tansu.rs"]
 mod tansu;
 
