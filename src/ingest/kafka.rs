@@ -31,6 +31,7 @@ use crate::model::{EventTime, Topic};
 
 use super::drift::Drift;
 use super::fetched::InputTopic;
+use super::first_tick::{self, FirstTick};
 use super::outputs::{self, OutputSender};
 use super::pipeline::{wall_clock_ms, Disposition, Outcome, Pipeline};
 use super::rebalance::{lock, IngestContext, RebalanceEvent, Takeover, Tracker};
@@ -238,6 +239,8 @@ pub async fn run(
         drift: Drift::new(config),
         inputs: InputTopic::all(&kafka.topics),
         ticks_behind: false,
+        first_tick: FirstTick::new(first_tick::session_timeout(kafka)),
+        input_partitions: None,
     };
     ingest.consume(config, shutdown).await;
     ingest.settle_rebalance().await;
@@ -302,6 +305,10 @@ struct KafkaIngest {
     inputs: Vec<InputTopic>,
     /// The engine's budget ran out before the ticks the clock has passed.
     ticks_behind: bool,
+    /// The first tick waits for a complete assignment (see `first_tick`).
+    first_tick: FirstTick,
+    /// Every partition number of the input topics, once read from the cluster's metadata.
+    input_partitions: Option<BTreeSet<i32>>,
 }
 
 impl KafkaIngest {
@@ -414,7 +421,7 @@ impl KafkaIngest {
         let now = self.pipeline.watermark(wall_clock_ms());
         if let Some(hook) = self.hook.as_deref_mut() {
             hook.maintain().await;
-            if let Some(now) = now {
+            if let (Some(now), true) = (now, self.first_tick.may_tick()) {
                 let started = std::time::Instant::now();
                 self.ticks_behind =
                     !run_ticks(&mut self.pipeline, hook, now, &mut self.out, TICK_BUDGET).await;
@@ -534,7 +541,37 @@ impl KafkaIngest {
             self.pipeline.expect(partition, wall_clock_ms());
             self.assigned_at.insert(partition, wall_clock_ms());
         }
+        if self.input_partitions.is_none() {
+            self.input_partitions = self.read_input_partitions().await;
+        }
+        self.first_tick
+            .assigned(&self.owned, self.input_partitions.as_ref());
         self.status.set_restoring(false);
+    }
+
+    /// Every partition number of the input topics (`None` if the metadata cannot be read).
+    async fn read_input_partitions(&self) -> Option<BTreeSet<i32>> {
+        let consumer = Arc::clone(&self.consumer);
+        let topics: Vec<String> = self
+            .inputs
+            .iter()
+            .map(|i| i.topic.name().to_owned())
+            .collect();
+        let read = tokio::task::spawn_blocking(move || {
+            let mut all = BTreeSet::new();
+            for topic in &topics {
+                all.extend(super::table_topic::partitions_of(&consumer, topic)?);
+            }
+            Ok::<_, rdkafka::error::KafkaError>(all)
+        });
+        match read.await {
+            Ok(Ok(all)) => Some(all),
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "input partitions unknown; the first tick waits for the group to settle");
+                None
+            }
+            Err(_) => None,
+        }
     }
 
     fn drop_partition(&mut self, partition: i32) {

@@ -8,6 +8,7 @@ pub mod dedup;
 pub mod deferred;
 pub mod drift;
 pub mod fetched;
+pub mod first_tick;
 pub mod frontier;
 pub mod kafka;
 pub mod offsets;
