@@ -542,36 +542,16 @@ impl KafkaIngest {
             self.assigned_at.insert(partition, wall_clock_ms());
         }
         if self.input_partitions.is_none() {
-            self.input_partitions = self.read_input_partitions().await;
+            let topics = self
+                .inputs
+                .iter()
+                .map(|i| i.topic.name().to_owned())
+                .collect();
+            self.input_partitions = input_partitions(Arc::clone(&self.consumer), topics).await;
         }
         self.first_tick
             .assigned(&self.owned, self.input_partitions.as_ref());
         self.status.set_restoring(false);
-    }
-
-    /// Every partition number of the input topics (`None` if the metadata cannot be read).
-    async fn read_input_partitions(&self) -> Option<BTreeSet<i32>> {
-        let consumer = Arc::clone(&self.consumer);
-        let topics: Vec<String> = self
-            .inputs
-            .iter()
-            .map(|i| i.topic.name().to_owned())
-            .collect();
-        let read = tokio::task::spawn_blocking(move || {
-            let mut all = BTreeSet::new();
-            for topic in &topics {
-                all.extend(super::table_topic::partitions_of(&consumer, topic)?);
-            }
-            Ok::<_, rdkafka::error::KafkaError>(all)
-        });
-        match read.await {
-            Ok(Ok(all)) => Some(all),
-            Ok(Err(error)) => {
-                tracing::warn!(%error, "input partitions unknown; the first tick waits for the group to settle");
-                None
-            }
-            Err(_) => None,
-        }
     }
 
     fn drop_partition(&mut self, partition: i32) {
@@ -735,4 +715,26 @@ fn enterprises_of(pipeline: &Pipeline, partition: i32) -> BTreeSet<String> {
         .map(|e| e.key().to_string())
         .collect();
     ids
+}
+
+/// Every partition number of the input topics (`None` if the metadata cannot be read).
+async fn input_partitions(
+    consumer: Arc<StreamConsumer<IngestContext>>,
+    topics: Vec<String>,
+) -> Option<BTreeSet<i32>> {
+    let read = tokio::task::spawn_blocking(move || {
+        let mut all = BTreeSet::new();
+        for topic in &topics {
+            all.extend(super::table_topic::partitions_of(&consumer, topic)?);
+        }
+        Ok::<_, rdkafka::error::KafkaError>(all)
+    });
+    match read.await {
+        Ok(Ok(all)) => Some(all),
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "input partitions unknown; the first tick waits for the group to settle");
+            None
+        }
+        Err(_) => None,
+    }
 }
