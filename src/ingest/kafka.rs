@@ -241,6 +241,7 @@ pub async fn run(
         ticks_behind: false,
         first_tick: FirstTick::new(first_tick::session_timeout(kafka)),
         input_partitions: None,
+        kafka: kafka.clone(),
     };
     ingest.consume(config, shutdown).await;
     ingest.settle_rebalance().await;
@@ -309,6 +310,7 @@ struct KafkaIngest {
     first_tick: FirstTick,
     /// Every partition number of the input topics, once read from the cluster's metadata.
     input_partitions: Option<BTreeSet<i32>>,
+    kafka: KafkaConfig,
 }
 
 impl KafkaIngest {
@@ -446,8 +448,12 @@ impl KafkaIngest {
     }
 
     /// The owned topic-partitions read to their end, and those with records beyond what was
-    /// read, as of the latest fetch responses (see `fetched`, `Watermarks::set_streams`).
+    /// read (see `Watermarks::set_streams`). A stream is read to its end only if both the
+    /// statistics (a partition being fetched, its first offset) and the newest fetch response
+    /// (`fetched`: fresher, but also kept for partitions not fetched from) say so; either one
+    /// showing records beyond what was read makes it backlogged.
     fn streams(&self) -> Streams {
+        let stats = lock(&self.consumer.context().ends).clone();
         let tracker = lock(&self.tracker);
         let mut streams = Streams {
             topics: self.inputs.len(),
@@ -456,15 +462,19 @@ impl KafkaIngest {
         for &partition in &self.owned {
             let next_offsets = tracker.next_offsets(partition);
             for input in &self.inputs {
-                let Some((first, end)) = input.ends(self.consumer.client(), partition) else {
-                    continue;
-                };
-                let next = next_offsets.get(input.topic.name()).copied();
                 let key = (input.topic, partition);
-                match next.unwrap_or(first).max(first) >= end {
-                    true => streams.caught_up.insert(key),
-                    false => streams.backlogged.insert(key),
-                };
+                let fetched = input.ends(self.consumer.client(), partition);
+                let stated = stats.get(&key).copied();
+                let next = next_offsets.get(input.topic.name()).copied();
+                let read = |(first, end): (i64, i64)| next.unwrap_or(first).max(first) >= end;
+                if fetched.is_some_and(|f| !read(f)) || stated.is_some_and(|s| !read(s)) {
+                    streams.backlogged.insert(key);
+                } else if let Some((first, end)) = stated {
+                    let end = fetched.map_or(end, |(_, f)| f.max(end));
+                    if read((first, end)) {
+                        streams.caught_up.insert(key);
+                    }
+                }
             }
         }
         streams
@@ -542,12 +552,7 @@ impl KafkaIngest {
             self.assigned_at.insert(partition, wall_clock_ms());
         }
         if self.input_partitions.is_none() {
-            let topics = self
-                .inputs
-                .iter()
-                .map(|i| i.topic.name().to_owned())
-                .collect();
-            self.input_partitions = input_partitions(Arc::clone(&self.consumer), topics).await;
+            self.input_partitions = input_partitions(self.kafka.clone()).await;
         }
         self.first_tick
             .assigned(&self.owned, self.input_partitions.as_ref());
@@ -717,24 +722,27 @@ fn enterprises_of(pipeline: &Pipeline, partition: i32) -> BTreeSet<String> {
     ids
 }
 
-/// Every partition number of the input topics (`None` if the metadata cannot be read).
-async fn input_partitions(
-    consumer: Arc<StreamConsumer<IngestContext>>,
-    topics: Vec<String>,
-) -> Option<BTreeSet<i32>> {
+/// Every partition number of the input topics (`None` if the metadata cannot be read). Asked
+/// on a client of its own: a metadata request through the group's consumer disturbed its
+/// fetches.
+async fn input_partitions(kafka: KafkaConfig) -> Option<BTreeSet<i32>> {
     let read = tokio::task::spawn_blocking(move || {
-        let mut all = BTreeSet::new();
-        for topic in &topics {
-            all.extend(super::table_topic::partitions_of(&consumer, topic)?);
-        }
+        let client = super::table_topic::reader(&kafka, "metadata")?;
+        let metadata = client.fetch_metadata(None, Duration::from_secs(10))?;
+        let all: BTreeSet<i32> = metadata
+            .topics()
+            .iter()
+            .filter(|t| kafka.topics.iter().any(|name| name == t.name()))
+            .flat_map(|t| t.partitions().iter().map(|p| p.id()))
+            .collect();
         Ok::<_, rdkafka::error::KafkaError>(all)
     });
     match read.await {
-        Ok(Ok(all)) => Some(all),
+        Ok(Ok(all)) if !all.is_empty() => Some(all),
         Ok(Err(error)) => {
             tracing::warn!(%error, "input partitions unknown; the first tick waits for the group to settle");
             None
         }
-        Err(_) => None,
+        _ => None,
     }
 }

@@ -85,6 +85,9 @@ pub struct IngestContext {
     pub events: Mutex<Vec<RebalanceEvent>>,
     /// Fresh partitions reading their registry first, with their paused topics and since when.
     pub bootstrapping: Mutex<BTreeMap<i32, (Vec<String>, Instant)>>,
+    /// The first and end offsets of the input topic-partitions being fetched, as the latest
+    /// statistics report them (see `fetched` for the fresher end of each fetch response).
+    pub ends: Mutex<BTreeMap<(Topic, i32), (i64, i64)>>,
     /// Partitions assigned whose checkpoints cannot be used, paused, with the reason.
     pub refused: Mutex<BTreeMap<i32, String>>,
     on_unreadable: OnUnreadable,
@@ -110,6 +113,7 @@ impl IngestContext {
             held: Mutex::default(),
             events: Mutex::default(),
             bootstrapping: Mutex::default(),
+            ends: Mutex::default(),
             refused: Mutex::default(),
             on_unreadable: OnUnreadable::default(),
             runtime: tokio::runtime::Handle::current(),
@@ -429,11 +433,19 @@ impl ClientContext for IngestContext {
     /// vigil knows, and their partitions).
     fn stats(&self, statistics: Statistics) {
         let mut total = 0;
+        let mut ends = lock(&self.ends);
         for (name, topic) in &statistics.topics {
             let Some(known) = Topic::from_name(name) else {
                 continue;
             };
             for (partition, stats) in &topic.partitions {
+                // The end counts once the partition is fetched from (before, it reads 0 or
+                // less, which would pass for an empty stream).
+                let key = (known, *partition);
+                match *partition >= 0 && stats.hi_offset >= 0 && stats.fetch_state == "active" {
+                    true => ends.insert(key, (stats.lo_offset.max(0), stats.hi_offset)),
+                    false => ends.remove(&key),
+                };
                 if *partition < 0 || stats.consumer_lag < 0 {
                     continue;
                 }
