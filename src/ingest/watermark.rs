@@ -96,17 +96,22 @@ impl Watermarks {
         self.streams = Some(streams);
     }
 
-    /// Whether a stream stops holding the clock: read to its end and quiet for a second, or
-    /// for `idle_timeout` if shorter (nothing of it is waiting: a catch-up never stalls on a
-    /// topic whose last record is early in the backlog), or quiet for `idle_timeout` of
-    /// reading time.
+    /// Whether a stream stops holding the clock: never while records beyond what was read
+    /// are known to wait (however slowly they come: a starved or paused reader is not an idle
+    /// source); read to its end and quiet for a second, or for `idle_timeout` if shorter (a
+    /// catch-up never stalls on a topic whose last record is early in the backlog); or quiet
+    /// for `idle_timeout` of reading time when its end is not known.
     fn is_idle(&self, topic: Topic, partition: i32, quiet_ms: i64) -> bool {
+        let known = |set: fn(&Streams) -> &BTreeSet<(Topic, i32)>| {
+            self.streams
+                .as_ref()
+                .is_some_and(|s| set(s).contains(&(topic, partition)))
+        };
+        if known(|s| &s.backlogged) {
+            return false;
+        }
         quiet_ms > self.idle_ms
-            || (quiet_ms > CAUGHT_UP_QUIET_MS.min(self.idle_ms)
-                && self
-                    .streams
-                    .as_ref()
-                    .is_some_and(|s| s.caught_up.contains(&(topic, partition))))
+            || (quiet_ms > CAUGHT_UP_QUIET_MS.min(self.idle_ms) && known(|s| &s.caught_up))
     }
 
     /// A partition was assigned at wall time `wall_ms`: the clock waits for its first record
