@@ -155,6 +155,31 @@ fn an_unacknowledged_warning_climbs_the_tiers_until_feedback_closes_it() {
         .all(|r| r["subject"] == leak.as_str() && r["color"] == "orange"));
 }
 
+/// Readings 5 s past every tenth second: each time the minute turns, the rule's one-minute
+/// window is empty for the first ticks, the hit blinks, the warning stays firing (its
+/// `clear_after`). R7 counts the warning's age, not the blinking hit's.
+#[test]
+fn a_warning_whose_condition_blinks_still_escalates_when_unanswered() {
+    let lines = series("AT001", 65, 2_600, |_| 30.0);
+    let records = replay(
+        &Config::default(),
+        &[
+            "gas/r02_gas_leak.sql",
+            "warnings/r07_warning_not_handled.sql",
+        ],
+        Input::Lines(lines),
+    );
+    let leaks = of(&records, "r02_gas_leak");
+    assert_eq!(leaks.len(), 1, "one warning, firing throughout: {leaks:#?}");
+    let pushes = of(&records, "r07_warning_not_handled");
+    assert_eq!(
+        states(&pushes),
+        ["firing@00:32:05"],
+        "due 30 min after the leak was first seen: {pushes:#?}"
+    );
+    assert_eq!(pushes[0]["subject"], leaks[0]["id"]);
+}
+
 #[test]
 fn a_silence_records_the_warnings_it_covers_as_silenced() {
     let config = Config::from_toml(

@@ -10,12 +10,14 @@
 -- the warning goes to the county; past three times it (the county's doubled deadline) to the
 -- city; a red one past seven times it to the province. Handled: any ack, verified, resolved,
 -- false_alarm or maintenance feedback for the warning id. Keeps the warning's colour.
-WITH open_warnings AS (
+-- Reads the warnings as published (`open_warnings`: their ids are the ones feedback names, and
+-- a condition that blinks within the rule's `clear_after` keeps its warning and its age).
+WITH waiting AS (
   SELECT a.*,
          c.now,
          CASE a.color WHEN 'red' THEN 15 WHEN 'orange' THEN 30 WHEN 'yellow' THEN 120 ELSE 1440 END AS due_min,
          (CAST(c.now AS BIGINT) - CAST(a.first_seen AS BIGINT)) / 60000 AS age_min
-  FROM active_warnings a
+  FROM open_warnings a
   CROSS JOIN clock c
   WHERE a.rule_id <> 'r07_warning_not_handled'
 ),
@@ -38,6 +40,6 @@ SELECT w.enterprise_id,
        w.rule_id AS warning_rule,
        w.subject AS warning_subject,
        w.first_seen
-FROM open_warnings w
+FROM waiting w
 LEFT JOIN handled h ON h.warning_id = w.id
 WHERE h.warning_id IS NULL AND w.age_min > w.due_min

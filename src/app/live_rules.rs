@@ -274,6 +274,8 @@ impl ClockHook for LiveRules {
     async fn advance(&mut self, now: Option<EventTime>) {
         self.reload_if_changed().await;
         let Some(now) = now else { return };
+        let open = self.warnings.book.open();
+        self.driver.engine.set_open_warnings(open);
         let Some(tick) = self.driver.advance(now).await else {
             return;
         };

@@ -112,6 +112,12 @@ impl RulesClock {
         &self.driver.engine
     }
 
+    /// The rules read back the warnings published so far (`open_warnings`).
+    fn show_open_warnings(&mut self) {
+        let open = self.warnings.open();
+        self.driver.engine.set_open_warnings(open);
+    }
+
     fn absorb(&mut self, tick: Option<TickReport>) -> Result<(), IoError> {
         let Some(tick) = tick else { return Ok(()) };
         self.backtest.add(&tick);
@@ -168,11 +174,13 @@ fn write_lines<T: Serialize>(
 
 impl EventClock for RulesClock {
     fn advance(&mut self, now: EventTime) -> Result<(), IoError> {
+        self.show_open_warnings();
         let tick = self.runtime.block_on(self.driver.advance(now));
         self.absorb(tick)
     }
 
     fn finish(&mut self, end: EventTime) -> Result<(), IoError> {
+        self.show_open_warnings();
         let tick = self.runtime.block_on(self.driver.finish(end));
         self.absorb(tick)?;
         for out in [

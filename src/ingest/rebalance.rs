@@ -256,7 +256,9 @@ impl IngestContext {
         }
     }
 
-    /// Pauses every topic but `registry` of the `fresh` partitions just assigned.
+    /// Pauses every topic but `registry` of the `fresh` partitions just assigned, and again
+    /// those of partitions assigned back before their registry was read (a rebalance in the
+    /// middle of it; otherwise their topics would stay paused with nothing left to resume them).
     fn pause_for_registry(
         &self,
         consumer: &BaseConsumer<Self>,
@@ -270,6 +272,14 @@ impl IngestContext {
         };
         let mut paused = TopicPartitionList::new();
         let mut bootstrapping = lock(&self.bootstrapping);
+        let assigned = partition_numbers(list);
+        bootstrapping.retain(|p, _| assigned.contains(p));
+        // Assigned back while its registry was being read: its topics wait as before.
+        for (p, (topics, _)) in bootstrapping.iter() {
+            for topic in topics {
+                paused.add_partition(topic, *p);
+            }
+        }
         for p in fresh.into_iter().filter(|p| has_registry(*p)) {
             let topics: Vec<String> = list
                 .elements()
@@ -322,8 +332,9 @@ impl IngestContext {
         let partitions = partition_numbers(list);
         let mut owned = lock(&self.owned);
         for p in &partitions {
+            // A registry still being read stays `bootstrapping`: assigned back, the
+            // partition's other topics must still wait for it (and then be resumed).
             owned.remove(p);
-            lock(&self.bootstrapping).remove(p);
             lock(&self.refused).remove(p);
         }
         self.publish_refused();

@@ -21,6 +21,7 @@ use super::episodes::{ActiveWarning, Episodes};
 use super::header::Mode;
 use super::hit::{hits_of, RuleHit};
 use super::loader::{read_all, RuleProblem};
+use super::tables::OpenWarning;
 use super::tables::{RefreshStats, RuleTables, World};
 use super::RuleFileError;
 
@@ -73,6 +74,8 @@ pub struct RuleEngine {
     files: BTreeMap<PathBuf, (String, String)>,
     next_due: HashMap<String, EventTime>,
     episodes: Episodes,
+    /// The published warnings the warnings stage reported after the last tick.
+    open_warnings: Vec<OpenWarning>,
     bounds: RuleBounds,
     config: RulesConfig,
     metrics: Arc<Metrics>,
@@ -107,6 +110,7 @@ impl RuleEngine {
             files: BTreeMap::new(),
             next_due: HashMap::new(),
             episodes: Episodes::default(),
+            open_warnings: Vec::new(),
             config,
             metrics,
         }
@@ -237,6 +241,7 @@ impl RuleEngine {
             now,
             utc_offset_minutes: self.config.utc_offset_minutes,
             active_warnings: &active,
+            open_warnings: &self.open_warnings,
         };
         let tables = self.tables.refresh(&world, false);
         let started = Instant::now();
@@ -326,6 +331,12 @@ impl RuleEngine {
         m.tick_seconds
             .with_label_values(&["execute"])
             .observe(report.execute.as_secs_f64());
+    }
+
+    /// The warnings published and not yet resolved, which the next tick's `open_warnings`
+    /// table shows (the warnings stage keeps them; the rules read them back).
+    pub fn set_open_warnings(&mut self, open: Vec<OpenWarning>) {
+        self.open_warnings = open;
     }
 
     /// The episodes open now, as `active_warnings` shows them.

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use crate::model::{EventTime, FeedbackAction, WarningFeedback};
 use crate::rules::engine::TickReport;
+use crate::rules::tables::OpenWarning;
 use crate::rules::{Color, RuleEngine, RuleHit};
 
 use super::capacity::{self, Capacity, Condition};
@@ -432,6 +433,27 @@ impl WarningBook {
     /// Warnings firing now (pending and feedback-closed ones excluded).
     pub fn firing(&self) -> usize {
         self.entries.values().filter(|e| e.is_firing()).count() + self.capacity.firing()
+    }
+
+    /// The warnings published and not resolved (firing or clearing), as the rules'
+    /// `open_warnings` table shows them.
+    pub fn open(&self) -> Vec<OpenWarning> {
+        self.entries
+            .values()
+            .filter(|e| e.is_firing())
+            .filter_map(|e| {
+                Some(OpenWarning {
+                    id: e.id(),
+                    rule_id: e.last.rule_id.clone(),
+                    enterprise_id: e.last.enterprise_id.clone(),
+                    subject: e.last.subject.clone(),
+                    color: e.tracked.color,
+                    first_seen: e.tracked.first_seen,
+                    fired_at: e.tracked.fired_at?,
+                    clearing: matches!(e.tracked.phase, Phase::Clearing { .. }),
+                })
+            })
+            .collect()
     }
 
     pub fn chattering(&self) -> usize {

@@ -1,4 +1,4 @@
-//! Tables that are not per enterprise: `clock`, `regions`, `active_warnings`.
+//! Tables that are not per enterprise: `clock`, `regions`, `active_warnings`, `open_warnings`.
 
 use chrono::{Datelike, Timelike};
 
@@ -67,5 +67,45 @@ pub fn active_warnings(active: &[ActiveWarning], w: &mut TableWriter) {
             .str(Some(a.color.as_str()))
             .ts(Some(a.first_seen))
             .ts(Some(a.last_seen));
+    }
+}
+
+/// A warning as it was published: what R7 escalates and feedback answers, by its id.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OpenWarning {
+    pub id: String,
+    pub rule_id: String,
+    pub enterprise_id: String,
+    pub subject: String,
+    pub color: crate::rules::Color,
+    pub first_seen: EventTime,
+    pub fired_at: EventTime,
+    /// The condition has stopped holding; the warning resolves after the rule's `clear_after`.
+    pub clearing: bool,
+}
+
+pub const OPEN_WARNINGS: &[Column] = &[
+    // The warning's id, as published and as feedback names it.
+    ("id", Str),
+    ("rule_id", Str),
+    ("enterprise_id", Str),
+    ("subject", Str),
+    // The most urgent colour it reached.
+    ("color", Str),
+    ("first_seen", Ts),
+    ("fired_at", Ts),
+    ("clearing", Bool),
+];
+
+pub fn open_warnings(open: &[OpenWarning], w: &mut TableWriter) {
+    for o in open {
+        w.str(Some(&o.id))
+            .str(Some(&o.rule_id))
+            .str(Some(&o.enterprise_id))
+            .str(Some(&o.subject))
+            .str(Some(o.color.as_str()))
+            .ts(Some(o.first_seen))
+            .ts(Some(o.fired_at))
+            .bool(Some(o.clearing));
     }
 }

@@ -33,6 +33,7 @@ use crate::model::EventTime;
 use crate::state::{EnterpriseState, PartitionState, StateStore};
 
 use super::episodes::ActiveWarning;
+pub use global::OpenWarning;
 pub use sensors::WINDOWS;
 use swap::{RowsHint, Slot, SwapTable};
 use writer::{schema_of, TableWriter};
@@ -81,6 +82,7 @@ pub const TABLES: &[TableDef] = &[
     global("clock", global::CLOCK),
     global("regions", global::REGIONS),
     global("active_warnings", global::ACTIVE_WARNINGS),
+    global("open_warnings", global::OPEN_WARNINGS),
     per_enterprise("enterprises", registry::ENTERPRISES, registry::enterprises),
     per_enterprise(
         "hazard_units",
@@ -142,6 +144,8 @@ pub struct World<'a> {
     pub now: EventTime,
     pub utc_offset_minutes: i32,
     pub active_warnings: &'a [ActiveWarning],
+    /// The warnings published and not resolved, as of the previous tick.
+    pub open_warnings: &'a [global::OpenWarning],
 }
 
 /// What a refresh did.
@@ -363,6 +367,7 @@ impl RuleTables {
             "clock" => global::clock(world.now, world.utc_offset_minutes, &mut w),
             "regions" => global::regions(&world.store.regions.levels_at(world.now), &mut w),
             "active_warnings" => global::active_warnings(world.active_warnings, &mut w),
+            "open_warnings" => global::open_warnings(world.open_warnings, &mut w),
             other => unreachable!("{other} is not a global table"),
         }
         w.finish()
