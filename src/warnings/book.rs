@@ -440,8 +440,8 @@ impl WarningBook {
     pub fn open(&self) -> Vec<OpenWarning> {
         self.entries
             .values()
-            .filter(|e| e.is_firing())
             .filter_map(|e| {
+                let fired_at = e.tracked.fired_at.filter(|_| e.is_firing())?;
                 Some(OpenWarning {
                     id: e.id(),
                     rule_id: e.last.rule_id.clone(),
@@ -449,7 +449,7 @@ impl WarningBook {
                     subject: e.last.subject.clone(),
                     color: e.tracked.color,
                     first_seen: e.tracked.first_seen,
-                    fired_at: e.tracked.fired_at?,
+                    fired_at,
                     clearing: matches!(e.tracked.phase, Phase::Clearing { .. }),
                 })
             })

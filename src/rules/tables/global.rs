@@ -4,6 +4,7 @@ use chrono::{Datelike, Timelike};
 
 use crate::model::{EpidemicLevel, EventTime};
 use crate::rules::episodes::ActiveWarning;
+use crate::rules::Color;
 
 use super::writer::{ColType::*, Column, TableWriter};
 
@@ -60,14 +61,23 @@ pub const ACTIVE_WARNINGS: &[Column] = &[
 
 pub fn active_warnings(active: &[ActiveWarning], w: &mut TableWriter) {
     for a in active {
-        w.str(Some(&a.id))
-            .str(Some(&a.rule_id))
-            .str(Some(&a.enterprise_id))
-            .str(Some(&a.subject))
-            .str(Some(a.color.as_str()))
-            .ts(Some(a.first_seen))
-            .ts(Some(a.last_seen));
+        let names = [&a.id, &a.rule_id, &a.enterprise_id, &a.subject];
+        warning_columns(w, names, a.color, a.first_seen).ts(Some(a.last_seen));
     }
+}
+
+/// The columns both warning tables begin with: `id`, `rule_id`, `enterprise_id`, `subject`,
+/// `color`, `first_seen`.
+fn warning_columns<'w>(
+    w: &'w mut TableWriter,
+    names: [&String; 4],
+    color: Color,
+    first_seen: EventTime,
+) -> &'w mut TableWriter {
+    for name in names {
+        w.str(Some(name));
+    }
+    w.str(Some(color.as_str())).ts(Some(first_seen))
 }
 
 /// A warning as it was published: what R7 escalates and feedback answers, by its id.
@@ -77,7 +87,7 @@ pub struct OpenWarning {
     pub rule_id: String,
     pub enterprise_id: String,
     pub subject: String,
-    pub color: crate::rules::Color,
+    pub color: Color,
     pub first_seen: EventTime,
     pub fired_at: EventTime,
     /// The condition has stopped holding; the warning resolves after the rule's `clear_after`.
@@ -99,12 +109,8 @@ pub const OPEN_WARNINGS: &[Column] = &[
 
 pub fn open_warnings(open: &[OpenWarning], w: &mut TableWriter) {
     for o in open {
-        w.str(Some(&o.id))
-            .str(Some(&o.rule_id))
-            .str(Some(&o.enterprise_id))
-            .str(Some(&o.subject))
-            .str(Some(o.color.as_str()))
-            .ts(Some(o.first_seen))
+        let names = [&o.id, &o.rule_id, &o.enterprise_id, &o.subject];
+        warning_columns(w, names, o.color, o.first_seen)
             .ts(Some(o.fired_at))
             .bool(Some(o.clearing));
     }
