@@ -294,17 +294,11 @@ async fn wait_clock_past(port: u16, cut: EventTime) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "open (issue 20): passes alone, but in the full suite a dated staffing record and \
-            a gas leak's readings of one enterprise apply a minute late (r15 at 00:01:13 \
-            instead of 00:00:00); see README, Event time"]
 async fn a_backlog_read_at_full_speed_gives_the_replays_warnings() {
     live_equals_replay(7, Delivery::Backlog).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "open (issue 20): passes alone, but in the full suite a dated staffing record and \
-            a gas leak's readings of one enterprise apply a minute late (r15 at 00:01:13 \
-            instead of 00:00:00); see README, Event time"]
 async fn one_partition_ahead_of_the_others_gives_the_replays_warnings() {
     live_equals_replay(11, Delivery::OnePartitionFirst).await;
 }

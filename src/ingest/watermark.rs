@@ -24,7 +24,7 @@ pub struct PartitionClock {
     frontier: Frontier,
     topics: BTreeMap<Topic, Frontier>,
     max_event: Option<EventTime>,
-    /// The first event time accepted: where the engine's first tick starts (`origin`).
+    /// The earliest event time accepted: where the engine's first tick starts (`origin`).
     #[serde(default)]
     first: Option<EventTime>,
     #[serde(skip)]
@@ -175,7 +175,7 @@ impl Watermarks {
         clock.frontier.accept(key, ts);
         clock.topics.entry(topic).or_default().accept(key, ts);
         clock.max_event = Some(clock.max_event.map_or(ts, |m| m.max(ts)));
-        clock.first.get_or_insert(ts);
+        clock.first = Some(clock.first.map_or(ts, |first| first.min(ts)));
         clock.last_accept_wall_ms = wall_ms;
         clock.topic_accept_wall_ms.insert(topic, wall_ms);
     }
@@ -201,10 +201,11 @@ impl Watermarks {
         self.partitions.insert(partition, clock);
     }
 
-    /// Where the engine's first tick is: the watermark of the earliest first record of the
-    /// partitions. It depends on no fetch order (each partition's first record is the same
-    /// however the broker delivers them), where the clock's first value depends on how many
-    /// records the first batch held.
+    /// Where the engine's first tick is: the watermark of the earliest record accepted. The
+    /// first tick waits until every stream with records has been heard from, so this is the
+    /// earliest of their first records, whatever the fetch order: a partition's topics are
+    /// separate streams, and the record it hands over first may be an alarm a minute into
+    /// the input while its readings start at its beginning.
     pub fn origin(&self) -> Option<EventTime> {
         let first = self.partitions.values().filter_map(|c| c.first).min()?;
         Some(first.saturating_sub_ms(self.lateness_ms))
@@ -312,6 +313,21 @@ mod tests {
         let later = w.report(31_000);
         assert_eq!((later.active, later.idle), (1, 2));
         assert_eq!(later.now, Some(EventTime::from_millis(3_590_000)));
+    }
+
+    #[test]
+    fn the_origin_is_the_earliest_record_whatever_topic_is_fetched_first() {
+        let mut w = w();
+        w.observe(
+            Topic::AlarmLifecycle,
+            0,
+            1,
+            EventTime::from_millis(83_000),
+            0,
+        );
+        w.observe(READING, 0, 1, EventTime::from_millis(0), 0);
+        w.observe(READING, 1, 2, EventTime::from_millis(5_000), 0);
+        assert_eq!(w.origin(), Some(EventTime::from_millis(-10_000)));
     }
 
     #[test]
