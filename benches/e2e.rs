@@ -7,7 +7,8 @@
 //! - vigil with the shipped rules.
 //!
 //! Each is timed from its first record to its last, so joining the consumer group is left
-//! out. Reports readings per second and vigil's share of the bare reader's.
+//! out; with rules, to the engine's tick at the stream's end as well (every reading read and
+//! evaluated). Reports readings per second and vigil's share of the bare reader's.
 //! Run: `cargo bench --bench e2e` (needs `.ci/tansu`; `E2E_READINGS=500000` for a short run).
 
 // The tests' broker starter; the bench uses only `start`.
@@ -97,6 +98,7 @@ async fn vigil_reader(
     group: &str,
     rules: Option<&std::path::Path>,
     total: u64,
+    end: EventTime,
 ) -> f64 {
     let checkpoints = tempfile::tempdir().expect("a temporary directory");
     let mut config = Config::default();
@@ -123,7 +125,8 @@ async fn vigil_reader(
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let first = Instant::now();
-    while read() < total {
+    let evaluated = || rules.is_none() || engine.status.last_tick().is_some_and(|t| t >= end);
+    while read() < total || !evaluated() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let seconds = first.elapsed().as_secs_f64();
@@ -157,6 +160,15 @@ fn main() {
         .take(readings as usize)
         .collect();
     let total = (registry.len() + stream.len()) as u64;
+    // The engine ticks up to its watermark: the last reading less the allowed lateness (and
+    // the tick's second).
+    let lateness = Config::default().ingest.allowed_lateness.as_millis() as i64;
+    let end = stream
+        .iter()
+        .filter_map(|r| EventTime::parse_rfc3339(r.value["ts"].as_str()?))
+        .max()
+        .expect("readings")
+        .saturating_sub_ms(lateness + 1_000);
     runtime.block_on(async {
         let kafka = Config::default().kafka;
         create(&brokers, &kafka.topics, PARTITIONS).await;
@@ -174,14 +186,14 @@ fn main() {
         let (bare_s, parsed) = bare_reader(&brokers, readings).await;
         let bare = parsed as f64 / bare_s;
         println!("bare rdkafka consumer + serde parse: {bare:>10.0} readings/s ({bare_s:.2} s)");
-        let norules_s = vigil_reader(&brokers, "e2e-norules", None, total).await;
+        let norules_s = vigil_reader(&brokers, "e2e-norules", None, total, end).await;
         let norules = readings as f64 / norules_s;
         println!(
             "vigil, no rules:                     {norules:>10.0} readings/s ({norules_s:.2} s) = {:.0} % of the bare reader",
             100.0 * norules / bare
         );
         let queries = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
-        let rules_s = vigil_reader(&brokers, "e2e-rules", Some(&queries), total).await;
+        let rules_s = vigil_reader(&brokers, "e2e-rules", Some(&queries), total, end).await;
         let rules = readings as f64 / rules_s;
         println!(
             "vigil, shipped rules:                {rules:>10.0} readings/s ({rules_s:.2} s) = {:.0} % of the bare reader",

@@ -55,14 +55,6 @@ pub enum IoError {
     MissingTopics(String),
 }
 
-/// Why a rule file cannot run, and on which line (1-based) of the file.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("line {line}: {message}")]
-pub struct RuleFileError {
-    pub line: usize,
-    pub message: String,
-}
-
 /// Errors that stop a replay.
 #[derive(Debug, thiserror::Error)]
 pub enum ReplayError {

@@ -8,6 +8,7 @@ pub mod app;
 pub mod checkpoint;
 pub mod config;
 pub mod enforce;
+pub mod engine;
 pub mod error;
 pub mod ingest;
 pub mod logging;

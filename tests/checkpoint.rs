@@ -13,7 +13,7 @@ use vigil::error::CheckpointError;
 use vigil::ingest::{Disposition, Pipeline, Position, RecordRef};
 use vigil::metrics::Metrics;
 use vigil::model::EventTime;
-use vigil::sim::business::Span;
+use vigil::sim::span::Span;
 use vigil::sim::stream::ProvinceStream;
 use vigil::sim::{Province, SimRecord};
 use vigil::state::StateStore;

@@ -8,10 +8,10 @@ use chrono::NaiveDate;
 use proptest::prelude::*;
 use vigil::config::Config;
 use vigil::enforce::facts::{EnterpriseFacts, HotWorkFacts, MandatoryReason, SelfInspectionFacts};
-use vigil::enforce::plan::{plan, PlanRequest, Snapshot};
+use vigil::enforce::plan::{plan, PlanRequest};
 use vigil::enforce::task::{Plan, Pool};
 use vigil::model::{EpidemicLevel, EventTime, HotGrade};
-use vigil::risk::view::EnterpriseView;
+use vigil::risk::snapshot::{EnterpriseView, Snapshot};
 use vigil::risk::RiskRecord;
 use vigil::rules::Color;
 

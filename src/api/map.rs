@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::rules::Color;
 
-use super::routes::AppState;
+use super::state::AppState;
 
 const PAGE: &str = include_str!("assets/map.html");
 const SCRIPT: &str = include_str!("assets/map.js");

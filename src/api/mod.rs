@@ -9,10 +9,12 @@ mod map;
 mod risk;
 mod routes;
 mod sse;
+mod state;
 mod status;
 pub mod tls;
 mod warnings;
 
-pub use routes::{router, serve, AppState};
+pub use routes::{router, serve};
 pub use sse::SseSlots;
+pub use state::AppState;
 pub use status::{LiveStatus, SizeCache, StatusReport};

@@ -20,7 +20,7 @@ use crate::state::EnterpriseState;
 use crate::warnings::view::WarningQuery;
 use crate::warnings::WarningRecord;
 
-use super::routes::AppState;
+use super::state::AppState;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -129,7 +129,7 @@ pub async fn regions(State(app): State<AppState>) -> impl IntoResponse {
 /// 503 beyond `api.max_sse_clients`.
 pub async fn stream(State(app): State<AppState>) -> Response {
     let Some(slot) = app.sse.take() else {
-        return super::routes::too_many_streams();
+        return super::sse::too_many_streams();
     };
     super::sse::events(
         app.risk.subscribe(),

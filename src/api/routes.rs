@@ -14,47 +14,11 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::IoError;
-use crate::metrics::Metrics;
-use crate::state::StateStore;
 
-use crate::warnings::view::WarningView;
-use crate::warnings::Silences;
-
-use super::auth::{self, Tokens};
-use super::sse::SseSlots;
-use super::status::{LiveStatus, SizeCache, StatusReport};
+use super::auth;
+use super::state::AppState;
+use super::status::StatusReport;
 use super::{map, risk, warnings};
-
-/// What the handlers share.
-#[derive(Clone)]
-pub struct AppState {
-    pub metrics: Arc<Metrics>,
-    pub store: Arc<StateStore>,
-    pub status: Arc<LiveStatus>,
-    pub warnings: Arc<WarningView>,
-    pub silences: Arc<Silences>,
-    pub risk: Arc<crate::risk::RiskView>,
-    pub config: Arc<crate::config::Config>,
-    /// The bearer tokens: reads (`api.read_token`) and writes (`api.write_token`, or
-    /// `warnings.api_token`); an empty write token turns writes off.
-    pub tokens: Tokens,
-    /// The key of the plans' default seed (`enforce.seed_key`).
-    pub seed_key: Arc<[u8]>,
-    /// The open event streams, at most `api.max_sse_clients`.
-    pub sse: Arc<SseSlots>,
-    /// The state's size, walked at most once a second.
-    pub sizes: Arc<SizeCache>,
-}
-
-/// The answer when every event-stream slot is taken.
-pub fn too_many_streams() -> Response {
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        [(header::RETRY_AFTER, "10")],
-        "too many open event streams (api.max_sse_clients)",
-    )
-        .into_response()
-}
 
 /// Requests served at once and how long one may take (the response head; an event stream's
 /// body flows on).

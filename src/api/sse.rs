@@ -6,7 +6,9 @@ use std::convert::Infallible;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use axum::http::{header, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
 use futures::stream::{Stream, StreamExt};
 use serde::Serialize;
 use tokio::sync::broadcast;
@@ -77,4 +79,14 @@ pub fn events<T: Serialize + Send + Sync + 'static>(
     // A first comment sends the response head at once, so clients see the stream open.
     let hello = futures::stream::once(async move { Ok(Event::default().comment(hello)) });
     Sse::new(hello.chain(events)).keep_alive(KeepAlive::default())
+}
+
+/// The answer when every event-stream slot is taken.
+pub fn too_many_streams() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::RETRY_AFTER, "10")],
+        "too many open event streams (api.max_sse_clients)",
+    )
+        .into_response()
 }

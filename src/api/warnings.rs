@@ -11,7 +11,7 @@ use axum::Json;
 use crate::warnings::view::WarningQuery;
 use crate::warnings::{Silence, SilenceSpec};
 
-use super::routes::AppState;
+use super::state::AppState;
 
 pub async fn list(
     State(app): State<AppState>,
@@ -34,7 +34,7 @@ pub async fn kpis(State(app): State<AppState>) -> impl IntoResponse {
 /// One `warning` event per record, as it is published (503 beyond `api.max_sse_clients`).
 pub async fn stream(State(app): State<AppState>) -> Response {
     let Some(slot) = app.sse.take() else {
-        return super::routes::too_many_streams();
+        return super::sse::too_many_streams();
     };
     super::sse::events(app.warnings.subscribe(), slot, "vigil warnings", |r| {
         ("warning", Some(r.id.clone()))
@@ -73,7 +73,7 @@ pub async fn add_silence(
     }
     // Kept before it takes effect: a silence the service answered for survives a restart.
     if let Some(journal) = app.silences.journal() {
-        if let Err(e) = journal.append(&silence).await {
+        if let Err(e) = journal.append(&silence.id, &silence.spec).await {
             tracing::warn!(id = %silence.id, error = %e, "silence not recorded");
             return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response();
         }

@@ -8,9 +8,10 @@ use chrono::NaiveDate;
 
 use crate::config::Config;
 use crate::enforce::output::{write_plan, PlanOutputError};
-use crate::enforce::plan::{plan, PlanRules, Snapshot};
+use crate::enforce::plan::{plan, PlanRules};
 use crate::enforce::request::{checked, ParamError};
 use crate::enforce::task::Plan;
+use crate::risk::snapshot::Snapshot;
 
 pub struct EnforceOptions {
     pub region: String,

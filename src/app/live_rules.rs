@@ -15,6 +15,7 @@ use tokio::sync::mpsc;
 
 use crate::checkpoint::Flushed;
 use crate::config::RulesConfig;
+use crate::engine::{Chain, ChainTick};
 use crate::error::IoError;
 use crate::ingest::kafka::ClockHook;
 use crate::metrics::Metrics;
@@ -53,11 +54,24 @@ pub struct RiskOutputs {
     pub board_sender: Option<KeyedSender>,
 }
 
+/// Where the chain's warning records go besides the book.
+struct WarningSinks {
+    view: Arc<WarningView>,
+    sender: Option<WarningSender>,
+}
+
+/// Where the chain's risk records go besides the stage.
+struct RiskSinks {
+    view: Arc<RiskView>,
+    sender: Option<KeyedSender>,
+    regions_sender: Option<KeyedSender>,
+    board_sender: Option<KeyedSender>,
+}
+
 pub struct LiveRules {
-    driver: RuleDriver,
-    warnings: WarningOutputs,
-    risk: Option<RiskOutputs>,
-    store: Arc<StateStore>,
+    chain: Chain,
+    warnings: WarningSinks,
+    risk: Option<RiskSinks>,
     metrics: Arc<Metrics>,
     dir: std::path::PathBuf,
     _watch: Option<RuleWatch>,
@@ -90,11 +104,12 @@ impl LiveRules {
             )));
         }
         let (watch, changes) = start_watch(config);
+        let driver = RuleDriver::new(engine, Arc::clone(&store), config.tick, config.quiet_tick);
+        let WarningOutputs { book, view, sender } = warnings;
         Ok(LiveRules {
-            driver: RuleDriver::new(engine, Arc::clone(&store), config.tick, config.quiet_tick),
-            warnings,
+            chain: Chain::new(driver, book, None, store),
+            warnings: WarningSinks { view, sender },
             risk: None,
-            store,
             metrics,
             dir: config.dir.clone(),
             _watch: watch,
@@ -105,7 +120,20 @@ impl LiveRules {
 
     /// Computes the risk index after every tick's warnings.
     pub fn with_risk(mut self, risk: RiskOutputs) -> Self {
-        self.risk = Some(risk);
+        let RiskOutputs {
+            stage,
+            view,
+            sender,
+            regions_sender,
+            board_sender,
+        } = risk;
+        self.chain.risk = Some(stage);
+        self.risk = Some(RiskSinks {
+            view,
+            sender,
+            regions_sender,
+            board_sender,
+        });
         self
     }
 
@@ -118,22 +146,19 @@ impl LiveRules {
         }
         self.change_seen = None;
         let versions: Vec<(String, String)> = self
-            .driver
-            .engine
+            .chain
+            .engine()
             .rules()
             .map(|r| (r.header.id.clone(), r.version.clone()))
             .collect();
-        let report = self.driver.engine.reload(&self.dir).await;
+        let report = self.chain.driver.engine.reload(&self.dir).await;
         log_reload(&report);
-        let now = self.driver.last_tick().unwrap_or_default();
+        let now = self.chain.last_tick().unwrap_or_default();
         for (id, version) in versions
             .iter()
             .filter(|(id, _)| report.removed.contains(id))
         {
-            let records = self
-                .warnings
-                .book
-                .remove_rule(id, version, now, self.store.as_ref());
+            let records = self.chain.remove_rule(id, version, now);
             self.publish(&records, now).await;
         }
     }
@@ -157,9 +182,9 @@ impl LiveRules {
                 "warning"
             );
         }
-        let refused = self.warnings.book.take_refused();
+        let refused = self.chain.book.take_refused();
         self.metrics.warnings_refused.inc_by(refused);
-        let book = &self.warnings.book;
+        let book = &self.chain.book;
         self.metrics.warnings_tracked.set(book.tracked() as i64);
         self.warnings.view.publish(records);
         self.warnings.view.set_kpis(book.kpis(now));
@@ -206,13 +231,14 @@ struct EngineSnapshot {
 impl ClockHook for LiveRules {
     fn snapshot(&self, enterprises: &BTreeSet<String>) -> Vec<u8> {
         let snapshot = EngineSnapshot {
-            warnings: self.warnings.book.snapshot(enterprises),
+            warnings: self.chain.book.snapshot(enterprises),
             risk: self
+                .chain
                 .risk
                 .as_ref()
-                .map(|r| r.stage.book.checkpoint(enterprises)),
-            last_tick: self.driver.last_tick(),
-            episodes: self.driver.engine.episodes().of(enterprises),
+                .map(|stage| stage.book.checkpoint(enterprises)),
+            last_tick: self.chain.last_tick(),
+            episodes: self.chain.engine().episodes().of(enterprises),
             view: self.warnings.view.open_of(enterprises),
         };
         rmp_serde::to_vec_named(&snapshot).unwrap_or_else(|error| {
@@ -227,14 +253,15 @@ impl ClockHook for LiveRules {
         }
         match rmp_serde::from_slice::<EngineSnapshot>(engine) {
             Ok(snapshot) => {
-                self.warnings.book.restore(snapshot.warnings);
-                self.driver.engine.episodes_mut().restore(snapshot.episodes);
+                self.chain.book.restore(snapshot.warnings);
+                let driver = &mut self.chain.driver;
+                driver.engine.episodes_mut().restore(snapshot.episodes);
                 self.warnings.view.restore(snapshot.view);
                 if let Some(tick) = snapshot.last_tick {
-                    self.driver.resume_after(tick);
+                    driver.resume_after(tick);
                 }
-                if let (Some(risk), Some(restored)) = (self.risk.as_mut(), snapshot.risk) {
-                    risk.stage.book.restore(restored);
+                if let (Some(stage), Some(restored)) = (self.chain.risk.as_mut(), snapshot.risk) {
+                    stage.book.restore(restored);
                 }
             }
             Err(error) => {
@@ -244,17 +271,17 @@ impl ClockHook for LiveRules {
     }
 
     fn owned(&mut self, partitions: &BTreeSet<i32>) {
-        if let Some(risk) = self.risk.as_mut() {
-            risk.stage.set_owned(partitions);
+        if let Some(stage) = self.chain.risk.as_mut() {
+            stage.set_owned(partitions);
         }
     }
 
     fn forget(&mut self, enterprises: &BTreeSet<String>) {
-        self.warnings.book.forget(enterprises);
-        self.driver.engine.episodes_mut().forget(enterprises);
+        self.chain.book.forget(enterprises);
+        self.chain.driver.engine.episodes_mut().forget(enterprises);
         self.warnings.view.forget(enterprises);
-        if let Some(risk) = self.risk.as_mut() {
-            risk.stage.book.forget(enterprises);
+        if let Some(stage) = self.chain.risk.as_mut() {
+            stage.book.forget(enterprises);
         }
     }
 
@@ -277,43 +304,44 @@ impl ClockHook for LiveRules {
     }
 
     fn due(&self, now: EventTime, next_record: Option<EventTime>) -> Option<EventTime> {
-        self.driver.due(now, next_record)
+        self.chain.due(now, next_record)
     }
 
     fn last_tick(&self) -> Option<EventTime> {
-        self.driver.last_tick()
+        self.chain.last_tick()
     }
 
     fn start_at(&mut self, origin: EventTime) {
-        self.driver.start_at(origin);
+        self.chain.start_at(origin);
     }
 
     async fn tick(&mut self, at: EventTime) {
-        let open = self.warnings.book.open();
-        self.driver.engine.set_open_warnings(open);
-        let tick = self.driver.tick(at).await;
-        let records = self
-            .warnings
-            .book
-            .apply(&tick, &self.driver.engine, self.store.as_ref());
-        self.publish(&records, tick.now).await;
-        self.update_risk(&records, tick.now).await;
+        let ChainTick {
+            report,
+            warnings,
+            risk,
+        } = self.chain.tick(at).await;
+        self.publish(&warnings, report.now).await;
+        if let Some(tick) = risk {
+            self.publish_risk(&tick).await;
+        }
     }
 }
 
 impl LiveRules {
-    async fn update_risk(&mut self, records: &[WarningRecord], now: EventTime) {
-        let Some(risk) = &mut self.risk else { return };
-        let tick = risk.stage.tick(now, records, self.store.as_ref());
+    async fn publish_risk(&self, tick: &RiskTick) {
+        let (Some(risk), Some(stage)) = (&self.risk, &self.chain.risk) else {
+            return;
+        };
         if let Some(sender) = &risk.sender {
             for record in &tick.records {
                 let payload = serde_json::to_string(record).expect("a risk record serialises");
                 sender.send(record.enterprise_id.clone(), payload).await;
             }
         }
-        publish_regions(risk, &tick).await;
+        publish_regions(risk, tick).await;
         self.metrics.risk_records.inc_by(tick.records.len() as u64);
-        risk.view.publish(&risk.stage, &tick);
+        risk.view.publish(stage, tick);
         if tick.records.is_empty() && tick.regions.is_none() {
             return;
         }
@@ -337,7 +365,7 @@ impl LiveRules {
 
 /// The county and city indices this instance answers for, to `vigil.regions`; shared with a
 /// group, its parts and owned counties to the board too.
-async fn publish_regions(risk: &RiskOutputs, tick: &RiskTick) {
+async fn publish_regions(risk: &RiskSinks, tick: &RiskTick) {
     let (counties, cities) = match (&tick.shared, &tick.regions) {
         (Some(shared), _) => (&shared.counties, &shared.cities),
         (None, Some((counties, cities))) => (counties, cities),

@@ -16,8 +16,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::IoError;
 use crate::model::EventTime;
-use crate::sim::business::Span;
 use crate::sim::scenario::schedule;
+use crate::sim::span::Span;
 use crate::sim::{Province, ProvinceStream, Scenario, SimItem};
 
 /// Indicators per kind in a load-generator province: 8 of each of the six kinds come to

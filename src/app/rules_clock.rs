@@ -1,5 +1,5 @@
-//! The rules engine on a replay's clock: ticks as event time advances, folds every tick into
-//! the backtest report and writes the hits (`--hits-out`).
+//! The engine's chain on a replay's clock: ticks as event time advances, folds every tick
+//! into the backtest report and writes the hits, warnings and risk records to files.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -9,13 +9,14 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::engine::{Chain, ChainTick};
 use crate::error::IoError;
 use crate::ingest::replay::{create_output, EventClock};
 use crate::metrics::Metrics;
 use crate::model::EventTime;
 use crate::risk::RiskStage;
 use crate::rules::backtest::Backtest;
-use crate::rules::{RuleDriver, RuleEngine, RuleHit, RuleProblem, TickReport};
+use crate::rules::{RuleDriver, RuleEngine, RuleHit, RuleProblem};
 use crate::state::StateStore;
 use crate::warnings::{Silences, WarningBook, WarningRecord};
 
@@ -29,11 +30,8 @@ pub struct TimedHit {
 
 pub struct RulesClock {
     runtime: tokio::runtime::Runtime,
-    driver: RuleDriver,
-    store: Arc<StateStore>,
+    chain: Chain,
     pub backtest: Backtest,
-    pub warnings: WarningBook,
-    pub risk: RiskStage,
     hits_out: Option<BufWriter<File>>,
     warnings_out: Option<BufWriter<File>>,
     risk_out: Option<BufWriter<File>>,
@@ -60,21 +58,15 @@ impl RulesClock {
         if !report.problems.is_empty() {
             return Err(report.problems);
         }
+        let rules = &config.rules;
+        let driver = RuleDriver::new(engine, Arc::clone(&store), rules.tick, rules.quiet_tick);
+        let silences = Arc::new(Silences::from_config(&config.warnings.silences));
+        let book = WarningBook::new(&config.warnings, silences);
+        let risk = RiskStage::new(&config.risk, rules.utc_offset_minutes);
         Ok(RulesClock {
             runtime,
-            driver: RuleDriver::new(
-                engine,
-                Arc::clone(&store),
-                config.rules.tick,
-                config.rules.quiet_tick,
-            ),
-            store,
+            chain: Chain::new(driver, book, Some(risk), store),
             backtest: Backtest::default(),
-            warnings: WarningBook::new(
-                &config.warnings,
-                Arc::new(Silences::from_config(&config.warnings.silences)),
-            ),
-            risk: RiskStage::new(&config.risk, config.rules.utc_offset_minutes),
             hits_out: None,
             warnings_out: None,
             risk_out: None,
@@ -99,8 +91,9 @@ impl RulesClock {
     }
 
     /// The enterprises' risk records and facts now, for `vigil enforce`.
-    pub fn snapshot(&mut self, at: EventTime) -> crate::enforce::plan::Snapshot {
-        self.risk.snapshot(at)
+    pub fn snapshot(&mut self, at: EventTime) -> crate::risk::snapshot::Snapshot {
+        let risk = self.chain.risk.as_mut().expect("a replay computes risk");
+        risk.snapshot(at)
     }
 
     pub fn keep_hits(mut self) -> Self {
@@ -110,31 +103,30 @@ impl RulesClock {
 
     /// The event time of the last evaluation.
     pub fn last_tick(&self) -> Option<EventTime> {
-        self.driver.last_tick()
+        self.chain.last_tick()
     }
 
     pub fn engine(&self) -> &RuleEngine {
-        &self.driver.engine
+        self.chain.engine()
     }
 
-    /// The rules read back the warnings published so far (`open_warnings`).
-    fn show_open_warnings(&mut self) {
-        let open = self.warnings.open();
-        self.driver.engine.set_open_warnings(open);
-    }
-
-    fn absorb(&mut self, tick: Option<TickReport>) -> Result<(), IoError> {
-        let Some(tick) = tick else { return Ok(()) };
-        self.backtest.add(&tick);
-        let records = self
-            .warnings
-            .apply(&tick, &self.driver.engine, self.store.as_ref());
-        self.backtest.add_warnings(&records);
-        self.write_warnings(&records)?;
-        let risk = self.risk.tick(tick.now, &records, self.store.as_ref());
-        write_lines(&mut self.risk_out, &risk.records, "risk")?;
-        let at = tick.now.to_rfc3339();
-        for hit in tick.hits {
+    fn absorb(&mut self, tick: Option<ChainTick>) -> Result<(), IoError> {
+        let Some(ChainTick {
+            report,
+            warnings,
+            risk,
+        }) = tick
+        else {
+            return Ok(());
+        };
+        self.backtest.add(&report);
+        self.backtest.add_warnings(&warnings);
+        self.write_warnings(&warnings)?;
+        if let Some(risk) = risk {
+            write_lines(&mut self.risk_out, &risk.records, "risk")?;
+        }
+        let at = report.now.to_rfc3339();
+        for hit in report.hits {
             let timed = TimedHit {
                 at: at.clone(),
                 hit,
@@ -179,22 +171,20 @@ fn write_lines<T: Serialize>(
 
 impl EventClock for RulesClock {
     fn due(&self, now: EventTime, next_record: Option<EventTime>) -> Option<EventTime> {
-        self.driver.due(now, next_record)
+        self.chain.due(now, next_record)
     }
 
     fn start_at(&mut self, origin: EventTime) {
-        self.driver.start_at(origin);
+        self.chain.start_at(origin);
     }
 
     fn tick(&mut self, at: EventTime) -> Result<(), IoError> {
-        self.show_open_warnings();
-        let tick = self.runtime.block_on(self.driver.tick(at));
+        let tick = self.runtime.block_on(self.chain.tick(at));
         self.absorb(Some(tick))
     }
 
     fn finish(&mut self, end: EventTime) -> Result<(), IoError> {
-        self.show_open_warnings();
-        let tick = self.runtime.block_on(self.driver.finish(end));
+        let tick = self.runtime.block_on(self.chain.finish(end));
         self.absorb(tick)?;
         for out in [
             &mut self.hits_out,

@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use crate::error::IoError;
 use crate::ingest::replay::create_output;
 use crate::model::EventTime;
-use crate::sim::business::Span;
 use crate::sim::readings::{LineTemplate, TimeText};
 use crate::sim::scenario::schedule;
+use crate::sim::span::Span;
 use crate::sim::{tep, Province, ProvinceStream, Scenario, SimItem};
 
 pub struct SimOptions {

@@ -8,11 +8,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDate;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::model::{EpidemicLevel, EventTime, InspectionPool};
 use crate::risk::config::RegionWeights;
-use crate::risk::view::EnterpriseView;
+use crate::risk::snapshot::{EnterpriseView, Snapshot};
 
 use super::config::EnforceConfig;
 use super::facts::HotWorkFacts;
@@ -21,17 +21,6 @@ use super::select::{select, Candidate};
 use super::task::{InspectionTask, Mode, Plan, Pool, PoolLedger, QuotaDeficit, Selection};
 
 const DAY_MS: i64 = 24 * 3_600_000;
-
-/// The enterprises' risk records and facts at one event time: what a plan is made from
-/// (`GET /api/enforcement/snapshot`, or a file).
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Snapshot {
-    pub at: EventTime,
-    pub enterprises: Vec<EnterpriseView>,
-    /// The counties' control indices and quota ledgers at the same time.
-    #[serde(default)]
-    pub counties: Vec<crate::risk::region::RegionIndex>,
-}
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct PlanRequest {

@@ -3,7 +3,7 @@
 //! factors. Each addend that applies also names itself as a reason code.
 
 use crate::model::{EventTime, HotGrade};
-use crate::risk::view::EnterpriseView;
+use crate::risk::snapshot::EnterpriseView;
 
 use super::config::EnforceConfig;
 use super::facts::HotWorkFacts;

@@ -2,6 +2,7 @@
 //! state; bad records become dead letters with a stable reason code, late ones go to the
 //! late output. `pipeline` is shared by every source.
 
+pub mod client;
 pub mod dead_letter;
 pub mod decode;
 pub mod dedup;

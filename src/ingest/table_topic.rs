@@ -17,7 +17,7 @@ use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::KafkaConfig;
-use crate::ingest::kafka::{client_config, producer_config};
+use crate::ingest::client::{client_config, producer_config};
 use crate::ingest::ReasonCode;
 use crate::metrics::Metrics;
 

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::KafkaConfig;
 use crate::error::IoError;
 
-use super::kafka::client_config;
+use super::client::client_config;
 use super::table_topic;
 
 const METADATA_TIMEOUT: Duration = Duration::from_secs(10);

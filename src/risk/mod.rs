@@ -14,6 +14,7 @@ pub mod region;
 pub mod region_part;
 pub mod region_share;
 pub mod score;
+pub mod snapshot;
 pub mod stage;
 pub mod view;
 

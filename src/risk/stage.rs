@@ -165,14 +165,14 @@ impl RiskStage {
     }
 
     /// Every enterprise's latest record and facts, and the counties' indices, for the planner.
-    pub fn snapshot(&mut self, at: EventTime) -> crate::enforce::plan::Snapshot {
-        crate::enforce::plan::Snapshot {
+    pub fn snapshot(&mut self, at: EventTime) -> crate::risk::snapshot::Snapshot {
+        crate::risk::snapshot::Snapshot {
             at,
             counties: self.regions(at).0,
             enterprises: self
                 .book
                 .snapshot()
-                .map(|(risk, facts)| super::view::EnterpriseView {
+                .map(|(risk, facts)| super::snapshot::EnterpriseView {
                     risk: risk.clone(),
                     facts: facts.clone(),
                 })

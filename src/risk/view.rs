@@ -8,23 +8,15 @@ use std::sync::{Arc, RwLock};
 use serde::Serialize;
 use tokio::sync::broadcast;
 
-use crate::enforce::facts::EnterpriseFacts;
-use crate::enforce::plan::Snapshot;
 use crate::model::EventTime;
 
 use super::region::{CityIndex, RegionIndex};
+use super::snapshot::{EnterpriseView, Snapshot};
 use super::stage::RiskStage;
 use super::RiskRecord;
 
 /// Changes the stream buffers for a slow subscriber before it skips.
 const STREAM_BUFFER: usize = 4_096;
-
-/// One enterprise as the planner and the map see it.
-#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
-pub struct EnterpriseView {
-    pub risk: RiskRecord,
-    pub facts: EnterpriseFacts,
-}
 
 /// A change on the map.
 #[derive(Clone, Debug, Serialize)]

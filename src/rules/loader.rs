@@ -7,7 +7,13 @@
 
 use std::path::{Path, PathBuf};
 
-use super::RuleFileError;
+/// Why a rule file cannot run, and on which line (1-based) of the file.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("line {line}: {message}")]
+pub struct RuleFileError {
+    pub line: usize,
+    pub message: String,
+}
 
 /// A rule file's problem, with its place.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -19,9 +19,8 @@ pub mod sandbox;
 pub mod tables;
 pub mod watch;
 
-pub use crate::error::RuleFileError;
 pub use color::Color;
 pub use driver::RuleDriver;
 pub use engine::{ReloadReport, RuleEngine, RuleFailure, RuleRun, TickReport};
 pub use hit::RuleHit;
-pub use loader::RuleProblem;
+pub use loader::{RuleFileError, RuleProblem};

@@ -14,23 +14,14 @@ use serde_json::json;
 
 use crate::model::EventTime;
 
+use super::calendar::{first_on_grid, local_date, local_day_start, DAY_MS, STAFFING_AT_MS};
 use super::scenario::{Injection, Scenario};
+use super::span::Span;
+use super::SimRecord;
 use super::{inspections, operations, permits, resumption, training};
-use super::{Province, SimRecord};
 
 /// Inventory is reported this often.
 const INVENTORY_EVERY_MS: i64 = 30 * 60_000;
-
-/// What every business stream is generated over: the province, the seed, the event-time
-/// span `[start, end)` and the incidents injected into it.
-#[derive(Clone, Copy)]
-pub struct Span<'a> {
-    pub province: &'a Province,
-    pub seed: u64,
-    pub start: EventTime,
-    pub end: EventTime,
-    pub injections: &'a [Injection],
-}
 
 /// Every business record in the span, in time order, with the injections' effects (a
 /// withheld commitment, an over-filled tank).
@@ -68,12 +59,6 @@ pub fn stream(span: &Span<'_>) -> Vec<(EventTime, SimRecord)> {
     out.sort_by_key(|(at, _)| *at);
     out
 }
-
-/// When the day's staffing snapshot is filed: 08:00 local, as the day shift starts, which is
-/// the start of its validity (the date's 00:00 UTC). A snapshot filed after its validity has
-/// started takes effect when it arrives, which a replay and a backlog read from Kafka cannot
-/// agree on (README, Event time).
-pub const STAFFING_AT_MS: i64 = 8 * 60 * 60_000;
 
 /// One staffing snapshot per enterprise and local day; on the day of an uncertified-staff
 /// injection it lists two special-work operators without a valid certificate.
@@ -165,40 +150,6 @@ fn inventory(span: &Span<'_>) -> Vec<(EventTime, SimRecord)> {
     out
 }
 
-/// China Standard Time, the sites' zone (no daylight saving).
-pub const UTC_OFFSET_MS: i64 = 8 * 3_600_000;
-const DAY_MS: i64 = 86_400_000;
-
-/// The first multiple of `every_ms` (since the epoch) at or after `start`: periodic reports
-/// fall on the clock's grid.
-/// Monday to Friday, local, for the local day beginning at `day` (1970-01-01 was a Thursday).
-pub fn is_weekday(day: EventTime) -> bool {
-    let days = (day.millis() + DAY_MS / 2).div_euclid(DAY_MS);
-    !matches!((days + 3).rem_euclid(7), 5 | 6)
-}
-
-pub fn first_on_grid(start: EventTime, every_ms: i64) -> i64 {
-    let first = start.millis().div_euclid(every_ms) * every_ms;
-    if first < start.millis() {
-        first + every_ms
-    } else {
-        first
-    }
-}
-
-/// The UTC instant at which the local day holding `t` began.
-pub fn local_day_start(t: EventTime) -> EventTime {
-    let local = t.millis() + UTC_OFFSET_MS;
-    EventTime::from_millis(local.div_euclid(DAY_MS) * DAY_MS - UTC_OFFSET_MS)
-}
-
-/// The local date (`YYYY-MM-DD`) of the local day starting at `day`.
-fn local_date(day: EventTime) -> String {
-    chrono::DateTime::from_timestamp_millis(day.millis() + UTC_OFFSET_MS)
-        .map(|d| d.date_naive().to_string())
-        .unwrap_or_default()
-}
-
 /// The commitments filed in `[start, end)`, in time order; `skip` lists (enterprise index,
 /// local day start) pairs whose commitment is not filed (the missing-commitment scenario).
 fn daily_commitments(
@@ -251,18 +202,4 @@ fn daily_commitments(
     }
     out.sort_by_key(|(at, _)| *at);
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn weekdays_are_monday_to_friday() {
-        let monday = local_day_start(EventTime::parse_rfc3339("2026-01-05T02:00:00Z").unwrap());
-        let days: Vec<bool> = (0..7)
-            .map(|d| is_weekday(monday.saturating_add_ms(d * DAY_MS)))
-            .collect();
-        assert_eq!(days, [true, true, true, true, true, false, false]);
-    }
 }

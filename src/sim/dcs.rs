@@ -8,9 +8,9 @@ use serde_json::json;
 
 use crate::model::{EventTime, Indicator};
 
-use super::business::Span;
 use super::readings::Reading;
 use super::scenario::{Injection, Scenario};
+use super::span::Span;
 use super::{Province, SimRecord};
 
 /// How far past its limit a point is.

@@ -8,11 +8,11 @@ use serde_json::json;
 
 use crate::model::EventTime;
 
-use super::business::{local_day_start, Span};
+use super::calendar::{local_day_start, DAY_MS};
 use super::scenario::{Injection, Scenario};
+use super::span::Span;
 use super::SimRecord;
 
-const DAY_MS: i64 = 86_400_000;
 /// The finding is rectified this long after it is found.
 const RECTIFIED_AFTER_MS: i64 = 2 * DAY_MS;
 const RECTIFY_WITHIN_MS: i64 = 7 * DAY_MS;

@@ -2,6 +2,7 @@
 //! from the standards, and the streams they produce. Feeds `vigil demo`, tests and benches.
 
 pub mod business;
+pub mod calendar;
 pub mod corrupt;
 pub mod dcs;
 pub mod inspections;
@@ -11,14 +12,17 @@ pub mod province;
 pub mod readings;
 pub mod resumption;
 pub mod scenario;
+pub mod span;
 pub mod stream;
 pub mod tep;
 pub mod training;
+pub mod truth;
 
 pub use province::{Province, SimEnterprise};
 pub use readings::ReadingStream;
-pub use scenario::{GroundTruth, Injection, Scenario};
+pub use scenario::{Injection, Scenario};
 pub use stream::{ProvinceStream, SimItem};
+pub use truth::GroundTruth;
 
 use serde::Serialize;
 

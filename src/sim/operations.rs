@@ -9,12 +9,12 @@ use serde_json::json;
 
 use crate::model::EventTime;
 
-use super::business::{first_on_grid, local_day_start, Span};
+use super::calendar::{first_on_grid, local_day_start, DAY_MS};
 use super::scenario::Scenario;
+use super::span::Span;
 use super::SimRecord;
 
 const OPS_EVERY_MS: i64 = 30 * 60_000;
-const DAY_MS: i64 = 86_400_000;
 const LEVELS: [&str; 3] = ["low", "medium", "high"];
 /// The chance a county's level moves one step at a local midnight.
 const LEVEL_CHANGE: f64 = 0.1;

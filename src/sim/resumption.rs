@@ -10,10 +10,9 @@ use serde_json::{json, Value};
 
 use crate::model::EventTime;
 
+use super::calendar::DAY_MS;
 use super::scenario::{Injection, Scenario};
 use super::{Province, SimEnterprise, SimRecord};
-
-const DAY_MS: i64 = 86_400_000;
 
 fn state(
     ent: &SimEnterprise,
@@ -89,6 +88,6 @@ pub fn restarts_on(injections: &[Injection], enterprise: usize, day: EventTime) 
     injections.iter().any(|j| {
         j.scenario.restarts()
             && j.enterprise == enterprise
-            && super::business::local_day_start(j.from) == day
+            && super::calendar::local_day_start(j.from) == day
     })
 }

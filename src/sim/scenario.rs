@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::model::{EventTime, IndicatorKind};
 
-use super::business::{local_day_start, STAFFING_AT_MS};
+use super::calendar::{local_day_start, STAFFING_AT_MS};
 use super::Province;
 
 /// The incidents the simulator can inject.
@@ -169,7 +169,7 @@ impl Scenario {
 
     /// Rules that fire with it by nature: vigil's own limit check sees what the DCS did not
     /// report; a missing commitment is missing whenever the enterprise resumed.
-    fn also_fires(self) -> Option<&'static str> {
+    pub(super) fn also_fires(self) -> Option<&'static str> {
         match self {
             Scenario::UnderReporting => Some("r01_process_limit"),
             Scenario::ResumedWithoutCommitment => Some("r17_commitment_missing"),
@@ -268,9 +268,9 @@ pub fn commitment_window(at: EventTime) -> (EventTime, EventTime) {
 }
 
 /// R4 calls a value unchanged this long a flat line.
-const FLAT_LINE_MS: i64 = 2 * 3_600_000;
+pub(super) const FLAT_LINE_MS: i64 = 2 * 3_600_000;
 /// R16 calls over design this long rush production.
-const RUSH_MS: i64 = 24 * 3_600_000;
+pub(super) const RUSH_MS: i64 = 24 * 3_600_000;
 
 /// One injected incident on one indicator.
 #[derive(Clone, Debug, PartialEq)]
@@ -279,17 +279,6 @@ pub struct Injection {
     pub enterprise: usize,
     /// The indicator it happens on; `None` for an enterprise-wide incident.
     pub indicator: Option<usize>,
-    pub from: EventTime,
-    pub until: EventTime,
-}
-
-/// What the rule should report: one line of `--truth-out`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct GroundTruth {
-    pub scenario: &'static str,
-    pub rule_id: &'static str,
-    pub enterprise_id: String,
-    pub subject: String,
     pub from: EventTime,
     pub until: EventTime,
 }
@@ -316,71 +305,6 @@ impl Injection {
 
     pub fn covers(&self, ts: i64) -> bool {
         ts >= self.from.millis() && ts < self.until.millis()
-    }
-
-    /// What the rules should report: the scenario's own rule, and any that fires with it.
-    pub fn truths(&self, province: &Province) -> Vec<GroundTruth> {
-        let own = self.truth(province, self.scenario.rule_id());
-        let also = self
-            .scenario
-            .also_fires()
-            .map(|rule| self.truth(province, rule));
-        std::iter::once(own).chain(also).collect()
-    }
-
-    fn truth(&self, province: &Province, rule_id: &'static str) -> GroundTruth {
-        let ent = &province.enterprises[self.enterprise];
-        let (subject, from, until) = match super::permits::injected_jobs(province, self).first() {
-            Some(job) => job.reported(self.scenario, &ent.enterprise_id),
-            None => {
-                let (from, until) = self.reported_window(rule_id);
-                let subject = match (self.indicator, self.scenario) {
-                    (Some(i), _) => ent.indicators[i].target_code.clone(),
-                    (None, Scenario::OverCapacity) => ent.tank_id(),
-                    (None, Scenario::AlarmFlood) => ent.console_id(),
-                    (None, _) => ent.enterprise_id.clone(),
-                };
-                (subject, from, until)
-            }
-        };
-        GroundTruth {
-            scenario: self.scenario.name(),
-            rule_id,
-            enterprise_id: ent.enterprise_id.clone(),
-            subject,
-            from,
-            until,
-        }
-    }
-
-    /// When `rule_id` can see the incident: a flat line only once it has lasted; a missing
-    /// commitment from the 10:00 deadline (and once resumed) to the day's end.
-    fn reported_window(&self, rule_id: &str) -> (EventTime, EventTime) {
-        match self.scenario {
-            Scenario::FlatLine => (self.from.saturating_add_ms(FLAT_LINE_MS), self.until),
-            Scenario::RushProduction => (self.from.saturating_add_ms(RUSH_MS), self.until),
-            // An orange warning is due for acknowledgement in 30 minutes. R7's own subject is
-            // the unanswered warning's id, which only the engine knows: the truth names the
-            // leaking point that warning is about.
-            Scenario::UnansweredWarnings if rule_id == self.scenario.rule_id() => {
-                (self.from.saturating_add_ms(30 * 60_000), self.until)
-            }
-            // Until the next day's commitment declares it.
-            Scenario::MajorHazardNotDeclared => {
-                let next_day = self.from.saturating_add_ms(86_400_000);
-                (self.from, commitment_window(next_day).0)
-            }
-            Scenario::ResumedWithoutCommitment => {
-                let (deadline, day_end) = commitment_window(self.from);
-                let from = if rule_id == self.scenario.rule_id() {
-                    deadline.max(self.from)
-                } else {
-                    deadline
-                };
-                (from, day_end)
-            }
-            _ => (self.from, self.until),
-        }
     }
 
     /// The (enterprise, local day) whose commitment is withheld.

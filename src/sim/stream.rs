@@ -7,9 +7,10 @@ use std::vec;
 
 use crate::model::EventTime;
 
-use super::business::{self, Span};
+use super::business;
 use super::dcs::{self, Dcs};
 use super::readings::Reading;
+use super::span::Span;
 use super::{ReadingStream, SimRecord};
 
 /// One item of the stream: a reading, kept borrowed for the generator's fast path, or any

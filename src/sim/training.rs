@@ -9,10 +9,10 @@ use serde_json::json;
 
 use crate::model::EventTime;
 
-use super::business::{is_weekday, local_day_start, Span};
+use super::calendar::{is_weekday, local_day_start, DAY_MS};
+use super::span::Span;
 use super::SimRecord;
 
-const DAY_MS: i64 = 86_400_000;
 const SESSION_AT_MS: i64 = 15 * 3_600_000;
 const SESSION_SHARE: f64 = 0.3;
 const FAIL_SHARE: f64 = 1.0 / 15.0;

@@ -11,7 +11,7 @@ use tokio::task::JoinHandle;
 use crate::checkpoint::Flushed;
 use crate::config::KafkaConfig;
 use crate::error::IoError;
-use crate::ingest::kafka::producer_config;
+use crate::ingest::client::producer_config;
 use crate::ingest::outputs::{self, OutputSender};
 use crate::metrics::Metrics;
 

@@ -9,6 +9,7 @@ pub mod capacity;
 pub mod config;
 pub mod context;
 pub mod delivery;
+mod entry;
 pub mod hygiene;
 pub mod lifecycle;
 pub mod record;

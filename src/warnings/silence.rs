@@ -1,6 +1,10 @@
 //! Silences: matchers (rule, enterprise, subject, region) and an event-time window. A warning
 //! that fires under a silence is still recorded, marked as silenced, so nothing is lost; the
 //! teams that push warnings skip it. From config, and from `POST /api/silences`.
+//!
+//! Posted silences are read back from their topic as a table (`ingest::table_topic`): a
+//! record that is not a silence is counted and dead-lettered with the reason; an empty value
+//! (a tombstone) lifts the silence of its key.
 
 use std::sync::{OnceLock, RwLock};
 
@@ -8,6 +12,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::model::EventTime;
+
+use crate::ingest::table_topic::{Refusal, Table};
+use crate::ingest::ReasonCode;
 
 use super::record::WarningRecord;
 use super::silence_topic::SilenceJournal;
@@ -176,5 +183,24 @@ impl Silences {
 
     pub fn list(&self) -> Vec<Silence> {
         self.list.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// The silences topic's records: a silence, or a tombstone lifting one.
+impl Table for Silences {
+    fn apply(&self, key: Option<&[u8]>, payload: Option<&[u8]>) -> Result<(), Refusal> {
+        let Some(payload) = payload.filter(|p| !p.is_empty()) else {
+            let key = key.ok_or((
+                ReasonCode::MissingKey,
+                "a tombstone without a key".to_owned(),
+            ))?;
+            self.remove(&String::from_utf8_lossy(key));
+            return Ok(());
+        };
+        let spec: SilenceSpec = serde_json::from_slice(payload)
+            .map_err(|e| (ReasonCode::WrongType, format!("not a silence: {e}")))?;
+        self.add(spec)
+            .map(|_| ())
+            .map_err(|e| (ReasonCode::InconsistentFields, e.to_string()))
     }
 }

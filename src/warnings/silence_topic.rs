@@ -3,9 +3,7 @@
 //! instance of the group: a post is answered only once the broker has it, and every instance
 //! reads the topic from its beginning before it consumes any input, then follows it.
 //!
-//! The topic is read as a table (`ingest::table_topic`): a record that is not a silence is
-//! counted and dead-lettered with the reason; an empty value (a tombstone) lifts the silence
-//! of its key.
+//! This is the writing end; `Silences` reads the topic as a table (`ingest::table_topic`).
 
 use std::time::Duration;
 
@@ -13,11 +11,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 
 use crate::config::KafkaConfig;
 use crate::error::IoError;
-use crate::ingest::kafka::producer_config;
-use crate::ingest::table_topic::{Refusal, Table};
-use crate::ingest::ReasonCode;
-
-use super::silence::{Silence, SilenceSpec, Silences};
+use crate::ingest::client::producer_config;
 
 /// How long a post waits for the broker before it is answered 503.
 const APPEND_TIMEOUT: Duration = Duration::from_secs(10);
@@ -51,12 +45,10 @@ impl SilenceJournal {
         })
     }
 
-    /// Returns once the broker has acknowledged the silence.
-    pub async fn append(&self, silence: &Silence) -> Result<(), NotRecorded> {
-        let payload = serde_json::to_string(&silence.spec).expect("a silence serialises");
-        let record = FutureRecord::to(&self.topic)
-            .key(&silence.id)
-            .payload(&payload);
+    /// Returns once the broker has acknowledged the silence `spec` under its `id`.
+    pub async fn append(&self, id: &str, spec: &impl serde::Serialize) -> Result<(), NotRecorded> {
+        let payload = serde_json::to_string(spec).expect("a silence serialises");
+        let record = FutureRecord::to(&self.topic).key(id).payload(&payload);
         match self.producer.send(record, APPEND_TIMEOUT).await {
             Ok(_) => Ok(()),
             Err((error, _)) => Err(NotRecorded {
@@ -64,24 +56,5 @@ impl SilenceJournal {
                 reason: error.to_string(),
             }),
         }
-    }
-}
-
-/// The silences topic's records: a silence, or a tombstone lifting one.
-impl Table for Silences {
-    fn apply(&self, key: Option<&[u8]>, payload: Option<&[u8]>) -> Result<(), Refusal> {
-        let Some(payload) = payload.filter(|p| !p.is_empty()) else {
-            let key = key.ok_or((
-                ReasonCode::MissingKey,
-                "a tombstone without a key".to_owned(),
-            ))?;
-            self.remove(&String::from_utf8_lossy(key));
-            return Ok(());
-        };
-        let spec: SilenceSpec = serde_json::from_slice(payload)
-            .map_err(|e| (ReasonCode::WrongType, format!("not a silence: {e}")))?;
-        self.add(spec)
-            .map(|_| ())
-            .map_err(|e| (ReasonCode::InconsistentFields, e.to_string()))
     }
 }

@@ -7,8 +7,8 @@ use serde_json::{json, Map};
 use crate::model::EventTime;
 use crate::rules::Color;
 
-use super::book::{Entry, RuleInfo};
 use super::context::WarningContext;
+use super::entry::{Entry, RuleInfo};
 use super::hygiene::{Flood, FLOOD_RULE};
 use super::lifecycle::Transition;
 use super::record::{Tier, WarningRecord};

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use crate::model::EventTime;
 
-use super::book::{Entry, Key};
 use super::config::{InhibitRule, WarningsConfig};
 use super::context::WarningContext;
+use super::entry::{Entry, Key};
 use super::hygiene::{Hygiene, FLOOD_RULE};
 use super::record::{SuppressedBy, Suppression, WarningRecord};
 use super::silence::Silences;

@@ -19,9 +19,9 @@ use crate::error::IoError;
 use crate::ingest::ReasonCode;
 use crate::metrics::Metrics;
 use crate::model::EventTime;
-use crate::sim::business::Span;
 use crate::sim::corrupt::{self, CaseContext, RawRecord};
 use crate::sim::scenario::schedule;
+use crate::sim::span::Span;
 use crate::sim::{Injection, Province, ProvinceStream, Scenario, SimRecord};
 use crate::state::StateStore;
 

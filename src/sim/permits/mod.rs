@@ -17,12 +17,12 @@ use serde_json::{json, Value};
 
 use crate::model::EventTime;
 
-use super::business::{local_day_start, Span};
+use super::calendar::{local_day_start, DAY_MS};
 use super::scenario::Scenario;
+use super::span::Span;
 use super::Province;
 
 const MIN_MS: i64 = 60_000;
-const DAY_MS: i64 = 86_400_000;
 
 /// What kind of work, and at what grade it is declared.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -14,7 +14,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::model::EventTime;
 
 use super::{Job, Work, MIN_MS};
-use crate::sim::business::is_weekday;
+use crate::sim::calendar::is_weekday;
 use crate::sim::Province;
 
 const HOUR_MS: i64 = 60 * MIN_MS;
