@@ -9,7 +9,9 @@
 //! Each is timed from its first record to its last, so joining the consumer group is left
 //! out; with rules, to the engine's tick at the stream's end as well (every reading read and
 //! evaluated). Reports readings per second and vigil's share of the bare reader's.
-//! Run: `cargo bench --bench e2e` (needs `.ci/tansu`; `E2E_READINGS=500000` for a short run).
+//! Run: `CARGO_PROFILE_DEV_OPT_LEVEL=3 cargo bench --profile dev --bench e2e` (needs
+//! `.ci/tansu`; `E2E_READINGS=500000` for a short run; README, Benchmarks, says why the dev
+//! profile).
 
 // The tests' broker starter; the bench uses only `start`.
 #[allow(dead_code)]

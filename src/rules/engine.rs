@@ -243,14 +243,19 @@ impl RuleEngine {
             active_warnings: &active,
             open_warnings: &self.open_warnings,
         };
-        let tables = self.tables.refresh(&world, false);
-        let started = Instant::now();
         let due: Vec<Arc<CompiledRule>> = self
             .rules
             .values()
             .filter(|r| self.next_due.get(&r.header.id).is_none_or(|t| now >= *t))
             .cloned()
             .collect();
+        // No rule to run, no table to build: the tables' cache notices what changed at the
+        // next tick that runs one.
+        let tables = match due.is_empty() {
+            true => RefreshStats::default(),
+            false => self.tables.refresh(&world, false),
+        };
+        let started = Instant::now();
         let results = self.execute_all(&due).await;
         let mut report = TickReport {
             now,
