@@ -110,6 +110,29 @@ fn rules_are_planned_once_and_re_executed_every_tick() {
     assert_eq!(metrics.rules.ticks.get(), 22);
 }
 
+#[test]
+fn a_tick_with_no_rule_due_builds_no_table_and_the_next_rule_sees_fresh_data() {
+    let store = leaking_world();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut engine, _metrics) = engine(dir.path());
+    let rt = runtime();
+    rt.block_on(engine.reload(dir.path()));
+    let idle = rt.block_on(engine.tick(&store, during_leak()));
+    assert_eq!(
+        (idle.tables.shards, idle.tables.shards_rebuilt),
+        (0, 0),
+        "no rule, no table built"
+    );
+    write(dir.path(), "gas.sql", GAS_RULE);
+    rt.block_on(engine.reload(dir.path()));
+    let tick = rt.block_on(engine.tick(&store, during_leak()));
+    assert!(tick.tables.shards_rebuilt > 0);
+    assert_eq!(
+        subjects(&tick, "r02_test_gas"),
+        [format!("{ENTERPRISE}-AT001")]
+    );
+}
+
 /// The leaking world and an engine running the gas rule from a directory of its own.
 struct GasEngine {
     store: Arc<StateStore>,
