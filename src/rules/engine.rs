@@ -251,9 +251,10 @@ impl RuleEngine {
             .collect();
         // No rule to run, no table to build: the tables' cache notices what changed at the
         // next tick that runs one.
-        let tables = match due.is_empty() {
-            true => RefreshStats::default(),
-            false => self.tables.refresh(&world, false),
+        let tables = if due.is_empty() {
+            RefreshStats::default()
+        } else {
+            self.tables.refresh(&world, false)
         };
         let started = Instant::now();
         let results = self.execute_all(&due).await;

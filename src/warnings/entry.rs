@@ -21,11 +21,11 @@ pub(super) struct Entry {
     pub tier: Tier,
     pub handling: Option<Handling>,
     /// Feedback already applied, by (time, organisation, action).
-    pub feedback_seen: BTreeSet<(i64, String, String)>,
+    feedback_seen: BTreeSet<(i64, String, String)>,
     /// Resolved by feedback; kept, silent, until the condition clears.
     pub closed: bool,
     /// Activations within the chatter window, and in all.
-    pub recent_activations: VecDeque<EventTime>,
+    recent_activations: VecDeque<EventTime>,
     pub activations: u32,
     pub chattering: bool,
     pub suppressed: Option<Suppression>,
