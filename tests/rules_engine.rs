@@ -7,9 +7,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::datatypes::Float64Type;
 use vigil::config::{Config, RulesConfig};
 use vigil::metrics::Metrics;
-use vigil::model::EventTime;
+use vigil::model::{EventTime, Quality, ReadingSource, SensorReading};
 use vigil::rules::{RuleEngine, TickReport};
 use vigil::state::StateStore;
 
@@ -131,6 +133,76 @@ fn a_tick_with_no_rule_due_builds_no_table_and_the_next_rule_sees_fresh_data() {
         subjects(&tick, "r02_test_gas"),
         [format!("{ENTERPRISE}-AT001")]
     );
+}
+
+const PERMIT_RULE: &str =
+    "-- id: r10_test_permit\n-- title: permit\n-- severity: yellow\n-- basis: test\n\
+    SELECT enterprise_id, permit_id AS subject FROM permits WHERE phase = 'active'\n";
+
+#[test]
+fn a_reading_rebuilds_its_shards_sensor_tables_only() {
+    let store = leaking_world();
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "level.sql", LEVEL_RULE);
+    write(dir.path(), "permit.sql", PERMIT_RULE);
+    let (mut engine, _metrics) = engine(dir.path());
+    let rt = runtime();
+    rt.block_on(engine.reload(dir.path()));
+    let first = rt.block_on(engine.tick(&store, during_leak()));
+    assert_eq!(
+        first.tables.batches_rebuilt, 2,
+        "indicators and permits, built once"
+    );
+    let unchanged = rt.block_on(engine.tick(&store, during_leak().saturating_add_ms(1000)));
+    assert_eq!(unchanged.tables.batches_rebuilt, 0, "nothing changed");
+    // After the fixture's last reading, so it becomes the latest.
+    let at = EventTime::parse_rfc3339("2020-03-02T01:00:00Z").unwrap();
+    let reading = SensorReading {
+        ts: at,
+        enterprise_id: ENTERPRISE.into(),
+        target_code: format!("{ENTERPRISE}-AT001").into(),
+        value: 3.0,
+        quality: Quality::Good,
+        source: ReadingSource::Edge,
+    };
+    let partition = store
+        .partitions()
+        .into_iter()
+        .find(|p| p.enterprises.contains_key(ENTERPRISE))
+        .unwrap();
+    partition
+        .enterprises
+        .get_mut(ENTERPRISE)
+        .unwrap()
+        .apply_reading(&reading, &Config::default().state)
+        .unwrap();
+    let tick = rt.block_on(engine.tick(&store, at));
+    assert_eq!(
+        (tick.tables.shards_rebuilt, tick.tables.batches_rebuilt),
+        (1, 1),
+        "the reading's shard rebuilds `indicators`, not `permits`"
+    );
+    let target = format!("{ENTERPRISE}-AT001");
+    let shown: Vec<Option<f64>> = engine
+        .table("indicators")
+        .unwrap()
+        .iter()
+        .flat_map(|batch| {
+            let codes = batch
+                .column_by_name("target_code")
+                .unwrap()
+                .as_string::<i32>();
+            let values = batch
+                .column_by_name("last_value")
+                .unwrap()
+                .as_primitive::<Float64Type>();
+            (0..batch.num_rows())
+                .filter(|i| codes.value(*i) == target)
+                .map(|i| values.is_valid(i).then(|| values.value(i)))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(shown, [Some(3.0)], "the table shows the new value");
 }
 
 /// The leaking world and an engine running the gas rule from a directory of its own.

@@ -1,11 +1,14 @@
 //! Turning a rule file into a runnable rule: header, sandbox, logical and physical plan,
 //! result contract. Done once per file version; ticks only re-execute the physical plan.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::execution::TaskContext;
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
 use datafusion::physical_plan::limit::GlobalLimitExec;
 use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties};
@@ -24,6 +27,9 @@ pub struct CompiledRule {
     /// Content hash of the file: changes whenever the file does.
     pub version: String,
     pub plan: Arc<dyn ExecutionPlan>,
+    /// The tables the rule reads (subqueries included): a tick builds only what its due
+    /// rules read.
+    pub reads: BTreeSet<String>,
     /// Execution context, on the memory pool all rules share.
     pub task: Arc<TaskContext>,
 }
@@ -80,6 +86,7 @@ pub async fn compile(
         .await
         .map_err(|e| at_body(first_line_of(&e.to_string())))?;
     check_contract(&plan.schema()).map_err(at_body)?;
+    let reads = tables_read(&logical).map_err(|e| at_body(e.to_string()))?;
     let plan = limited(plan, bounds.max_hits);
     let task = Arc::new(TaskContext::from(&state).with_runtime(Arc::clone(&bounds.runtime)));
     Ok(CompiledRule {
@@ -87,8 +94,21 @@ pub async fn compile(
         path: path.to_owned(),
         version: content_version(text),
         plan,
+        reads,
         task,
     })
+}
+
+/// The names of the tables a plan scans, in its subqueries too.
+fn tables_read(plan: &LogicalPlan) -> datafusion::common::Result<BTreeSet<String>> {
+    let mut reads = BTreeSet::new();
+    plan.apply_with_subqueries(|node| {
+        if let LogicalPlan::TableScan(scan) = node {
+            reads.insert(scan.table_name.table().to_owned());
+        }
+        Ok(TreeNodeRecursion::Continue)
+    })?;
+    Ok(reads)
 }
 
 /// The plan, stopped after `max_hits + 1` rows: a rule matching everything (a cross join of

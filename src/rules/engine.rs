@@ -1,7 +1,7 @@
 //! The rules engine: one SessionContext with the rule tables registered once, the compiled
 //! rules, and the tick that refreshes the tables and re-executes every due rule's plan.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -249,12 +249,16 @@ impl RuleEngine {
             .filter(|r| self.next_due.get(&r.header.id).is_none_or(|t| now >= *t))
             .cloned()
             .collect();
-        // No rule to run, no table to build: the tables' cache notices what changed at the
-        // next tick that runs one.
-        let tables = if due.is_empty() {
+        // Only what the due rules read is built: the tables' cache notices what changed at
+        // the next tick that reads the rest (none, when no rule is due).
+        let reads: HashSet<&str> = due
+            .iter()
+            .flat_map(|r| r.reads.iter().map(String::as_str))
+            .collect();
+        let tables = if reads.is_empty() {
             RefreshStats::default()
         } else {
-            self.tables.refresh(&world, false)
+            self.tables.refresh(&world, |name| reads.contains(name))
         };
         let started = Instant::now();
         let results = self.execute_all(&due).await;

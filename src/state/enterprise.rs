@@ -11,6 +11,7 @@ use super::indicator::{IndicatorState, LastReading, PointStatus};
 use super::inputs::InputLog;
 use super::limits::StateLimits;
 use super::log::TimedLog;
+use super::parts::{Part, PartVersions};
 use super::permit::{self, PermitState};
 use super::Key;
 
@@ -71,6 +72,9 @@ pub struct EnterpriseState {
     pub last_event: EventTime,
     /// Bumped on every change, so readers can tell what changed since they last looked.
     pub version: u64,
+    /// Bumped with the part each change touched (older checkpoints have none: zeros).
+    #[serde(default)]
+    pub part_versions: PartVersions,
     /// Bumped on every change but a reading: what the risk index reads besides the live
     /// values (which it samples on its own clock).
     pub business_version: u64,
@@ -88,6 +92,25 @@ fn bounded_entry<'m, V>(
         return Err(StateRejection::CapacityExceeded(what));
     }
     Ok(map.entry(key.to_owned()).or_insert_with(make))
+}
+
+/// The part of the state an event (other than a reading or a registry change) touches.
+fn part_of(event: &Event<'_>) -> Part {
+    match event {
+        Event::SensorReading(_) | Event::SensorStatus(_) => Part::Sensors,
+        Event::AlarmLifecycle(_) => Part::Alarms,
+        Event::PermitEvent(_) | Event::GasAnalysis(_) => Part::Permits,
+        Event::Registry(_) => Part::Registry,
+        Event::CommitmentDaily(_)
+        | Event::EnterpriseStatus(_)
+        | Event::EnterpriseOps(_)
+        | Event::StaffingSnapshot(_)
+        | Event::TrainingRecord(_)
+        | Event::InventoryLevel(_)
+        | Event::RegionEpidemic(_)
+        | Event::InspectionResult(_)
+        | Event::WarningFeedback(_) => Part::Business,
+    }
 }
 
 fn history<T>(limits: &StateLimits) -> TimedLog<T> {
@@ -120,12 +143,14 @@ impl EnterpriseState {
             inputs: InputLog::default(),
             last_event: EventTime::MIN,
             version: 0,
+            part_versions: PartVersions::default(),
             business_version: 0,
         }
     }
 
-    fn touch(&mut self, at: Option<EventTime>) {
+    fn touch(&mut self, part: Part, at: Option<EventTime>) {
         self.version += 1;
+        self.part_versions.bump(part);
         if let Some(at) = at {
             self.last_event = self.last_event.max(at);
         }
@@ -152,7 +177,7 @@ impl EnterpriseState {
             },
             limits.horizon_minutes(),
         );
-        self.touch(Some(reading.ts));
+        self.touch(Part::Sensors, Some(reading.ts));
         Ok(())
     }
 
@@ -178,7 +203,7 @@ impl EnterpriseState {
             Event::WarningFeedback(f) => self.feedback.push(f.ts, f.clone()),
             Event::Registry(_) | Event::RegionEpidemic(_) => return Ok(()),
         }
-        self.touch(event.event_time());
+        self.touch(part_of(event), event.event_time());
         self.business_version += 1;
         Ok(())
     }
@@ -351,7 +376,7 @@ impl EnterpriseState {
             RegistryChange::Indicator(i) => self.upsert_indicator(i, limits)?,
             RegistryChange::Deleted { entity, id } => self.delete(*entity, id),
         }
-        self.touch(None);
+        self.touch(Part::Registry, None);
         self.business_version += 1;
         Ok(())
     }

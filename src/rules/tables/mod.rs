@@ -1,27 +1,31 @@
 //! The rule tables (DESIGN.md §3): the in-memory state as Arrow RecordBatches, registered
-//! once in the rules' SessionContext and refreshed every tick.
+//! once in the rules' SessionContext and refreshed at every tick that runs a rule.
 //!
 //! Incremental refresh: the enterprises of each input partition are split into shards by a
 //! hash of their id (about 16 enterprises per shard, so batches are large enough for
-//! DataFusion's per-batch costs not to matter). A shard's rows are cached with a fingerprint of its enterprises'
-//! versions (every change to an enterprise bumps its version); a tick rebuilds only the
-//! shards whose fingerprint changed. `sensor_windows` also depends on the minute of the
+//! DataFusion's per-batch costs not to matter). A shard's batch of a table is cached with a
+//! stamp of what it was built from: the versions of the parts of the state the table reads
+//! (`state::Part`) of the shard's enterprises. A tick rebuilds only the batches whose stamp
+//! changed, of the tables a due rule reads: a reading rebuilds the shard's sensor tables,
+//! not its permits or business tables. `sensor_windows` also depends on the minute of the
 //! clock (its windows end with it), so it is rebuilt for every shard when the minute turns.
 //! Every other per-enterprise table is independent of the clock by construction: time
 //! thresholds are columns (`offline_at`, `value_since`, transition times) that rules compare
-//! with `clock.now`. `clock`, `regions` and `active_warnings` are small and rebuilt every tick.
+//! with `clock.now`. `clock`, `regions` and the warnings tables are small and rebuilt at
+//! every tick that reads them. Stale shards are built on every core.
 
+mod build;
 mod business;
 mod geometry;
 mod global;
 mod permits;
 mod registry;
 mod sensors;
+mod shards;
 mod swap;
 mod writer;
 
 use std::collections::HashMap;
-use std::hash::BuildHasher;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -30,11 +34,13 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::prelude::SessionContext;
 
 use crate::model::EventTime;
-use crate::state::{EnterpriseState, PartitionState, StateStore};
+use crate::state::{EnterpriseState, Part, PartitionState, StateStore};
 
 use super::episodes::ActiveWarning;
+use build::ShardJob;
 pub use global::OpenWarning;
 pub use sensors::WINDOWS;
+use shards::PartPrints;
 use swap::{RowsHint, Slot, SwapTable};
 use writer::{schema_of, TableWriter};
 pub use writer::{ColType, Column};
@@ -42,11 +48,14 @@ pub use writer::{ColType, Column};
 /// How a table's rows are made.
 #[derive(Clone, Copy)]
 pub enum Source {
-    /// From one enterprise's state alone.
-    Enterprise(fn(&EnterpriseState, &mut TableWriter)),
-    /// From one enterprise's state and the minute of the clock.
-    EnterpriseAtMinute(fn(&EnterpriseState, EventTime, &mut TableWriter)),
-    /// From the clock, the regions or the active warnings.
+    /// From one enterprise's state alone: the parts it reads.
+    Enterprise(&'static [Part], fn(&EnterpriseState, &mut TableWriter)),
+    /// From one enterprise's state (the parts it reads) and the minute of the clock.
+    EnterpriseAtMinute(
+        &'static [Part],
+        fn(&EnterpriseState, EventTime, &mut TableWriter),
+    ),
+    /// From the clock, the regions or the warnings.
     Global,
 }
 
@@ -60,12 +69,13 @@ pub struct TableDef {
 const fn per_enterprise(
     name: &'static str,
     columns: &'static [Column],
+    reads: &'static [Part],
     rows: fn(&EnterpriseState, &mut TableWriter),
 ) -> TableDef {
     TableDef {
         name,
         columns,
-        source: Source::Enterprise(rows),
+        source: Source::Enterprise(reads, rows),
     }
 }
 
@@ -77,52 +87,101 @@ const fn global(name: &'static str, columns: &'static [Column]) -> TableDef {
     }
 }
 
+// What each table reads. A registry change bumps every part, so reference data read
+// alongside (an indicator's limits, an area's grade) needs no mention.
+const SENSORS: &[Part] = &[Part::Sensors];
+const ALARMS: &[Part] = &[Part::Alarms];
+const PERMITS: &[Part] = &[Part::Permits];
+const BUSINESS: &[Part] = &[Part::Business];
+const REGISTRY: &[Part] = &[Part::Registry];
+
 /// Every rule table. Their columns are documented in the README (a test keeps it true).
 pub const TABLES: &[TableDef] = &[
     global("clock", global::CLOCK),
     global("regions", global::REGIONS),
     global("active_warnings", global::ACTIVE_WARNINGS),
     global("open_warnings", global::OPEN_WARNINGS),
-    per_enterprise("enterprises", registry::ENTERPRISES, registry::enterprises),
+    // `last_event_ts` moves with any change.
+    per_enterprise(
+        "enterprises",
+        registry::ENTERPRISES,
+        &Part::ALL,
+        registry::enterprises,
+    ),
     per_enterprise(
         "hazard_units",
         registry::HAZARD_UNITS,
+        REGISTRY,
         registry::hazard_units,
     ),
-    per_enterprise("areas", registry::AREAS, registry::areas),
-    per_enterprise("indicators", sensors::INDICATORS, sensors::indicators),
+    per_enterprise("areas", registry::AREAS, REGISTRY, registry::areas),
+    per_enterprise(
+        "indicators",
+        sensors::INDICATORS,
+        SENSORS,
+        sensors::indicators,
+    ),
     TableDef {
         name: "sensor_windows",
         columns: sensors::SENSOR_WINDOWS,
-        source: Source::EnterpriseAtMinute(sensors::sensor_windows),
+        source: Source::EnterpriseAtMinute(SENSORS, sensors::sensor_windows),
     },
-    per_enterprise("alarms", sensors::ALARMS, sensors::alarms),
-    per_enterprise("alarm_events", sensors::ALARM_EVENTS, sensors::alarm_events),
-    per_enterprise("permits", permits::PERMITS, permits::permits),
+    per_enterprise("alarms", sensors::ALARMS, ALARMS, sensors::alarms),
+    per_enterprise(
+        "alarm_events",
+        sensors::ALARM_EVENTS,
+        ALARMS,
+        sensors::alarm_events,
+    ),
+    per_enterprise("permits", permits::PERMITS, PERMITS, permits::permits),
     per_enterprise(
         "permit_transitions",
         permits::PERMIT_TRANSITIONS,
+        PERMITS,
         permits::permit_transitions,
     ),
-    per_enterprise("gas_analyses", permits::GAS_ANALYSES, permits::gas_analyses),
+    per_enterprise(
+        "gas_analyses",
+        permits::GAS_ANALYSES,
+        PERMITS,
+        permits::gas_analyses,
+    ),
     per_enterprise(
         "enterprise_status",
         business::ENTERPRISE_STATUS,
+        BUSINESS,
         business::enterprise_status,
     ),
     per_enterprise(
         "enterprise_ops",
         business::ENTERPRISE_OPS,
+        BUSINESS,
         business::enterprise_ops,
     ),
-    per_enterprise("inventory", business::INVENTORY, business::inventory),
-    per_enterprise("staffing", business::STAFFING, business::staffing),
-    per_enterprise("training", business::TRAINING, business::training),
-    per_enterprise("commitments", business::COMMITMENTS, business::commitments),
-    per_enterprise("inspections", business::INSPECTIONS, business::inspections),
+    per_enterprise(
+        "inventory",
+        business::INVENTORY,
+        BUSINESS,
+        business::inventory,
+    ),
+    per_enterprise("staffing", business::STAFFING, BUSINESS, business::staffing),
+    per_enterprise("training", business::TRAINING, BUSINESS, business::training),
+    per_enterprise(
+        "commitments",
+        business::COMMITMENTS,
+        BUSINESS,
+        business::commitments,
+    ),
+    per_enterprise(
+        "inspections",
+        business::INSPECTIONS,
+        BUSINESS,
+        business::inspections,
+    ),
     per_enterprise(
         "warning_feedback",
         business::WARNING_FEEDBACK,
+        BUSINESS,
         business::warning_feedback,
     ),
 ];
@@ -134,6 +193,17 @@ impl TableDef {
             (Source::Global, "clock") => RowsHint::Exactly(1),
             (Source::Global, _) => RowsHint::About(1_000),
             _ => RowsHint::About(1_000_000),
+        }
+    }
+
+    /// What a shard's rows of this table are built from (`None` for a global table).
+    fn stamp(&self, prints: &PartPrints, minute: i64) -> Option<u64> {
+        match self.source {
+            Source::Enterprise(reads, _) => Some(shards::stamp(prints, reads, None)),
+            Source::EnterpriseAtMinute(reads, _) => {
+                Some(shards::stamp(prints, reads, Some(minute)))
+            }
+            Source::Global => None,
         }
     }
 }
@@ -152,7 +222,10 @@ pub struct World<'a> {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RefreshStats {
     pub shards: usize,
+    /// Shards with at least one batch rebuilt.
     pub shards_rebuilt: usize,
+    /// Batches (one table of one shard) rebuilt.
+    pub batches_rebuilt: usize,
     pub elapsed: Duration,
 }
 
@@ -162,11 +235,10 @@ struct Table {
     slot: Arc<Slot>,
 }
 
-/// The cached rows of one shard: one batch per table (`None` for global tables).
-struct ShardRows {
-    fingerprint: (u64, u32),
-    minute: i64,
-    batches: Vec<Option<RecordBatch>>,
+/// A shard's rows of one table, and the stamp they were built from.
+struct Built {
+    stamp: u64,
+    batch: Option<RecordBatch>,
 }
 
 /// Enterprises per shard the shard count aims at: enough rows per batch that DataFusion's
@@ -178,7 +250,9 @@ pub struct RuleTables {
     max_shards: u32,
     /// The shard count each partition's cache was built with.
     shard_counts: HashMap<i32, u32>,
-    cache: HashMap<(i32, u32), ShardRows>,
+    /// Per (partition, shard): each table's rows (`None`: never built, or global).
+    cache: HashMap<(i32, u32), Vec<Option<Built>>>,
+    threads: usize,
 }
 
 impl RuleTables {
@@ -196,6 +270,7 @@ impl RuleTables {
             max_shards: max_shards.max(1),
             shard_counts: HashMap::new(),
             cache: HashMap::new(),
+            threads: build::threads(),
         }
     }
 
@@ -212,13 +287,12 @@ impl RuleTables {
         Ok(())
     }
 
-    /// Rebuilds what changed since the last refresh (everything when `full`) and swaps the
-    /// new contents in.
-    pub fn refresh(&mut self, world: &World<'_>, full: bool) -> RefreshStats {
+    /// Brings the tables `wanted` selects (by name) up to `world`, rebuilding only what
+    /// changed since they were last built, and swaps their new contents in. The others keep
+    /// their contents until a tick wants them.
+    pub fn refresh(&mut self, world: &World<'_>, wanted: impl Fn(&str) -> bool) -> RefreshStats {
         let started = Instant::now();
-        if full {
-            self.cache.clear();
-        }
+        let wanted: Vec<bool> = self.tables.iter().map(|t| wanted(t.def.name)).collect();
         let minute = world.now.millis().div_euclid(60_000);
         let mut stats = RefreshStats::default();
         let partitions = world.store.partitions();
@@ -226,9 +300,9 @@ impl RuleTables {
         self.cache.retain(|(p, _), _| present(p));
         self.shard_counts.retain(|p, _| present(p));
         for partition in &partitions {
-            self.refresh_partition(partition, world.now, minute, &mut stats);
+            self.refresh_partition(partition, world.now, minute, &wanted, &mut stats);
         }
-        self.swap_in(world);
+        self.swap_in(world, &wanted);
         stats.elapsed = started.elapsed();
         stats
     }
@@ -238,52 +312,64 @@ impl RuleTables {
         partition: &PartitionState,
         now: EventTime,
         minute: i64,
+        wanted: &[bool],
         stats: &mut RefreshStats,
     ) {
         let shards = self.shard_count(partition);
-        // Per shard: XOR of its enterprises' prints, and how many there are.
-        let mut fingerprints = vec![(0u64, 0u32); shards as usize];
-        for entry in partition.enterprises.iter() {
-            let (shard, print) = shard_and_print(entry.key(), entry.version, shards);
-            let slot = &mut fingerprints[shard as usize];
-            slot.0 ^= print;
-            slot.1 += 1;
-        }
-        // Which shards need which tables rebuilt: all (`true`) or only the clocked ones.
-        let mut stale: HashMap<u32, bool> = HashMap::new();
-        for (shard, print) in fingerprints.iter().enumerate() {
-            let shard = shard as u32;
-            if print.1 == 0 {
-                self.cache.remove(&(partition.id, shard));
+        let mut jobs = Vec::new();
+        for (shard, prints) in shards::fingerprints(partition, shards).iter().enumerate() {
+            let key = (partition.id, shard as u32);
+            if shards::population(prints) == 0 {
+                self.cache.remove(&key);
                 continue;
             }
-            match self.cache.get(&(partition.id, shard)) {
-                Some(rows) if rows.fingerprint == *print && rows.minute == minute => {}
-                Some(rows) if rows.fingerprint == *print => drop(stale.insert(shard, false)),
-                _ => drop(stale.insert(shard, true)),
+            stats.shards += 1;
+            let stamps = self.stale(self.cache.get(&key), prints, minute, wanted);
+            if stamps.iter().any(Option::is_some) {
+                jobs.push(ShardJob {
+                    shard: shard as u32,
+                    stamps,
+                });
             }
         }
-        stats.shards += fingerprints.iter().filter(|p| p.1 > 0).count();
-        stats.shards_rebuilt += stale.len();
-        let mut writers: HashMap<u32, Vec<Option<TableWriter>>> = stale
+        stats.shards_rebuilt += jobs.len();
+        let defs: Vec<&'static TableDef> = self.tables.iter().map(|t| t.def).collect();
+        let schemas: Vec<SchemaRef> = self.tables.iter().map(|t| Arc::clone(&t.schema)).collect();
+        let built = build::rows(&defs, &schemas, partition, shards, now, jobs, self.threads);
+        for (job, batches) in built {
+            let cached = self
+                .cache
+                .entry((partition.id, job.shard))
+                .or_insert_with(|| (0..self.tables.len()).map(|_| None).collect());
+            for ((slot, stamp), batch) in cached.iter_mut().zip(job.stamps).zip(batches) {
+                if let (Some(stamp), Some(batch)) = (stamp, batch) {
+                    stats.batches_rebuilt += 1;
+                    *slot = Some(Built { stamp, batch });
+                }
+            }
+        }
+    }
+
+    /// Per table: the stamp to build it with, when it is wanted and its cached rows are not
+    /// current.
+    fn stale(
+        &self,
+        cached: Option<&Vec<Option<Built>>>,
+        prints: &PartPrints,
+        minute: i64,
+        wanted: &[bool],
+    ) -> Vec<Option<u64>> {
+        self.tables
             .iter()
-            .map(|(shard, all)| (*shard, self.writers(*all)))
-            .collect();
-        for entry in partition.enterprises.iter() {
-            let (shard, _) = shard_and_print(entry.key(), entry.version, shards);
-            if let Some(writers) = writers.get_mut(&shard) {
-                self.write_rows(entry.value(), now, writers);
-            }
-        }
-        for (shard, writers) in writers {
-            self.store_shard(
-                partition.id,
-                shard,
-                fingerprints[shard as usize],
-                minute,
-                writers,
-            );
-        }
+            .enumerate()
+            .map(|(i, table)| {
+                let stamp = table.def.stamp(prints, minute).filter(|_| wanted[i])?;
+                let current = cached
+                    .and_then(|c| c[i].as_ref())
+                    .is_some_and(|b| b.stamp == stamp);
+                (!current).then_some(stamp)
+            })
+            .collect()
     }
 
     /// A power of two near `enterprises / ENTERPRISES_PER_SHARD`, at most `max_shards`. When
@@ -297,64 +383,18 @@ impl RuleTables {
         shards
     }
 
-    /// Writers for the per-enterprise tables to rebuild: every one, or the clocked ones.
-    fn writers(&self, all: bool) -> Vec<Option<TableWriter>> {
-        self.tables
-            .iter()
-            .map(|t| match t.def.source {
-                Source::Enterprise(_) if all => Some(t.writer()),
-                Source::EnterpriseAtMinute(_) => Some(t.writer()),
-                _ => None,
-            })
-            .collect()
-    }
-
-    fn write_rows(&self, e: &EnterpriseState, now: EventTime, writers: &mut [Option<TableWriter>]) {
-        for (table, writer) in self.tables.iter().zip(writers.iter_mut()) {
-            let Some(w) = writer else { continue };
-            match table.def.source {
-                Source::Enterprise(rows) => rows(e, w),
-                Source::EnterpriseAtMinute(rows) => rows(e, now, w),
-                Source::Global => {}
-            }
-        }
-    }
-
-    fn store_shard(
-        &mut self,
-        partition: i32,
-        shard: u32,
-        fingerprint: (u64, u32),
-        minute: i64,
-        writers: Vec<Option<TableWriter>>,
-    ) {
-        let n = self.tables.len();
-        let entry = self
-            .cache
-            .entry((partition, shard))
-            .or_insert_with(|| ShardRows {
-                fingerprint,
-                minute,
-                batches: vec![None; n],
-            });
-        entry.fingerprint = fingerprint;
-        entry.minute = minute;
-        for (slot, writer) in entry.batches.iter_mut().zip(writers) {
-            if let Some(w) = writer {
-                *slot = (w.rows() > 0).then(|| w.finish());
-            }
-        }
-    }
-
-    fn swap_in(&self, world: &World<'_>) {
+    fn swap_in(&self, world: &World<'_>, wanted: &[bool]) {
         let mut keys: Vec<&(i32, u32)> = self.cache.keys().collect();
         keys.sort_unstable();
         for (i, table) in self.tables.iter().enumerate() {
+            if !wanted[i] {
+                continue;
+            }
             let batches: Vec<RecordBatch> = match table.def.source {
                 Source::Global => vec![self.global_batch(table, world)],
                 _ => keys
                     .iter()
-                    .filter_map(|k| self.cache[*k].batches[i].clone())
+                    .filter_map(|k| self.cache[*k][i].as_ref()?.batch.clone())
                     .collect(),
             };
             table.slot.swap(Arc::new(batches));
@@ -362,7 +402,7 @@ impl RuleTables {
     }
 
     fn global_batch(&self, table: &Table, world: &World<'_>) -> RecordBatch {
-        let mut w = table.writer();
+        let mut w = TableWriter::new(Arc::clone(&table.schema), table.def.columns);
         match table.def.name {
             "clock" => global::clock(world.now, world.utc_offset_minutes, &mut w),
             "regions" => global::regions(&world.store.regions.levels_at(world.now), &mut w),
@@ -378,34 +418,14 @@ impl RuleTables {
         self.cache.clear();
     }
 
-    /// The current rows of a table (for tests and `vigil rules tables`).
+    /// A table's rows as of the last tick that ran a rule reading it (for tests and
+    /// inspection).
     pub fn contents(&self, name: &str) -> Option<Vec<RecordBatch>> {
         self.tables
             .iter()
             .find(|t| t.def.name == name)
             .map(|t| t.slot.current().to_vec())
     }
-}
-
-impl Table {
-    fn writer(&self) -> TableWriter {
-        TableWriter::new(Arc::clone(&self.schema), self.def.columns)
-    }
-}
-
-/// The shard of an enterprise, and its contribution to the shard's fingerprint.
-fn shard_and_print(key: &str, version: u64, shards: u32) -> (u32, u64) {
-    let key_hash = splitmix(rustc_hash::FxBuildHasher.hash_one(key));
-    let shard = (key_hash % u64::from(shards)) as u32;
-    let print = splitmix(key_hash ^ version.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    (shard, print)
-}
-
-fn splitmix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
 }
 
 /// The tables and their columns as Markdown (`vigil rules tables`, and the README).

@@ -1,0 +1,58 @@
+//! How a partition's enterprises are split into shards, and how a tick tells which of a
+//! shard's tables changed: per part of the state (`state::Part`), a fingerprint of the
+//! shard's enterprises and their versions of that part. A table's stamp combines the prints
+//! of the parts it reads (and the minute, for the clocked one); a cached batch whose stamp
+//! is unchanged is still current.
+
+use std::hash::BuildHasher;
+
+use crate::state::{Part, PartitionState};
+
+/// Per part: XOR of the shard's enterprises' prints, and how many enterprises there are.
+pub type PartPrints = [(u64, u32); Part::COUNT];
+
+/// The shard of an enterprise, and the hash of its id its prints start from.
+pub fn shard_of(key: &str, shards: u32) -> (u32, u64) {
+    let key_hash = splitmix(rustc_hash::FxBuildHasher.hash_one(key));
+    ((key_hash % u64::from(shards)) as u32, key_hash)
+}
+
+/// Every shard's prints (shards without enterprises have a count of 0).
+pub fn fingerprints(partition: &PartitionState, shards: u32) -> Vec<PartPrints> {
+    let mut prints = vec![[(0u64, 0u32); Part::COUNT]; shards as usize];
+    for entry in partition.enterprises.iter() {
+        let (shard, key_hash) = shard_of(entry.key(), shards);
+        let versions = &entry.part_versions;
+        for (part, slot) in Part::ALL.iter().zip(prints[shard as usize].iter_mut()) {
+            let version = versions.of(*part);
+            slot.0 ^= splitmix(key_hash ^ version.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            slot.1 += 1;
+        }
+    }
+    prints
+}
+
+/// How many enterprises a shard holds.
+pub fn population(prints: &PartPrints) -> u32 {
+    prints[0].1
+}
+
+/// What a table's rows in a shard were built from: the prints of the parts it reads, and
+/// the minute when its rows depend on the clock's minute.
+pub fn stamp(prints: &PartPrints, reads: &[Part], minute: Option<i64>) -> u64 {
+    let mut stamp = splitmix(u64::from(population(prints)));
+    for part in reads {
+        stamp = splitmix(stamp ^ prints[part.index()].0);
+    }
+    if let Some(minute) = minute {
+        stamp = splitmix(stamp ^ minute as u64);
+    }
+    stamp
+}
+
+fn splitmix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
