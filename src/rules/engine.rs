@@ -18,6 +18,7 @@ use crate::state::StateStore;
 
 use super::compile::{compile, content_version, CompiledRule, RuleBounds};
 use super::episodes::{ActiveWarning, Episodes};
+use super::fixed_intervals::FixedIntervals;
 use super::header::Mode;
 use super::hit::{hits_of, RuleHit};
 use super::loader::{read_all, RuleProblem};
@@ -89,6 +90,7 @@ impl RuleEngine {
             .with_target_partitions(1)
             .with_information_schema(false);
         let ctx = SessionContext::new_with_config(session);
+        ctx.add_optimizer_rule(Arc::new(FixedIntervals));
         let tables = RuleTables::new(config.table_shards);
         tables
             .register(&ctx)
