@@ -62,6 +62,7 @@ fn tick(now: EventTime, round: usize) -> TickReport {
             hits: hits.len(),
             elapsed: Duration::ZERO,
             error: None,
+            shards: None,
         }],
         hits,
         ..TickReport::default()

@@ -205,6 +205,57 @@ fn a_reading_rebuilds_its_shards_sensor_tables_only() {
     assert_eq!(shown, [Some(3.0)], "the table shows the new value");
 }
 
+#[test]
+fn a_local_rule_runs_over_the_changed_shard_only_and_keeps_the_others_hits() {
+    let store = leaking_world();
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "level.sql", LEVEL_RULE);
+    let (mut engine, _metrics) = engine(dir.path());
+    let rt = runtime();
+    rt.block_on(engine.reload(dir.path()));
+    let run = |tick: &TickReport| {
+        tick.runs
+            .iter()
+            .find(|r| r.rule_id == "r01_test_level")
+            .unwrap()
+            .shards
+    };
+    let first = rt.block_on(engine.tick(&store, during_leak()));
+    assert_eq!(run(&first), None, "the first run is whole");
+    let hits = subjects(&first, "r01_test_level");
+    assert!(!hits.is_empty());
+    let idle = rt.block_on(engine.tick(&store, during_leak().saturating_add_ms(1000)));
+    assert_eq!(run(&idle), Some(0), "nothing changed, nothing runs");
+    assert_eq!(
+        subjects(&idle, "r01_test_level"),
+        hits,
+        "the hits carry over"
+    );
+    let at = EventTime::parse_rfc3339("2020-03-02T01:00:00Z").unwrap();
+    let reading = SensorReading {
+        ts: at,
+        enterprise_id: ENTERPRISE.into(),
+        target_code: format!("{ENTERPRISE}-AT001").into(),
+        value: 3.0,
+        quality: Quality::Good,
+        source: ReadingSource::Edge,
+    };
+    let partition = store
+        .partitions()
+        .into_iter()
+        .find(|p| p.enterprises.contains_key(ENTERPRISE))
+        .unwrap();
+    partition
+        .enterprises
+        .get_mut(ENTERPRISE)
+        .unwrap()
+        .apply_reading(&reading, &Config::default().state)
+        .unwrap();
+    let changed = rt.block_on(engine.tick(&store, at));
+    assert_eq!(run(&changed), Some(1), "the reading's shard runs");
+    assert_eq!(subjects(&changed, "r01_test_level"), hits);
+}
+
 /// The leaking world and an engine running the gas rule from a directory of its own.
 struct GasEngine {
     store: Arc<StateStore>,

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::rules::locality::Locality;
 use crate::rules::RuleEngine;
 
 pub struct CheckReport {
@@ -18,8 +19,13 @@ pub async fn check(config: &Config, dir: &Path) -> CheckReport {
     let report = engine.reload(dir).await;
     let mut text = String::new();
     for rule in engine.rules() {
+        // Rule authors see whether a tick can run the rule over what changed only.
+        let evaluated = match &rule.locality {
+            Locality::Local => "local".to_owned(),
+            Locality::Whole(why) => format!("whole: {why}"),
+        };
         text.push_str(&format!(
-            "ok   {}  {} ({}, version {})\n",
+            "ok   {}  {} ({}, version {}, {evaluated})\n",
             rule.path.display(),
             rule.header.id,
             rule.header.severity.as_str(),

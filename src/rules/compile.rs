@@ -18,6 +18,8 @@ use sha2::{Digest, Sha256};
 
 use super::header::{self, RuleHeader};
 use super::hit::check_contract;
+use super::locality::{self, Locality};
+use super::tables::{restrict, RuleTables, ShardFilter};
 use super::{sandbox, RuleFileError};
 
 /// A rule ready to run.
@@ -30,6 +32,10 @@ pub struct CompiledRule {
     /// The tables the rule reads (subqueries included): a tick builds only what its due
     /// rules read.
     pub reads: BTreeSet<String>,
+    /// Whether it can run over the changed shards only (`locality`).
+    pub locality: Locality,
+    /// The shards its scans read, for a local rule.
+    pub only: Option<Arc<ShardFilter>>,
     /// Execution context, on the memory pool all rules share.
     pub task: Arc<TaskContext>,
 }
@@ -87,6 +93,15 @@ pub async fn compile(
         .map_err(|e| at_body(first_line_of(&e.to_string())))?;
     check_contract(&plan.schema()).map_err(at_body)?;
     let reads = tables_read(&logical).map_err(|e| at_body(e.to_string()))?;
+    let optimised = state
+        .optimize(&logical)
+        .map_err(|e| at_body(first_line_of(&e.to_string())))?;
+    let locality = locality::of(&optimised, &RuleTables::is_per_enterprise);
+    let only = (locality == Locality::Local).then(Arc::<ShardFilter>::default);
+    let plan = match &only {
+        Some(filter) => restrict(plan, filter).map_err(|e| at_body(e.to_string()))?,
+        None => plan,
+    };
     let plan = limited(plan, bounds.max_hits);
     let task = Arc::new(TaskContext::from(&state).with_runtime(Arc::clone(&bounds.runtime)));
     Ok(CompiledRule {
@@ -95,6 +110,8 @@ pub async fn compile(
         version: content_version(text),
         plan,
         reads,
+        locality,
+        only,
         task,
     })
 }

@@ -14,16 +14,17 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use crate::config::RulesConfig;
 use crate::metrics::Metrics;
 use crate::model::EventTime;
-use crate::state::StateStore;
+use crate::state::{PartitionState, StateStore};
 
 use super::compile::{compile, content_version, CompiledRule, RuleBounds};
+use super::delta::{settle, Carried, Scope};
 use super::episodes::{ActiveWarning, Episodes};
 use super::fixed_intervals::FixedIntervals;
 use super::header::Mode;
 use super::hit::{hits_of, RuleHit};
 use super::loader::{read_all, RuleProblem};
 use super::tables::OpenWarning;
-use super::tables::{RefreshStats, RuleTables, World};
+use super::tables::{RefreshStats, RuleTables, ShardKey, World};
 use super::RuleFileError;
 
 /// One rule's evaluation in a tick.
@@ -33,6 +34,8 @@ pub struct RuleRun {
     pub hits: usize,
     pub elapsed: Duration,
     pub error: Option<RuleFailure>,
+    /// The shards a local rule was evaluated over (`None`: everything).
+    pub shards: Option<usize>,
 }
 
 /// Why an evaluation failed.
@@ -74,6 +77,8 @@ pub struct RuleEngine {
     /// The id each file defines, and that file's content version.
     files: BTreeMap<PathBuf, (String, String)>,
     next_due: HashMap<String, EventTime>,
+    /// What each local rule found per shard at its last evaluation.
+    carried: HashMap<String, Carried>,
     episodes: Episodes,
     /// The published warnings the warnings stage reported after the last tick.
     open_warnings: Vec<OpenWarning>,
@@ -111,6 +116,7 @@ impl RuleEngine {
             rules: BTreeMap::new(),
             files: BTreeMap::new(),
             next_due: HashMap::new(),
+            carried: HashMap::new(),
             episodes: Episodes::default(),
             open_warnings: Vec::new(),
             config,
@@ -219,6 +225,7 @@ impl RuleEngine {
 
     fn remove_rule(&mut self, id: &str) {
         self.rules.remove(id);
+        self.carried.remove(id);
         self.next_due.remove(id);
         self.episodes.close_rule(id);
         self.forget_series(id);
@@ -263,29 +270,124 @@ impl RuleEngine {
             self.tables.refresh(&world, |name| reads.contains(name))
         };
         let started = Instant::now();
-        let results = self.execute_all(&due).await;
+        let scopes: Vec<Scope> = due.iter().map(|rule| self.scope(rule)).collect();
+        let results = self.execute_all(&due, &scopes).await;
         let mut report = TickReport {
             now,
             tables,
             ..TickReport::default()
         };
-        for (rule, result) in due.iter().zip(results) {
-            self.absorb(rule, now, result, &mut report);
+        let partitions = store.partitions();
+        for ((rule, scope), (elapsed, rows)) in due.iter().zip(scopes).zip(results) {
+            let shards = scope.shards();
+            let hits = rows.and_then(|rows| self.resolve(rule, scope, rows, &partitions));
+            self.absorb(rule, now, (elapsed, hits), shards, &mut report);
         }
         report.execute = started.elapsed();
         self.observe(&report);
         report
     }
 
-    /// Runs the rules side by side (each query is its own task), each within its timeout.
-    async fn execute_all(&self, rules: &[Arc<CompiledRule>]) -> Vec<Execution> {
+    /// How a due rule runs: whole, or (a local rule) over the shards whose rows changed
+    /// since it last ran.
+    fn scope(&self, rule: &CompiledRule) -> Scope {
+        if rule.only.is_none() {
+            return Scope::Whole;
+        }
+        let stamps = self.tables.stamps(&rule.reads);
+        let carried = self.carried.get(&rule.header.id);
+        match Carried::for_version(carried, &rule.version) {
+            None => Scope::Fresh(stamps),
+            Some(carried) => Scope::Delta {
+                dirty: Arc::new(carried.dirty(&stamps)),
+                stamps,
+            },
+        }
+    }
+
+    /// Runs the rules side by side (each query is its own task), each within its timeout
+    /// and over its scope; a local rule with no shard changed does not run.
+    async fn execute_all(&self, rules: &[Arc<CompiledRule>], scopes: &[Scope]) -> Vec<Execution> {
         let (timeout, max_hits) = (self.config.rule_timeout, self.config.max_hits_per_tick);
-        futures::future::join_all(
-            rules
-                .iter()
-                .map(|rule| execute(Arc::clone(rule), timeout, max_hits)),
-        )
+        futures::future::join_all(rules.iter().zip(scopes).map(|(rule, scope)| {
+            let only = scope.only();
+            if let Some(filter) = &rule.only {
+                filter.set(only.clone());
+            }
+            let idle = only.is_some_and(|dirty| dirty.is_empty());
+            let rule = Arc::clone(rule);
+            async move {
+                match idle {
+                    true => (Duration::ZERO, Ok(Vec::new())),
+                    false => execute(rule, timeout, max_hits).await,
+                }
+            }
+        }))
         .await
+    }
+
+    /// A rule's hits from the rows its evaluation returned: merged with the carried hits of
+    /// the shards it did not read, bounded, one per subject.
+    fn resolve(
+        &mut self,
+        rule: &CompiledRule,
+        scope: Scope,
+        rows: Vec<RuleHit>,
+        partitions: &[Arc<PartitionState>],
+    ) -> Result<Vec<RuleHit>, (String, &'static str)> {
+        let id = &rule.header.id;
+        let carried = match scope {
+            Scope::Whole => {
+                self.check_bound(rows.len())?;
+                return Ok(settle(rows));
+            }
+            Scope::Fresh(stamps) => {
+                let rows = self.by_shard(rows, partitions, None)?;
+                Carried::from_rows(&rule.version, stamps, rows)
+            }
+            Scope::Delta { dirty, stamps } => {
+                let rows = self.by_shard(rows, partitions, Some(&dirty))?;
+                let mut carried = self.carried.remove(id).expect("a delta has a carry");
+                carried.update(stamps, &dirty, rows);
+                carried
+            }
+        };
+        let (rows, hits) = (carried.rows(), carried.hits());
+        self.carried.insert(id.clone(), carried);
+        self.check_bound(rows)?;
+        Ok(hits)
+    }
+
+    /// Each row with the shard it came from; a row from outside the shards read means the
+    /// rule was not local after all, which is a bug the evaluation reports.
+    fn by_shard(
+        &self,
+        rows: Vec<RuleHit>,
+        partitions: &[Arc<PartitionState>],
+        read: Option<&HashSet<ShardKey>>,
+    ) -> Result<Vec<(ShardKey, RuleHit)>, (String, &'static str)> {
+        rows.into_iter()
+            .map(
+                |hit| match self.tables.locate(partitions, &hit.enterprise_id) {
+                    Some(key) if read.is_none_or(|read| read.contains(&key)) => Ok((key, hit)),
+                    _ => Err((
+                        format!(
+                            "a hit for {} outside the shards evaluated",
+                            hit.enterprise_id
+                        ),
+                        "execution",
+                    )),
+                },
+            )
+            .collect()
+    }
+
+    fn check_bound(&self, rows: usize) -> Result<(), (String, &'static str)> {
+        let max_hits = self.config.max_hits_per_tick;
+        match rows > max_hits {
+            true => Err(overflow(max_hits)),
+            false => Ok(()),
+        }
     }
 
     fn absorb(
@@ -293,6 +395,7 @@ impl RuleEngine {
         rule: &CompiledRule,
         now: EventTime,
         (elapsed, result): Execution,
+        shards: Option<usize>,
         report: &mut TickReport,
     ) {
         let id = &rule.header.id;
@@ -308,6 +411,8 @@ impl RuleEngine {
         let (hits, error) = match result {
             Ok(hits) => (hits, None),
             Err((message, kind)) => {
+                // What it carried may be behind the tables now: the next run is whole.
+                self.carried.remove(id);
                 m.errors.with_label_values(&[id, kind]).inc();
                 m.failures.with_label_values(&[kind]).inc();
                 tracing::warn!(rule = %id, kind, error = %message, "rule evaluation failed");
@@ -327,6 +432,7 @@ impl RuleEngine {
             hits: hits.len(),
             elapsed,
             error,
+            shards,
         });
         match rule.header.mode {
             Mode::Alert => report.hits.extend(hits),
@@ -375,6 +481,9 @@ impl RuleEngine {
     /// what each operator did (rows, time): the rule's `EXPLAIN ANALYZE`.
     pub async fn explain_analyze(&self, id: &str) -> Option<String> {
         let rule = self.rules.get(id)?;
+        if let Some(filter) = &rule.only {
+            filter.set(None);
+        }
         let plan = reset_plan_states(Arc::clone(&rule.plan)).ok()?;
         collect(Arc::clone(&plan), Arc::clone(&rule.task))
             .await
@@ -390,9 +499,18 @@ impl RuleEngine {
     /// Rebuilds every table from scratch at the next tick (benchmarks: the full cost).
     pub fn invalidate_tables(&mut self) {
         self.tables.invalidate();
+        self.carried.clear();
     }
 }
 
+/// A rule hitting everything says more about the rule than about the enterprises: its
+/// evaluation fails and keeps the episodes as they are, as any failed evaluation does.
+fn overflow(max_hits: usize) -> (String, &'static str) {
+    let message = format!("more than {max_hits} hits in one tick (rules.max_hits_per_tick)");
+    (message, "overflow")
+}
+
+/// How long a rule ran, and its rows as hits (one per row, not yet settled).
 type Execution = (Duration, Result<Vec<RuleHit>, (String, &'static str)>);
 
 /// Runs one rule within `timeout`. The query runs as its own task: a query that does not
@@ -425,10 +543,7 @@ async fn execute(rule: Arc<CompiledRule>, timeout: Duration, max_hits: usize) ->
     };
     let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
     if rows > max_hits {
-        // Keeps the episodes as they are, as any failed evaluation does: a rule hitting
-        // everything says more about the rule than about the enterprises.
-        let message = format!("more than {max_hits} hits in one tick (rules.max_hits_per_tick)");
-        return (started.elapsed(), Err((message, "overflow")));
+        return (started.elapsed(), Err(overflow(max_hits)));
     }
     let mut hits = Vec::new();
     for batch in &batches {
@@ -441,14 +556,5 @@ async fn execute(rule: Arc<CompiledRule>, timeout: Duration, max_hits: usize) ->
             return (started.elapsed(), Err((message, "contract")));
         }
     }
-    hits.sort_by(|a, b| (&a.enterprise_id, &a.subject).cmp(&(&b.enterprise_id, &b.subject)));
-    // One hit per subject: the most urgent colour wins.
-    hits.dedup_by(|later, kept| {
-        let same = later.enterprise_id == kept.enterprise_id && later.subject == kept.subject;
-        if same && later.color > kept.color {
-            std::mem::swap(later, kept);
-        }
-        same
-    });
     (started.elapsed(), Ok(hits))
 }

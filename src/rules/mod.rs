@@ -9,6 +9,7 @@
 pub mod backtest;
 pub mod color;
 pub mod compile;
+pub mod delta;
 pub mod driver;
 pub mod engine;
 pub mod episodes;
@@ -16,6 +17,7 @@ pub mod fixed_intervals;
 pub mod header;
 pub mod hit;
 pub mod loader;
+pub mod locality;
 pub mod sandbox;
 pub mod tables;
 pub mod watch;

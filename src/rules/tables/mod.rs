@@ -25,7 +25,7 @@ mod shards;
 mod swap;
 mod writer;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -41,7 +41,8 @@ use build::ShardJob;
 pub use global::OpenWarning;
 pub use sensors::WINDOWS;
 use shards::PartPrints;
-use swap::{RowsHint, Slot, SwapTable};
+pub use swap::{restrict, ShardFilter, ShardKey};
+use swap::{Contents, RowsHint, Slot, SwapTable};
 use writer::{schema_of, TableWriter};
 pub use writer::{ColType, Column};
 
@@ -390,14 +391,22 @@ impl RuleTables {
             if !wanted[i] {
                 continue;
             }
-            let batches: Vec<RecordBatch> = match table.def.source {
-                Source::Global => vec![self.global_batch(table, world)],
-                _ => keys
-                    .iter()
-                    .filter_map(|k| self.cache[*k][i].as_ref()?.batch.clone())
-                    .collect(),
+            let contents = match table.def.source {
+                Source::Global => Contents {
+                    batches: vec![self.global_batch(table, world)],
+                    shards: vec![None],
+                },
+                _ => {
+                    let (shards, batches) = keys
+                        .iter()
+                        .filter_map(|k| {
+                            Some((Some(**k), self.cache[*k][i].as_ref()?.batch.clone()?))
+                        })
+                        .unzip();
+                    Contents { batches, shards }
+                }
             };
-            table.slot.swap(Arc::new(batches));
+            table.slot.swap(Arc::new(contents));
         }
     }
 
@@ -424,7 +433,47 @@ impl RuleTables {
         self.tables
             .iter()
             .find(|t| t.def.name == name)
-            .map(|t| t.slot.current().to_vec())
+            .map(|t| t.slot.current().batches.clone())
+    }
+
+    /// Whether `name` is a per-enterprise table (its rows are sharded).
+    pub fn is_per_enterprise(name: &str) -> bool {
+        TABLES
+            .iter()
+            .any(|t| t.name == name && !matches!(t.source, Source::Global))
+    }
+
+    /// Per shard, a stamp of its rows in the tables `reads` names, as of the last refresh
+    /// (which must have included them): equal stamps, equal rows.
+    pub fn stamps(&self, reads: &BTreeSet<String>) -> HashMap<ShardKey, u64> {
+        let read: Vec<usize> = (self.tables.iter().enumerate())
+            .filter(|(_, t)| reads.contains(t.def.name))
+            .map(|(i, _)| i)
+            .collect();
+        self.cache
+            .iter()
+            .map(|(key, built)| {
+                let stamps = read
+                    .iter()
+                    .map(|i| built[*i].as_ref().map_or(0, |b| b.stamp));
+                (*key, shards::combine(stamps))
+            })
+            .collect()
+    }
+
+    /// The shard holding an enterprise's rows, if it has any.
+    pub fn locate(
+        &self,
+        partitions: &[Arc<PartitionState>],
+        enterprise_id: &str,
+    ) -> Option<ShardKey> {
+        partitions
+            .iter()
+            .find(|p| p.enterprises.contains_key(enterprise_id))
+            .and_then(|p| {
+                let shards = *self.shard_counts.get(&p.id)?;
+                Some((p.id, shards::shard_of(enterprise_id, shards).0))
+            })
     }
 }
 

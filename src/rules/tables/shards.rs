@@ -50,6 +50,11 @@ pub fn stamp(prints: &PartPrints, reads: &[Part], minute: Option<i64>) -> u64 {
     stamp
 }
 
+/// One stamp for several.
+pub fn combine(stamps: impl Iterator<Item = u64>) -> u64 {
+    stamps.fold(0, |acc, stamp| splitmix(acc ^ stamp))
+}
+
 fn splitmix(mut x: u64) -> u64 {
     x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
     x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);

@@ -5,6 +5,7 @@
 //! `SwapScanExec` that reads the table's *current* batches each time it is executed: rules
 //! are parsed, optimised and physically planned once, and each tick only swaps the batches.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::sync::{Arc, RwLock};
 
@@ -13,7 +14,7 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::stats::Precision;
-use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{project_schema, Result, Statistics};
 use datafusion::datasource::TableType;
 use datafusion::execution::TaskContext;
@@ -27,21 +28,64 @@ use datafusion::physical_plan::{
     SendableRecordBatchStream,
 };
 
-/// The batches of one table at one tick.
-pub type Contents = Arc<Vec<RecordBatch>>;
+/// An input partition and a shard of its enterprises.
+pub type ShardKey = (i32, u32);
+
+/// The batches of one table at one tick, each with the shard it holds (`None`: a global
+/// table's).
+#[derive(Debug, Default)]
+pub struct Contents {
+    pub batches: Vec<RecordBatch>,
+    pub shards: Vec<Option<ShardKey>>,
+}
 
 /// Where a table's current contents live; shared by the provider and every scan of it.
 #[derive(Debug, Default)]
-pub struct Slot(RwLock<Contents>);
+pub struct Slot(RwLock<Arc<Contents>>);
 
 impl Slot {
-    pub fn swap(&self, contents: Contents) {
+    pub fn swap(&self, contents: Arc<Contents>) {
         *self.0.write().unwrap_or_else(|e| e.into_inner()) = contents;
     }
 
-    pub fn current(&self) -> Contents {
+    pub fn current(&self) -> Arc<Contents> {
         Arc::clone(&self.0.read().unwrap_or_else(|e| e.into_inner()))
     }
+}
+
+/// The shards one rule's scans read at its next execution (`None`: all). Each local rule has
+/// its own, set before it runs; a rule's plan runs once at a time.
+#[derive(Debug, Default)]
+pub struct ShardFilter(RwLock<Option<Arc<HashSet<ShardKey>>>>);
+
+impl ShardFilter {
+    pub fn set(&self, only: Option<Arc<HashSet<ShardKey>>>) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = only;
+    }
+
+    fn current(&self) -> Option<Arc<HashSet<ShardKey>>> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// `plan` with every table scan reading only the shards `filter` names.
+pub fn restrict(
+    plan: Arc<dyn ExecutionPlan>,
+    filter: &Arc<ShardFilter>,
+) -> Result<Arc<dyn ExecutionPlan>> {
+    plan.transform_up(|node| {
+        let Some(scan) = node.downcast_ref::<SwapScanExec>() else {
+            return Ok(Transformed::no(node));
+        };
+        let restricted = SwapScanExec {
+            only: Some(Arc::clone(filter)),
+            ..scan.clone()
+        };
+        Ok(Transformed::yes(
+            Arc::new(restricted) as Arc<dyn ExecutionPlan>
+        ))
+    })
+    .map(|t| t.data)
 }
 
 /// How many rows a table holds, as the planner should assume. Plans are built once, so the
@@ -108,12 +152,13 @@ impl TableProvider for SwapTable {
 }
 
 /// Reads the slot's batches at execution time, as one partition.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct SwapScanExec {
     projection: Option<Vec<usize>>,
     slot: Arc<Slot>,
     rows: RowsHint,
     properties: Arc<PlanProperties>,
+    only: Option<Arc<ShardFilter>>,
 }
 
 impl SwapScanExec {
@@ -135,6 +180,7 @@ impl SwapScanExec {
             slot,
             rows,
             properties: Arc::new(properties),
+            only: None,
         })
     }
 }
@@ -186,10 +232,21 @@ impl ExecutionPlan for SwapScanExec {
         _context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
         let contents = self.slot.current();
+        let only = self.only.as_ref().and_then(|f| f.current());
+        let batches: Vec<RecordBatch> = match only {
+            None => contents.batches.clone(),
+            Some(only) => contents
+                .batches
+                .iter()
+                .zip(&contents.shards)
+                .filter(|(_, shard)| shard.is_none_or(|s| only.contains(&s)))
+                .map(|(batch, _)| batch.clone())
+                .collect(),
+        };
         // MemoryStream projects each batch and advertises the schema it is given: the
         // projected one.
         Ok(Box::pin(MemoryStream::try_new(
-            contents.to_vec(),
+            batches,
             self.schema(),
             self.projection.clone(),
         )?))
