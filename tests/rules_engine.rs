@@ -256,6 +256,32 @@ fn a_local_rule_runs_over_the_changed_shard_only_and_keeps_the_others_hits() {
     assert_eq!(subjects(&changed, "r01_test_level"), hits);
 }
 
+#[test]
+fn a_hash_join_builds_its_table_from_the_smaller_kind_of_table() {
+    // R1 looks its open warnings up for every indicator in range: DataFusion alone hashes the
+    // indicators (their size estimate is lost after the clock and window joins).
+    let store = leaking_world();
+    let dir = tempfile::tempdir().unwrap();
+    let shipped =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("queries/process/r01_process_limit.sql");
+    std::fs::copy(shipped, dir.path().join("r01_process_limit.sql")).unwrap();
+    let (mut engine, _metrics) = engine(dir.path());
+    let rt = runtime();
+    rt.block_on(engine.reload(dir.path()));
+    rt.block_on(engine.tick(&store, during_leak()));
+    let plan = rt
+        .block_on(engine.explain_analyze("r01_process_limit"))
+        .unwrap();
+    let warnings_join = plan
+        .lines()
+        .find(|l| l.contains("HashJoinExec") && l.contains("subject"))
+        .unwrap_or_else(|| panic!("{plan}"));
+    assert!(
+        warnings_join.contains("join_type=Right"),
+        "active_warnings is the build side: {warnings_join}"
+    );
+}
+
 /// The leaking world and an engine running the gas rule from a directory of its own.
 struct GasEngine {
     store: Arc<StateStore>,

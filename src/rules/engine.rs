@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use datafusion::execution::memory_pool::GreedyMemoryPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
+use datafusion::physical_optimizer::optimizer::PhysicalOptimizer;
 use datafusion::physical_plan::{collect, execution_plan::reset_plan_states};
 use datafusion::prelude::{SessionConfig, SessionContext};
 
@@ -24,7 +26,7 @@ use super::header::Mode;
 use super::hit::{hits_of, RuleHit};
 use super::loader::{read_all, RuleProblem};
 use super::tables::OpenWarning;
-use super::tables::{RefreshStats, RuleTables, ShardKey, World};
+use super::tables::{RefreshStats, RuleTables, ShardKey, SmallBuildSide, World};
 use super::RuleFileError;
 
 /// One rule's evaluation in a tick.
@@ -94,8 +96,7 @@ impl RuleEngine {
         let session = SessionConfig::new()
             .with_target_partitions(1)
             .with_information_schema(false);
-        let ctx = SessionContext::new_with_config(session);
-        ctx.add_optimizer_rule(Arc::new(FixedIntervals));
+        let ctx = SessionContext::new_with_state(session_state(session));
         let tables = RuleTables::new(config.table_shards);
         tables
             .register(&ctx)
@@ -501,6 +502,23 @@ impl RuleEngine {
         self.tables.invalidate();
         self.carried.clear();
     }
+}
+
+/// DataFusion's defaults, with vigil's two rewrites: fixed intervals as durations, and hash
+/// joins built from their smaller side (right after DataFusion picks the sides).
+fn session_state(config: SessionConfig) -> SessionState {
+    let mut physical = PhysicalOptimizer::new().rules;
+    let after_join_selection = physical
+        .iter()
+        .position(|rule| rule.name() == "join_selection")
+        .map_or(physical.len(), |i| i + 1);
+    physical.insert(after_join_selection, Arc::new(SmallBuildSide));
+    SessionStateBuilder::new()
+        .with_config(config)
+        .with_default_features()
+        .with_optimizer_rule(Arc::new(FixedIntervals))
+        .with_physical_optimizer_rules(physical)
+        .build()
 }
 
 /// A rule hitting everything says more about the rule than about the enterprises: its

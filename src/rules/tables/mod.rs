@@ -15,6 +15,7 @@
 //! every tick that reads them. Stale shards are built on every core.
 
 mod build;
+mod build_side;
 mod business;
 mod geometry;
 mod global;
@@ -38,6 +39,7 @@ use crate::state::{EnterpriseState, Part, PartitionState, StateStore};
 
 use super::episodes::ActiveWarning;
 use build::ShardJob;
+pub use build_side::SmallBuildSide;
 pub use global::OpenWarning;
 pub use sensors::WINDOWS;
 use shards::PartPrints;

@@ -185,6 +185,15 @@ impl SwapScanExec {
     }
 }
 
+impl SwapScanExec {
+    /// The rows the table may hold, by its kind.
+    pub fn rows_hint(&self) -> usize {
+        match self.rows {
+            RowsHint::Exactly(n) | RowsHint::About(n) => n,
+        }
+    }
+}
+
 impl DisplayAs for SwapScanExec {
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
         write!(f, "SwapScanExec: projection={:?}", self.projection)
