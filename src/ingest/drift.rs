@@ -82,9 +82,24 @@ impl Drift {
         }
     }
 
-    /// The partition left this instance (its pauses went with the assignment).
+    /// The partition left this instance: its pauses are forgotten here.
     pub fn forget(&mut self, partition: i32) {
         self.paused.retain(|(_, p)| *p != partition);
+    }
+
+    /// The partition was assigned anew (restored or fresh). librdkafka keeps a pause across a
+    /// revoke and a re-assignment to the same consumer (librdkafka#1849), while `forget` has
+    /// dropped it here: nothing would ever resume it, and the partition would stall. So
+    /// every topic of the partition is resumed.
+    pub fn reassigned<X: ConsumerContext, C: Consumer<X>>(&mut self, consumer: &C, partition: i32) {
+        self.forget(partition);
+        let mut list = TopicPartitionList::new();
+        for topic in Topic::ALL {
+            list.add_partition(topic.name(), partition);
+        }
+        if let Err(error) = consumer.resume(&list) {
+            tracing::warn!(partition, %error, "cannot resume a partition assigned anew");
+        }
     }
 
     /// Topic-partitions paused.

@@ -480,8 +480,14 @@ impl KafkaIngest {
         for (partition, takeover) in takeovers {
             match takeover {
                 Takeover::Kept => {}
-                Takeover::Checkpoint(loaded) => self.restore(partition, *loaded).await,
-                Takeover::Fresh => self.drop_partition(partition),
+                Takeover::Checkpoint(loaded) => {
+                    self.restore(partition, *loaded).await;
+                    self.drift.reassigned(self.consumer.as_ref(), partition);
+                }
+                Takeover::Fresh => {
+                    self.drop_partition(partition);
+                    self.drift.reassigned(self.consumer.as_ref(), partition);
+                }
                 // Not owned: nothing of it is applied, committed or checkpointed.
                 Takeover::Refused(_) => {
                     self.drop_partition(partition);
