@@ -135,6 +135,29 @@ fn a_tick_with_no_rule_due_builds_no_table_and_the_next_rule_sees_fresh_data() {
     );
 }
 
+/// A reading of `value` on AT001 at `at`, applied to the store as ingest would.
+fn apply_reading(store: &StateStore, at: EventTime, value: f64) {
+    let reading = SensorReading {
+        ts: at,
+        enterprise_id: ENTERPRISE.into(),
+        target_code: format!("{ENTERPRISE}-AT001").into(),
+        value,
+        quality: Quality::Good,
+        source: ReadingSource::Edge,
+    };
+    let partition = store
+        .partitions()
+        .into_iter()
+        .find(|p| p.enterprises.contains_key(ENTERPRISE))
+        .unwrap();
+    partition
+        .enterprises
+        .get_mut(ENTERPRISE)
+        .unwrap()
+        .apply_reading(&reading, &Config::default().state)
+        .unwrap();
+}
+
 const PERMIT_RULE: &str =
     "-- id: r10_test_permit\n-- title: permit\n-- severity: yellow\n-- basis: test\n\
     SELECT enterprise_id, permit_id AS subject FROM permits WHERE phase = 'active'\n";
@@ -157,25 +180,7 @@ fn a_reading_rebuilds_its_shards_sensor_tables_only() {
     assert_eq!(unchanged.tables.batches_rebuilt, 0, "nothing changed");
     // After the fixture's last reading, so it becomes the latest.
     let at = EventTime::parse_rfc3339("2020-03-02T01:00:00Z").unwrap();
-    let reading = SensorReading {
-        ts: at,
-        enterprise_id: ENTERPRISE.into(),
-        target_code: format!("{ENTERPRISE}-AT001").into(),
-        value: 3.0,
-        quality: Quality::Good,
-        source: ReadingSource::Edge,
-    };
-    let partition = store
-        .partitions()
-        .into_iter()
-        .find(|p| p.enterprises.contains_key(ENTERPRISE))
-        .unwrap();
-    partition
-        .enterprises
-        .get_mut(ENTERPRISE)
-        .unwrap()
-        .apply_reading(&reading, &Config::default().state)
-        .unwrap();
+    apply_reading(&store, at, 3.0);
     let tick = rt.block_on(engine.tick(&store, at));
     assert_eq!(
         (tick.tables.shards_rebuilt, tick.tables.batches_rebuilt),
@@ -232,25 +237,7 @@ fn a_local_rule_runs_over_the_changed_shard_only_and_keeps_the_others_hits() {
         "the hits carry over"
     );
     let at = EventTime::parse_rfc3339("2020-03-02T01:00:00Z").unwrap();
-    let reading = SensorReading {
-        ts: at,
-        enterprise_id: ENTERPRISE.into(),
-        target_code: format!("{ENTERPRISE}-AT001").into(),
-        value: 3.0,
-        quality: Quality::Good,
-        source: ReadingSource::Edge,
-    };
-    let partition = store
-        .partitions()
-        .into_iter()
-        .find(|p| p.enterprises.contains_key(ENTERPRISE))
-        .unwrap();
-    partition
-        .enterprises
-        .get_mut(ENTERPRISE)
-        .unwrap()
-        .apply_reading(&reading, &Config::default().state)
-        .unwrap();
+    apply_reading(&store, at, 3.0);
     let changed = rt.block_on(engine.tick(&store, at));
     assert_eq!(run(&changed), Some(1), "the reading's shard runs");
     assert_eq!(subjects(&changed, "r01_test_level"), hits);

@@ -32,18 +32,23 @@ pub fn threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
 }
 
+/// What the rows of one partition's shards are built from.
+pub struct Partition<'a> {
+    pub defs: &'a [&'static TableDef],
+    pub schemas: &'a [SchemaRef],
+    pub state: &'a PartitionState,
+    pub shards: u32,
+    pub now: EventTime,
+}
+
 /// Builds every job's stale batches.
 pub fn rows(
-    defs: &[&'static TableDef],
-    schemas: &[SchemaRef],
-    partition: &PartitionState,
-    shards: u32,
-    now: EventTime,
+    partition: &Partition<'_>,
     jobs: Vec<ShardJob>,
     threads: usize,
 ) -> Vec<(ShardJob, Rebuilt)> {
     let threads = threads.min(jobs.len() / SHARDS_PER_THREAD).max(1);
-    let build = |jobs| build_some(defs, schemas, partition, shards, now, jobs);
+    let build = |jobs| partition.build_some(jobs);
     if threads == 1 {
         return build(jobs);
     }
@@ -68,52 +73,54 @@ pub fn rows(
     })
 }
 
-fn build_some(
-    defs: &[&'static TableDef],
-    schemas: &[SchemaRef],
-    partition: &PartitionState,
-    shards: u32,
-    now: EventTime,
-    jobs: Vec<ShardJob>,
-) -> Vec<(ShardJob, Rebuilt)> {
-    let mut job_of = vec![None; shards as usize];
-    for (i, job) in jobs.iter().enumerate() {
-        job_of[job.shard as usize] = Some(i);
-    }
-    let mut writers: Vec<Vec<Option<TableWriter>>> = jobs
-        .iter()
-        .map(|job| {
-            job.stamps
-                .iter()
-                .zip(defs.iter().zip(schemas))
-                .map(|(stamp, (def, schema))| {
-                    stamp.map(|_| TableWriter::new(Arc::clone(schema), def.columns))
-                })
-                .collect()
-        })
-        .collect();
-    for entry in partition.enterprises.iter() {
-        let (shard, _) = shard_of(entry.key(), shards);
-        let Some(job) = job_of[shard as usize] else {
-            continue;
-        };
-        for (def, writer) in defs.iter().zip(writers[job].iter_mut()) {
-            let Some(w) = writer else { continue };
-            match def.source {
-                Source::Enterprise(_, rows) => rows(entry.value(), w),
-                Source::EnterpriseAtMinute(_, rows) => rows(entry.value(), now, w),
-                Source::Global => {}
+impl Partition<'_> {
+    fn build_some(&self, jobs: Vec<ShardJob>) -> Vec<(ShardJob, Rebuilt)> {
+        let Partition {
+            defs,
+            schemas,
+            state: partition,
+            shards,
+            now,
+        } = *self;
+        let mut job_of = vec![None; shards as usize];
+        for (i, job) in jobs.iter().enumerate() {
+            job_of[job.shard as usize] = Some(i);
+        }
+        let mut writers: Vec<Vec<Option<TableWriter>>> = jobs
+            .iter()
+            .map(|job| {
+                job.stamps
+                    .iter()
+                    .zip(defs.iter().zip(schemas))
+                    .map(|(stamp, (def, schema))| {
+                        stamp.map(|_| TableWriter::new(Arc::clone(schema), def.columns))
+                    })
+                    .collect()
+            })
+            .collect();
+        for entry in partition.enterprises.iter() {
+            let (shard, _) = shard_of(entry.key(), shards);
+            let Some(job) = job_of[shard as usize] else {
+                continue;
+            };
+            for (def, writer) in defs.iter().zip(writers[job].iter_mut()) {
+                let Some(w) = writer else { continue };
+                match def.source {
+                    Source::Enterprise(_, rows) => rows(entry.value(), w),
+                    Source::EnterpriseAtMinute(_, rows) => rows(entry.value(), now, w),
+                    Source::Global => {}
+                }
             }
         }
+        jobs.into_iter()
+            .zip(writers)
+            .map(|(job, writers)| {
+                let batches = writers
+                    .into_iter()
+                    .map(|w| w.map(|w| (w.rows() > 0).then(|| w.finish())))
+                    .collect();
+                (job, batches)
+            })
+            .collect()
     }
-    jobs.into_iter()
-        .zip(writers)
-        .map(|(job, writers)| {
-            let batches = writers
-                .into_iter()
-                .map(|w| w.map(|w| (w.rows() > 0).then(|| w.finish())))
-                .collect();
-            (job, batches)
-        })
-        .collect()
 }

@@ -338,7 +338,14 @@ impl RuleTables {
         stats.shards_rebuilt += jobs.len();
         let defs: Vec<&'static TableDef> = self.tables.iter().map(|t| t.def).collect();
         let schemas: Vec<SchemaRef> = self.tables.iter().map(|t| Arc::clone(&t.schema)).collect();
-        let built = build::rows(&defs, &schemas, partition, shards, now, jobs, self.threads);
+        let source = build::Partition {
+            defs: &defs,
+            schemas: &schemas,
+            state: partition,
+            shards,
+            now,
+        };
+        let built = build::rows(&source, jobs, self.threads);
         for (job, batches) in built {
             let cached = self
                 .cache
