@@ -2,7 +2,8 @@
 //! incrementally (only the batches whose part of the state changed, only the tables a due
 //! rule reads) find exactly what a full re-evaluation finds (every table rebuilt from the
 //! state), over simulated streams with every scenario, replayed as `vigil replay`
-//! replays them.
+//! replays them, and then for 90 minutes without input: the clock alone must bring every
+//! deadline (points going offline, alarm windows ending, the morning's commitments due).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -20,6 +21,9 @@ use vigil::sim::Scenario;
 use vigil::state::StateStore;
 
 const RUN_S: u64 = 1_200;
+/// After the input ends: ticks every 30 s for 90 minutes.
+const COAST_TICKS: i64 = 180;
+const COAST_STEP_MS: i64 = 30_000;
 
 /// Two engines over one store, ticked together: one incremental, one rebuilding every
 /// table at every tick. Every tick's findings must be the same.
@@ -30,6 +34,7 @@ struct Twins {
     ticks: usize,
     hits: usize,
     batches_rebuilt: [usize; 2],
+    last: Option<EventTime>,
 }
 
 impl Twins {
@@ -53,7 +58,20 @@ impl Twins {
             ticks: 0,
             hits: 0,
             batches_rebuilt: [0, 0],
+            last: None,
         }
+    }
+
+    /// Ticks on with no input: only the clock moves.
+    fn coast(&mut self) -> usize {
+        let end = self.last.expect("the input was ticked");
+        let mut hits = 0;
+        for k in 1..=COAST_TICKS {
+            let before = self.hits;
+            self.tick(end.saturating_add_ms(k * COAST_STEP_MS)).unwrap();
+            hits += self.hits - before;
+        }
+        hits
     }
 
     fn compare(&mut self, at: EventTime, incremental: TickReport, full: TickReport) {
@@ -71,6 +89,7 @@ impl Twins {
             "the tick at {at} differs from a full re-evaluation"
         );
         self.ticks += 1;
+        self.last = Some(at);
         self.hits += full.hits.len();
         self.batches_rebuilt[0] += incremental.tables.batches_rebuilt;
         self.batches_rebuilt[1] += full.tables.batches_rebuilt;
@@ -150,6 +169,7 @@ fn incremental_equals_full(seed: u64, enterprises: usize, table_shards: u32) {
     .unwrap();
     assert!(twins.ticks >= RUN_S as usize - 60, "{} ticks", twins.ticks);
     assert!(twins.hits > 0, "the scenarios are found");
+    assert!(twins.coast() > 0, "hits while the clock alone moves");
     let [incremental, full] = twins.batches_rebuilt;
     assert!(
         incremental * 4 < full,

@@ -1,13 +1,13 @@
 //! Which rules run over the changed shards only (issue 21): a rule is local when its hits for
-//! an enterprise can only come from that enterprise's rows. Checked when a rule is compiled;
-//! anything not provably local runs whole.
+//! an enterprise can only come from that enterprise's rows and the clock, read through
+//! deadlines. Checked when a rule is compiled; anything not provably local runs whole.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use vigil::config::Config;
 use vigil::metrics::Metrics;
-use vigil::rules::locality::Locality;
+use vigil::rules::locality::{ClockReads, Deadline, Locality, Step};
 use vigil::rules::RuleEngine;
 
 fn locality_of(body: &str) -> Locality {
@@ -22,13 +22,33 @@ fn locality_of(body: &str) -> Locality {
 }
 
 fn assert_local(body: &str) {
-    assert_eq!(locality_of(body), Locality::Local, "{body}");
+    assert_eq!(
+        locality_of(body),
+        Locality::Local(ClockReads::default()),
+        "{body}"
+    );
 }
 
 fn assert_whole(body: &str, why: &str) {
     match locality_of(body) {
         Locality::Whole(reason) => assert!(reason.contains(why), "{body}: {reason}"),
-        Locality::Local => panic!("{body} was taken for local"),
+        Locality::Local(_) => panic!("{body} was taken for local"),
+    }
+}
+
+/// What a local rule reads of the clock.
+fn clock_reads(body: &str) -> ClockReads {
+    match locality_of(body) {
+        Locality::Local(clock) => clock,
+        Locality::Whole(why) => panic!("{body} runs whole: {why}"),
+    }
+}
+
+fn deadline(table: &str, column: &str, offset_ms: i64) -> Deadline {
+    Deadline {
+        table: table.into(),
+        column: column.into(),
+        offset_ms,
     }
 }
 
@@ -64,11 +84,62 @@ fn rules_over_one_enterprise_at_a_time_are_local() {
 }
 
 #[test]
-fn rules_mixing_enterprises_or_reading_the_clock_run_whole() {
+fn comparing_a_column_with_the_clock_sets_a_deadline() {
+    let offline = clock_reads(
+        "SELECT i.enterprise_id, i.target_code AS subject FROM indicators i CROSS JOIN clock c \
+         WHERE i.offline_at <= c.now - INTERVAL '60 minutes' AND c.now < i.last_ts + INTERVAL '1 day'",
+    );
+    assert_eq!(
+        offline.deadlines.into_iter().collect::<Vec<_>>(),
+        vec![
+            deadline("indicators", "last_ts", 86_400_000),
+            deadline("indicators", "offline_at", 3_600_000),
+        ]
+    );
+    assert_eq!(offline.calendar, None);
+    // In a CASE, an aggregate's argument, a CTE forwarding the clock, a maximum's HAVING.
+    let nested = clock_reads(
+        "WITH x AS (SELECT i.*, c.now FROM indicators i CROSS JOIN clock c) \
+         SELECT enterprise_id, enterprise_id AS subject, \
+           sum(CASE WHEN status_ts > now - INTERVAL '8 hours' THEN 1 ELSE 0 END) AS value \
+         FROM x GROUP BY enterprise_id, now HAVING max(last_ts) < now - INTERVAL '5 minutes'",
+    );
+    assert_eq!(
+        nested.deadlines.into_iter().collect::<Vec<_>>(),
+        vec![
+            deadline("indicators", "last_ts", 300_000),
+            deadline("indicators", "status_ts", 28_800_000),
+        ]
+    );
+    let calendar = clock_reads(
+        "SELECT m.enterprise_id, m.enterprise_id AS subject FROM commitments m CROSS JOIN clock c \
+         WHERE m.date = c.local_date AND c.local_minute_of_day >= 600",
+    );
+    assert_eq!(calendar.calendar, Some(Step::Minute));
+    assert!(calendar.deadlines.is_empty());
+}
+
+#[test]
+fn rules_mixing_enterprises_or_reading_the_clock_otherwise_run_whole() {
+    assert_whole(
+        "SELECT i.enterprise_id, i.target_code AS subject, \
+           CAST(CAST(c.now AS BIGINT) - CAST(i.offline_at AS BIGINT) AS DOUBLE) AS value \
+         FROM indicators i CROSS JOIN clock c WHERE i.offline_at <= c.now",
+        "`now`",
+    );
+    assert_whole(
+        "SELECT i.enterprise_id, i.target_code AS subject, c.now FROM indicators i CROSS JOIN clock c",
+        "`now`",
+    );
     assert_whole(
         "SELECT i.enterprise_id, i.target_code AS subject FROM indicators i CROSS JOIN clock c \
-         WHERE i.offline_at <= c.now",
-        "clock",
+         WHERE i.last_value > CAST(c.now AS BIGINT)",
+        "`now`",
+    );
+    assert_whole(
+        "SELECT i.enterprise_id, i.target_code AS subject FROM indicators i JOIN regions r \
+         ON r.region_id = i.target_code",
+        "regions",
     );
     assert_whole(
         "SELECT i.enterprise_id, i.target_code AS subject FROM indicators i JOIN alarms a \
@@ -100,20 +171,31 @@ fn rules_mixing_enterprises_or_reading_the_clock_run_whole() {
 }
 
 #[test]
-fn the_shipped_rules_without_the_clock_are_local() {
+fn the_shipped_rules_are_local_unless_they_read_warnings_regions_or_the_time_elapsed() {
     let engine = RuleEngine::new(Config::default().rules, Arc::new(Metrics::new()));
     let mut engine = engine;
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let report = runtime.block_on(engine.reload(&dir));
     assert!(report.problems.is_empty(), "{:?}", report.problems);
+    let mut local = Vec::new();
     for rule in engine.rules() {
-        let global = ["clock", "regions", "active_warnings", "open_warnings"];
+        let global = ["regions", "active_warnings", "open_warnings"];
         let reads_global = rule.reads.iter().any(|t| global.contains(&t.as_str()));
         match (&rule.locality, reads_global) {
-            (Locality::Local, false) => {}
+            (Locality::Local(_), false) => local.push(rule.header.id.as_str()),
             (Locality::Whole(why), true) => assert!(why.contains("not per enterprise"), "{why}"),
+            // A value that grows with the clock (hours overdue, minutes offline).
+            (Locality::Whole(why), false) => assert!(why.contains("`now`"), "{why}"),
             (locality, _) => panic!("{}: {locality:?}, reads {:?}", rule.header.id, rule.reads),
         }
+    }
+    // The rules over every indicator are the costly ones.
+    for id in [
+        "r03_enterprise_offline",
+        "r04_sensor_quality",
+        "r05_under_reporting",
+    ] {
+        assert!(local.contains(&id), "{id} is not local: {local:?}");
     }
 }

@@ -21,7 +21,8 @@ pub async fn check(config: &Config, dir: &Path) -> CheckReport {
     for rule in engine.rules() {
         // Rule authors see whether a tick can run the rule over what changed only.
         let evaluated = match &rule.locality {
-            Locality::Local => "local".to_owned(),
+            Locality::Local(clock) if clock == &Default::default() => "local".to_owned(),
+            Locality::Local(clock) => format!("local, due again at {clock}"),
             Locality::Whole(why) => format!("whole: {why}"),
         };
         text.push_str(&format!(

@@ -97,7 +97,7 @@ pub async fn compile(
         .optimize(&logical)
         .map_err(|e| at_body(first_line_of(&e.to_string())))?;
     let locality = locality::of(&optimised, &RuleTables::is_per_enterprise);
-    let only = (locality == Locality::Local).then(Arc::<ShardFilter>::default);
+    let only = locality.is_local().then(Arc::<ShardFilter>::default);
     let plan = match &only {
         Some(filter) => restrict(plan, filter).map_err(|e| at_body(e.to_string()))?,
         None => plan,

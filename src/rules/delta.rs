@@ -1,9 +1,12 @@
 //! Evaluating a local rule (`locality`) over the shards that changed: what it found per shard
-//! at its last evaluation, which shards changed since (their rows' stamps differ), and the
-//! merge of a new evaluation of those shards with the others' carried hits.
+//! at its last evaluation, which shards need it again (their rows' stamps differ, the clock
+//! reached one of their deadlines, or a new calendar period began), and the merge of a new
+//! evaluation of those shards with the others' carried hits.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+
+use crate::model::EventTime;
 
 use super::hit::RuleHit;
 use super::tables::ShardKey;
@@ -47,11 +50,23 @@ struct Found {
     rows: usize,
 }
 
+/// When an evaluation's answers stop holding with nothing but the clock moving.
+#[derive(Default)]
+pub struct Until {
+    /// The calendar period it was made in (for a rule reading the calendar).
+    pub period: Option<i64>,
+    /// Per shard evaluated: the next deadline of its rows (none: the clock alone never
+    /// changes its answer).
+    pub due: HashMap<ShardKey, EventTime>,
+}
+
 /// What a local rule found at its last evaluation, per shard, for one version of the rule.
 pub struct Carried {
     version: String,
     stamps: HashMap<ShardKey, u64>,
     found: HashMap<ShardKey, Found>,
+    period: Option<i64>,
+    due: HashMap<ShardKey, EventTime>,
 }
 
 impl Carried {
@@ -60,11 +75,22 @@ impl Carried {
         carried.filter(|c| c.version == version)
     }
 
-    /// The shards whose rows changed since (new shards included).
-    pub fn dirty(&self, stamps: &HashMap<ShardKey, u64>) -> HashSet<ShardKey> {
+    /// The shards to evaluate again at `now`, in calendar `period`: those whose rows
+    /// changed (new shards included) or whose deadline came; all of them in a new period.
+    pub fn dirty(
+        &self,
+        stamps: &HashMap<ShardKey, u64>,
+        now: EventTime,
+        period: Option<i64>,
+    ) -> HashSet<ShardKey> {
+        let new_period = period != self.period;
         stamps
             .iter()
-            .filter(|(key, stamp)| self.stamps.get(*key) != Some(*stamp))
+            .filter(|(key, stamp)| {
+                new_period
+                    || self.stamps.get(*key) != Some(*stamp)
+                    || self.due.get(*key).is_some_and(|due| *due <= now)
+            })
             .map(|(key, _)| *key)
             .collect()
     }
@@ -74,11 +100,14 @@ impl Carried {
         version: &str,
         stamps: HashMap<ShardKey, u64>,
         rows: Vec<(ShardKey, RuleHit)>,
+        until: Until,
     ) -> Self {
         let mut carried = Carried {
             version: version.to_owned(),
             stamps,
             found: HashMap::new(),
+            period: until.period,
+            due: until.due,
         };
         carried.absorb(rows);
         carried
@@ -91,9 +120,13 @@ impl Carried {
         stamps: HashMap<ShardKey, u64>,
         dirty: &HashSet<ShardKey>,
         rows: Vec<(ShardKey, RuleHit)>,
+        until: Until,
     ) {
-        self.found
-            .retain(|key, _| stamps.contains_key(key) && !dirty.contains(key));
+        let kept = |key: &ShardKey| stamps.contains_key(key) && !dirty.contains(key);
+        self.found.retain(|key, _| kept(key));
+        self.due.retain(|key, _| kept(key));
+        self.due.extend(until.due);
+        self.period = until.period;
         self.stamps = stamps;
         self.absorb(rows);
     }

@@ -19,12 +19,13 @@ use crate::model::EventTime;
 use crate::state::{PartitionState, StateStore};
 
 use super::compile::{compile, content_version, CompiledRule, RuleBounds};
-use super::delta::{settle, Carried, Scope};
+use super::delta::{settle, Carried, Scope, Until};
 use super::episodes::{ActiveWarning, Episodes};
 use super::fixed_intervals::FixedIntervals;
 use super::header::Mode;
 use super::hit::{hits_of, RuleHit};
 use super::loader::{read_all, RuleProblem};
+use super::locality::Locality;
 use super::tables::OpenWarning;
 use super::tables::{RefreshStats, RuleTables, ShardKey, SmallBuildSide, World};
 use super::RuleFileError;
@@ -271,7 +272,7 @@ impl RuleEngine {
             self.tables.refresh(&world, |name| reads.contains(name))
         };
         let started = Instant::now();
-        let scopes: Vec<Scope> = due.iter().map(|rule| self.scope(rule)).collect();
+        let scopes: Vec<Scope> = due.iter().map(|rule| self.scope(rule, now)).collect();
         let results = self.execute_all(&due, &scopes).await;
         let mut report = TickReport {
             now,
@@ -281,7 +282,7 @@ impl RuleEngine {
         let partitions = store.partitions();
         for ((rule, scope), (elapsed, rows)) in due.iter().zip(scopes).zip(results) {
             let shards = scope.shards();
-            let hits = rows.and_then(|rows| self.resolve(rule, scope, rows, &partitions));
+            let hits = rows.and_then(|rows| self.resolve(rule, scope, rows, &partitions, now));
             self.absorb(rule, now, (elapsed, hits), shards, &mut report);
         }
         report.execute = started.elapsed();
@@ -290,19 +291,42 @@ impl RuleEngine {
     }
 
     /// How a due rule runs: whole, or (a local rule) over the shards whose rows changed
-    /// since it last ran.
-    fn scope(&self, rule: &CompiledRule) -> Scope {
-        if rule.only.is_none() {
+    /// or whose time came since it last ran.
+    fn scope(&self, rule: &CompiledRule, now: EventTime) -> Scope {
+        let Locality::Local(clock) = &rule.locality else {
             return Scope::Whole;
-        }
+        };
         let stamps = self.tables.stamps(&rule.reads);
+        let period = clock.period(now, self.config.utc_offset_minutes);
         let carried = self.carried.get(&rule.header.id);
         match Carried::for_version(carried, &rule.version) {
             None => Scope::Fresh(stamps),
             Some(carried) => Scope::Delta {
-                dirty: Arc::new(carried.dirty(&stamps)),
+                dirty: Arc::new(carried.dirty(&stamps, now, period)),
                 stamps,
             },
+        }
+    }
+
+    /// Until when a local rule's evaluation at `now` of `shards` holds.
+    fn until<'k>(
+        &self,
+        rule: &CompiledRule,
+        shards: impl Iterator<Item = &'k ShardKey>,
+        now: EventTime,
+    ) -> Until {
+        let Locality::Local(clock) = &rule.locality else {
+            return Until::default();
+        };
+        let due = match clock.deadlines.is_empty() {
+            true => Default::default(),
+            false => shards
+                .filter_map(|k| Some((*k, self.tables.next_deadline(*k, &clock.deadlines, now)?)))
+                .collect(),
+        };
+        Until {
+            period: clock.period(now, self.config.utc_offset_minutes),
+            due,
         }
     }
 
@@ -335,6 +359,7 @@ impl RuleEngine {
         scope: Scope,
         rows: Vec<RuleHit>,
         partitions: &[Arc<PartitionState>],
+        now: EventTime,
     ) -> Result<Vec<RuleHit>, (String, &'static str)> {
         let id = &rule.header.id;
         let carried = match scope {
@@ -344,12 +369,14 @@ impl RuleEngine {
             }
             Scope::Fresh(stamps) => {
                 let rows = self.by_shard(rows, partitions, None)?;
-                Carried::from_rows(&rule.version, stamps, rows)
+                let until = self.until(rule, stamps.keys(), now);
+                Carried::from_rows(&rule.version, stamps, rows, until)
             }
             Scope::Delta { dirty, stamps } => {
                 let rows = self.by_shard(rows, partitions, Some(&dirty))?;
+                let until = self.until(rule, dirty.iter(), now);
                 let mut carried = self.carried.remove(id).expect("a delta has a carry");
-                carried.update(stamps, &dirty, rows);
+                carried.update(stamps, &dirty, rows, until);
                 carried
             }
         };

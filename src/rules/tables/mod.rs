@@ -17,6 +17,7 @@
 mod build;
 mod build_side;
 mod business;
+mod deadlines;
 mod geometry;
 mod global;
 mod permits;
@@ -38,6 +39,7 @@ use crate::model::EventTime;
 use crate::state::{EnterpriseState, Part, PartitionState, StateStore};
 
 use super::episodes::ActiveWarning;
+use super::locality::Deadline;
 use build::ShardJob;
 pub use build_side::SmallBuildSide;
 pub use global::OpenWarning;
@@ -468,6 +470,25 @@ impl RuleTables {
                 (*key, shards::combine(stamps))
             })
             .collect()
+    }
+
+    /// When the clock next reaches one of `deadlines` in a shard's rows, as of the last
+    /// refresh (which must have included their tables).
+    pub fn next_deadline(
+        &self,
+        key: ShardKey,
+        deadlines: &BTreeSet<Deadline>,
+        now: EventTime,
+    ) -> Option<EventTime> {
+        let cached = self.cache.get(&key)?;
+        deadlines
+            .iter()
+            .filter_map(|d| {
+                let i = self.tables.iter().position(|t| t.def.name == d.table)?;
+                let batch = cached[i].as_ref()?.batch.as_ref()?;
+                deadlines::earliest(batch, &d.column, d.offset_ms, now)
+            })
+            .min()
     }
 
     /// The shard holding an enterprise's rows, if it has any.
