@@ -88,6 +88,30 @@ fn report(label: &str, ticks: &[TickReport]) {
     );
 }
 
+/// The rules that take longest in incremental ticks (by total time), with how they ran.
+fn costliest(ticks: &[TickReport]) {
+    let mut by_rule: std::collections::BTreeMap<&str, (Duration, usize, usize)> =
+        Default::default();
+    for run in ticks.iter().flat_map(|t| &t.runs) {
+        let entry = by_rule.entry(run.rule_id.as_str()).or_default();
+        entry.0 += run.elapsed;
+        entry.1 += 1;
+        entry.2 += run.shards.unwrap_or(usize::MAX).min(1_000_000);
+    }
+    let mut rules: Vec<_> = by_rule.into_iter().collect();
+    rules.sort_by_key(|r| std::cmp::Reverse(r.1 .0));
+    for (id, (total, runs, shards)) in rules.iter().take(8) {
+        let mean_shards = match *shards >= 1_000_000 {
+            true => "all".to_owned(),
+            false => format!("{:.1}", *shards as f64 / *runs as f64),
+        };
+        println!(
+            "  costliest in incremental ticks: {id:<36} mean {:>6.1} ms over {mean_shards} shards",
+            total.as_secs_f64() * 1000.0 / *runs as f64
+        );
+    }
+}
+
 fn main() {
     let enterprises = std::env::var("VIGIL_BENCH_ENTERPRISES")
         .ok()
@@ -127,9 +151,10 @@ fn main() {
     }
     report("incremental, within minute", &within);
     report("incremental, minute turns", &rollover);
-    let mut all: Vec<TickReport> = within.into_iter().chain(rollover).collect();
+    let all: Vec<TickReport> = within.into_iter().chain(rollover).collect();
     report("incremental, all ticks", &all);
-    all.clear();
+    costliest(&all);
+    drop(all);
     let mut full = Vec::new();
     for i in 0..FULL_RUNS {
         engine.invalidate_tables();

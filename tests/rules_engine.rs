@@ -243,6 +243,36 @@ fn a_local_rule_runs_over_the_changed_shard_only_and_keeps_the_others_hits() {
     assert_eq!(subjects(&changed, "r01_test_level"), hits);
 }
 
+/// Past 10 to start, back under 5 to stop: a rule that reads its own open episodes.
+const HELD_RULE: &str = "-- id: r01_test_held\n-- title: held\n-- severity: yellow\n-- basis: test\n\
+    SELECT i.enterprise_id, i.target_code AS subject FROM indicators i\n\
+    LEFT JOIN active_warnings a ON a.rule_id = 'r01_test_held'\n\
+      AND a.enterprise_id = i.enterprise_id AND a.subject = i.target_code\n\
+    WHERE i.target_code LIKE '%-AT001' AND (i.last_value >= 10 OR (a.id IS NOT NULL AND i.last_value >= 5))\n";
+
+#[test]
+fn a_local_rule_reading_its_open_episodes_sees_them_open_and_close() {
+    let store = leaking_world();
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "held.sql", HELD_RULE);
+    let (mut engine, _metrics) = engine(dir.path());
+    let rt = runtime();
+    rt.block_on(engine.reload(dir.path()));
+    assert!(engine.rule("r01_test_held").unwrap().locality.is_local());
+    let start = EventTime::parse_rfc3339("2020-03-02T01:00:00Z").unwrap();
+    let held: Vec<bool> = [12.0, 7.0, 7.0, 3.0, 7.0, 11.0, 6.0]
+        .iter()
+        .enumerate()
+        .map(|(i, value)| {
+            let at = start.saturating_add_ms(i as i64 * 1000);
+            apply_reading(&store, at, *value);
+            let tick = rt.block_on(engine.tick(&store, at));
+            !subjects(&tick, "r01_test_held").is_empty()
+        })
+        .collect();
+    assert_eq!(held, [true, true, true, false, false, true, true]);
+}
+
 #[test]
 fn a_hash_join_builds_its_table_from_the_smaller_kind_of_table() {
     // R1 looks its open warnings up for every indicator in range: DataFusion alone hashes the

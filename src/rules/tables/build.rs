@@ -108,7 +108,7 @@ impl Partition<'_> {
                 match def.source {
                     Source::Enterprise(_, rows) => rows(entry.value(), w),
                     Source::EnterpriseAtMinute(_, rows) => rows(entry.value(), now, w),
-                    Source::Global => {}
+                    Source::Global | Source::Episodes => {}
                 }
             }
         }

@@ -1,4 +1,7 @@
-//! Tables that are not per enterprise: `clock`, `regions`, `active_warnings`, `open_warnings`.
+//! Tables that are not built from an enterprise's state: `clock`, `regions`, `open_warnings`,
+//! and `active_warnings` (the rules' episodes, kept per shard of their enterprises).
+
+use std::hash::BuildHasher;
 
 use chrono::{Datelike, Timelike};
 
@@ -59,11 +62,21 @@ pub const ACTIVE_WARNINGS: &[Column] = &[
     ("last_seen", Ts),
 ];
 
-pub fn active_warnings(active: &[ActiveWarning], w: &mut TableWriter) {
+pub fn active_warnings<'a>(active: impl Iterator<Item = &'a ActiveWarning>, w: &mut TableWriter) {
     for a in active {
         let names = [&a.id, &a.rule_id, &a.enterprise_id, &a.subject];
         warning_columns(w, names, a.color, a.first_seen).ts(Some(a.last_seen));
     }
+}
+
+/// A print of everything an `active_warnings` row shows.
+pub fn episode_print(a: &ActiveWarning) -> u64 {
+    let shown = (
+        (&a.id, &a.rule_id, &a.enterprise_id, &a.subject),
+        a.color.as_str(),
+        (a.first_seen.millis(), a.last_seen.millis()),
+    );
+    rustc_hash::FxBuildHasher.hash_one(shown)
 }
 
 /// The columns both warning tables begin with: `id`, `rule_id`, `enterprise_id`, `subject`,

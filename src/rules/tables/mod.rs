@@ -60,7 +60,9 @@ pub enum Source {
         &'static [Part],
         fn(&EnterpriseState, EventTime, &mut TableWriter),
     ),
-    /// From the clock, the regions or the warnings.
+    /// From the rules' open episodes, kept with the enterprise each is about.
+    Episodes,
+    /// From the clock, the regions or the published warnings.
     Global,
 }
 
@@ -104,7 +106,11 @@ const REGISTRY: &[Part] = &[Part::Registry];
 pub const TABLES: &[TableDef] = &[
     global("clock", global::CLOCK),
     global("regions", global::REGIONS),
-    global("active_warnings", global::ACTIVE_WARNINGS),
+    TableDef {
+        name: "active_warnings",
+        columns: global::ACTIVE_WARNINGS,
+        source: Source::Episodes,
+    },
     global("open_warnings", global::OPEN_WARNINGS),
     // `last_event_ts` moves with any change.
     per_enterprise(
@@ -196,7 +202,7 @@ impl TableDef {
     fn rows_hint(&self) -> RowsHint {
         match (self.source, self.name) {
             (Source::Global, "clock") => RowsHint::Exactly(1),
-            (Source::Global, _) => RowsHint::About(1_000),
+            (Source::Global | Source::Episodes, _) => RowsHint::About(1_000),
             _ => RowsHint::About(1_000_000),
         }
     }
@@ -208,7 +214,7 @@ impl TableDef {
             Source::EnterpriseAtMinute(reads, _) => {
                 Some(shards::stamp(prints, reads, Some(minute)))
             }
-            Source::Global => None,
+            Source::Global | Source::Episodes => None,
         }
     }
 }
@@ -307,6 +313,7 @@ impl RuleTables {
         for partition in &partitions {
             self.refresh_partition(partition, world.now, minute, &wanted, &mut stats);
         }
+        self.refresh_episodes(world, &wanted, &partitions, &mut stats);
         self.swap_in(world, &wanted);
         stats.elapsed = started.elapsed();
         stats
@@ -329,7 +336,9 @@ impl RuleTables {
                 continue;
             }
             stats.shards += 1;
-            let stamps = self.stale(self.cache.get(&key), prints, minute, wanted);
+            let tables = self.tables.len();
+            (self.cache.entry(key)).or_insert_with(|| (0..tables).map(|_| None).collect());
+            let stamps = self.stale(&self.cache[&key], prints, minute, wanted);
             if stamps.iter().any(Option::is_some) {
                 jobs.push(ShardJob {
                     shard: shard as u32,
@@ -349,10 +358,8 @@ impl RuleTables {
         };
         let built = build::rows(&source, jobs, self.threads);
         for (job, batches) in built {
-            let cached = self
-                .cache
-                .entry((partition.id, job.shard))
-                .or_insert_with(|| (0..self.tables.len()).map(|_| None).collect());
+            let cached = (self.cache.get_mut(&(partition.id, job.shard)))
+                .expect("every shard with enterprises has an entry");
             for ((slot, stamp), batch) in cached.iter_mut().zip(job.stamps).zip(batches) {
                 if let (Some(stamp), Some(batch)) = (stamp, batch) {
                     stats.batches_rebuilt += 1;
@@ -366,7 +373,7 @@ impl RuleTables {
     /// current.
     fn stale(
         &self,
-        cached: Option<&Vec<Option<Built>>>,
+        cached: &[Option<Built>],
         prints: &PartPrints,
         minute: i64,
         wanted: &[bool],
@@ -376,12 +383,51 @@ impl RuleTables {
             .enumerate()
             .map(|(i, table)| {
                 let stamp = table.def.stamp(prints, minute).filter(|_| wanted[i])?;
-                let current = cached
-                    .and_then(|c| c[i].as_ref())
-                    .is_some_and(|b| b.stamp == stamp);
+                let current = cached[i].as_ref().is_some_and(|b| b.stamp == stamp);
                 (!current).then_some(stamp)
             })
             .collect()
+    }
+
+    /// The episode tables, wanted, split by the shard of the enterprise each row is about.
+    /// A shard's batch is rebuilt when its rows changed. An episode of an enterprise no
+    /// longer in the state is left out: no other table has rows it could join.
+    fn refresh_episodes(
+        &mut self,
+        world: &World<'_>,
+        wanted: &[bool],
+        partitions: &[Arc<PartitionState>],
+        stats: &mut RefreshStats,
+    ) {
+        let tables: Vec<usize> = (0..self.tables.len())
+            .filter(|i| wanted[*i] && matches!(self.tables[*i].def.source, Source::Episodes))
+            .collect();
+        if tables.is_empty() {
+            return;
+        }
+        let mut by_shard: HashMap<ShardKey, Vec<&ActiveWarning>> = HashMap::new();
+        for episode in world.active_warnings {
+            if let Some(key) = self.locate(partitions, &episode.enterprise_id) {
+                by_shard.entry(key).or_default().push(episode);
+            }
+        }
+        for i in tables {
+            let (schema, columns) = (&self.tables[i].schema, self.tables[i].def.columns);
+            for (key, cached) in self.cache.iter_mut() {
+                let rows = by_shard.get(key).map_or(&[][..], Vec::as_slice);
+                let stamp = shards::rows_stamp(rows.iter().map(|a| global::episode_print(a)));
+                if cached[i].as_ref().is_some_and(|b| b.stamp == stamp) {
+                    continue;
+                }
+                let batch = (!rows.is_empty()).then(|| {
+                    let mut w = TableWriter::new(Arc::clone(schema), columns);
+                    global::active_warnings(rows.iter().copied(), &mut w);
+                    w.finish()
+                });
+                stats.batches_rebuilt += 1;
+                cached[i] = Some(Built { stamp, batch });
+            }
+        }
     }
 
     /// A power of two near `enterprises / ENTERPRISES_PER_SHARD`, at most `max_shards`. When
@@ -426,7 +472,6 @@ impl RuleTables {
         match table.def.name {
             "clock" => global::clock(world.now, world.utc_offset_minutes, &mut w),
             "regions" => global::regions(&world.store.regions.levels_at(world.now), &mut w),
-            "active_warnings" => global::active_warnings(world.active_warnings, &mut w),
             "open_warnings" => global::open_warnings(world.open_warnings, &mut w),
             other => unreachable!("{other} is not a global table"),
         }

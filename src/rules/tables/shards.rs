@@ -50,6 +50,12 @@ pub fn stamp(prints: &PartPrints, reads: &[Part], minute: Option<i64>) -> u64 {
     stamp
 }
 
+/// A stamp of a set of rows, from each row's print (in any order): equal sets, equal stamps.
+pub fn rows_stamp(prints: impl Iterator<Item = u64>) -> u64 {
+    let (xor, count) = prints.fold((0u64, 0u64), |(x, n), p| (x ^ splitmix(p), n + 1));
+    splitmix(xor ^ splitmix(count))
+}
+
 /// One stamp for several.
 pub fn combine(stamps: impl Iterator<Item = u64>) -> u64 {
     stamps.fold(0, |acc, stamp| splitmix(acc ^ stamp))
