@@ -273,6 +273,39 @@ fn a_local_rule_reading_its_open_episodes_sees_them_open_and_close() {
     assert_eq!(held, [true, true, true, false, false, true, true]);
 }
 
+const LAST_EVENT_RULE: &str =
+    "-- id: r17_test_last_event\n-- title: last event\n-- severity: blue\n-- basis: test\n\
+    SELECT enterprise_id, enterprise_id AS subject, CAST(last_event_ts AS VARCHAR) AS message\n\
+    FROM enterprises\n";
+
+const NAME_RULE: &str = "-- id: r17_test_name\n-- title: name\n-- severity: blue\n-- basis: test\n\
+    SELECT enterprise_id, name AS subject FROM enterprises\n";
+
+/// `enterprises.last_event_ts` moves with every reading: a rule reading it runs again, a
+/// rule reading only the reference data does not.
+#[test]
+fn only_a_rule_reading_a_volatile_column_runs_again_when_only_it_changed() {
+    let store = leaking_world();
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "last_event.sql", LAST_EVENT_RULE);
+    write(dir.path(), "name.sql", NAME_RULE);
+    let (mut engine, _metrics) = engine(dir.path());
+    let rt = runtime();
+    rt.block_on(engine.reload(dir.path()));
+    rt.block_on(engine.tick(&store, during_leak()));
+    let at = EventTime::parse_rfc3339("2020-03-02T01:00:00Z").unwrap();
+    apply_reading(&store, at, 3.0);
+    let tick = rt.block_on(engine.tick(&store, at));
+    let shards = |id: &str| tick.runs.iter().find(|r| r.rule_id == id).unwrap().shards;
+    assert_eq!(shards("r17_test_last_event"), Some(1));
+    assert_eq!(shards("r17_test_name"), Some(0));
+    let shown: Vec<&str> = (tick.hits.iter())
+        .filter(|h| h.rule_id == "r17_test_last_event" && h.enterprise_id == ENTERPRISE)
+        .filter_map(|h| h.message.as_deref())
+        .collect();
+    assert_eq!(shown, ["2020-03-02T01:00:00Z"]);
+}
+
 #[test]
 fn a_hash_join_builds_its_table_from_the_smaller_kind_of_table() {
     // R1 looks its open warnings up for every indicator in range: DataFusion alone hashes the

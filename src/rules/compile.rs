@@ -32,6 +32,9 @@ pub struct CompiledRule {
     /// The tables the rule reads (subqueries included): a tick builds only what its due
     /// rules read.
     pub reads: BTreeSet<String>,
+    /// The tables of which it reads a volatile column (`tables::Volatile`): its hits can
+    /// change when only those change.
+    pub reads_volatile: BTreeSet<String>,
     /// Whether it can run over the changed shards only (`locality`).
     pub locality: Locality,
     /// The shards its scans read, for a local rule.
@@ -96,6 +99,7 @@ pub async fn compile(
     let optimised = state
         .optimize(&logical)
         .map_err(|e| at_body(first_line_of(&e.to_string())))?;
+    let reads_volatile = volatile_reads(&optimised).map_err(|e| at_body(e.to_string()))?;
     let locality = locality::of(&optimised, &RuleTables::is_per_enterprise);
     let only = locality.is_local().then(Arc::<ShardFilter>::default);
     let plan = match &only {
@@ -110,10 +114,32 @@ pub async fn compile(
         version: content_version(text),
         plan,
         reads,
+        reads_volatile,
         locality,
         only,
         task,
     })
+}
+
+/// The tables of which an optimised plan (its scans projected to the columns it uses)
+/// reads a volatile column.
+fn volatile_reads(plan: &LogicalPlan) -> datafusion::common::Result<BTreeSet<String>> {
+    let mut reads = BTreeSet::new();
+    plan.apply_with_subqueries(|node| {
+        if let LogicalPlan::TableScan(scan) = node {
+            let table = scan.table_name.table();
+            let columns = scan
+                .projected_schema
+                .fields()
+                .iter()
+                .map(|f| f.name().as_str());
+            if RuleTables::reads_volatile(table, columns) {
+                reads.insert(table.to_owned());
+            }
+        }
+        Ok(TreeNodeRecursion::Continue)
+    })?;
+    Ok(reads)
 }
 
 /// The names of the tables a plan scans, in its subqueries too.

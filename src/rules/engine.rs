@@ -296,7 +296,7 @@ impl RuleEngine {
         let Locality::Local(clock) = &rule.locality else {
             return Scope::Whole;
         };
-        let stamps = self.tables.stamps(&rule.reads);
+        let stamps = self.tables.stamps(&rule.reads, &rule.reads_volatile);
         let period = clock.period(now, self.config.utc_offset_minutes);
         let carried = self.carried.get(&rule.header.id);
         match Carried::for_version(carried, &rule.version) {

@@ -12,12 +12,12 @@ use crate::state::PartitionState;
 
 use super::shards::shard_of;
 use super::writer::TableWriter;
-use super::{Source, TableDef};
+use super::{Source, Stamp, TableDef};
 
 /// One shard's tables to rebuild: per table, the stamp to build it with (`None`: keep).
 pub struct ShardJob {
     pub shard: u32,
-    pub stamps: Vec<Option<u64>>,
+    pub stamps: Vec<Option<Stamp>>,
 }
 
 /// Per table of a job: its new rows (`None` inside: the shard has no rows for it), or

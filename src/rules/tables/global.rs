@@ -69,12 +69,15 @@ pub fn active_warnings<'a>(active: impl Iterator<Item = &'a ActiveWarning>, w: &
     }
 }
 
-/// A print of everything an `active_warnings` row shows.
-pub fn episode_print(a: &ActiveWarning) -> u64 {
+/// A print of what an `active_warnings` row shows: all of it, or all but `last_seen`.
+pub fn episode_print(a: &ActiveWarning, last_seen: bool) -> u64 {
     let shown = (
         (&a.id, &a.rule_id, &a.enterprise_id, &a.subject),
         a.color.as_str(),
-        (a.first_seen.millis(), a.last_seen.millis()),
+        (
+            a.first_seen.millis(),
+            last_seen.then_some(a.last_seen.millis()),
+        ),
     );
     rustc_hash::FxBuildHasher.hash_one(shown)
 }

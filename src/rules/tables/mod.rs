@@ -71,6 +71,24 @@ pub struct TableDef {
     pub name: &'static str,
     pub columns: &'static [Column],
     pub source: Source,
+    pub volatile: Option<Volatile>,
+}
+
+/// Columns that change far more often than the rest of their rows (an enterprise's last
+/// event, an episode's last hit). A rule that reads none of them need not run again when
+/// only they changed: it is told a second stamp, of the other columns.
+pub struct Volatile {
+    pub columns: &'static [&'static str],
+    /// What the other columns read of the state (for a table built from it).
+    pub others_read: &'static [Part],
+}
+
+/// What a shard's rows of a table were built from: all of it, and all but its volatile
+/// columns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stamp {
+    pub full: u64,
+    pub stable: u64,
 }
 
 const fn per_enterprise(
@@ -83,6 +101,7 @@ const fn per_enterprise(
         name,
         columns,
         source: Source::Enterprise(reads, rows),
+        volatile: None,
     }
 }
 
@@ -91,6 +110,7 @@ const fn global(name: &'static str, columns: &'static [Column]) -> TableDef {
         name,
         columns,
         source: Source::Global,
+        volatile: None,
     }
 }
 
@@ -110,15 +130,25 @@ pub const TABLES: &[TableDef] = &[
         name: "active_warnings",
         columns: global::ACTIVE_WARNINGS,
         source: Source::Episodes,
+        volatile: Some(Volatile {
+            columns: &["last_seen"],
+            others_read: &[],
+        }),
     },
     global("open_warnings", global::OPEN_WARNINGS),
-    // `last_event_ts` moves with any change.
-    per_enterprise(
-        "enterprises",
-        registry::ENTERPRISES,
-        &Part::ALL,
-        registry::enterprises,
-    ),
+    // `last_event_ts` moves with any change; the rest is reference data.
+    TableDef {
+        volatile: Some(Volatile {
+            columns: &["last_event_ts"],
+            others_read: REGISTRY,
+        }),
+        ..per_enterprise(
+            "enterprises",
+            registry::ENTERPRISES,
+            &Part::ALL,
+            registry::enterprises,
+        )
+    },
     per_enterprise(
         "hazard_units",
         registry::HAZARD_UNITS,
@@ -136,6 +166,7 @@ pub const TABLES: &[TableDef] = &[
         name: "sensor_windows",
         columns: sensors::SENSOR_WINDOWS,
         source: Source::EnterpriseAtMinute(SENSORS, sensors::sensor_windows),
+        volatile: None,
     },
     per_enterprise("alarms", sensors::ALARMS, ALARMS, sensors::alarms),
     per_enterprise(
@@ -207,15 +238,27 @@ impl TableDef {
         }
     }
 
-    /// What a shard's rows of this table are built from (`None` for a global table).
-    fn stamp(&self, prints: &PartPrints, minute: i64) -> Option<u64> {
-        match self.source {
-            Source::Enterprise(reads, _) => Some(shards::stamp(prints, reads, None)),
-            Source::EnterpriseAtMinute(reads, _) => {
-                Some(shards::stamp(prints, reads, Some(minute)))
-            }
-            Source::Global | Source::Episodes => None,
-        }
+    /// What a shard's rows of this table are built from (`None` unless built from the
+    /// state).
+    fn stamp(&self, prints: &PartPrints, minute: i64) -> Option<Stamp> {
+        let (reads, minute) = match self.source {
+            Source::Enterprise(reads, _) => (reads, None),
+            Source::EnterpriseAtMinute(reads, _) => (reads, Some(minute)),
+            Source::Global | Source::Episodes => return None,
+        };
+        let full = shards::stamp(prints, reads, minute);
+        let stable = self
+            .volatile
+            .as_ref()
+            .map_or(full, |v| shards::stamp(prints, v.others_read, minute));
+        Some(Stamp { full, stable })
+    }
+
+    /// Whether a scan of these columns reads a volatile one.
+    fn reads_volatile<'c>(&self, mut columns: impl Iterator<Item = &'c str>) -> bool {
+        self.volatile
+            .as_ref()
+            .is_some_and(|v| columns.any(|c| v.columns.contains(&c)))
     }
 }
 
@@ -248,7 +291,7 @@ struct Table {
 
 /// A shard's rows of one table, and the stamp they were built from.
 struct Built {
-    stamp: u64,
+    stamp: Stamp,
     batch: Option<RecordBatch>,
 }
 
@@ -377,13 +420,15 @@ impl RuleTables {
         prints: &PartPrints,
         minute: i64,
         wanted: &[bool],
-    ) -> Vec<Option<u64>> {
+    ) -> Vec<Option<Stamp>> {
         self.tables
             .iter()
             .enumerate()
             .map(|(i, table)| {
                 let stamp = table.def.stamp(prints, minute).filter(|_| wanted[i])?;
-                let current = cached[i].as_ref().is_some_and(|b| b.stamp == stamp);
+                let current = cached[i]
+                    .as_ref()
+                    .is_some_and(|b| b.stamp.full == stamp.full);
                 (!current).then_some(stamp)
             })
             .collect()
@@ -415,7 +460,12 @@ impl RuleTables {
             let (schema, columns) = (&self.tables[i].schema, self.tables[i].def.columns);
             for (key, cached) in self.cache.iter_mut() {
                 let rows = by_shard.get(key).map_or(&[][..], Vec::as_slice);
-                let stamp = shards::rows_stamp(rows.iter().map(|a| global::episode_print(a)));
+                let stamp = Stamp {
+                    full: shards::rows_stamp(rows.iter().map(|a| global::episode_print(a, true))),
+                    stable: shards::rows_stamp(
+                        rows.iter().map(|a| global::episode_print(a, false)),
+                    ),
+                };
                 if cached[i].as_ref().is_some_and(|b| b.stamp == stamp) {
                     continue;
                 }
@@ -500,21 +550,37 @@ impl RuleTables {
     }
 
     /// Per shard, a stamp of its rows in the tables `reads` names, as of the last refresh
-    /// (which must have included them): equal stamps, equal rows.
-    pub fn stamps(&self, reads: &BTreeSet<String>) -> HashMap<ShardKey, u64> {
-        let read: Vec<usize> = (self.tables.iter().enumerate())
+    /// (which must have included them): equal stamps, equal rows. Of the tables in
+    /// `volatile`, all columns count; of the others, all but their volatile columns.
+    pub fn stamps(
+        &self,
+        reads: &BTreeSet<String>,
+        volatile: &BTreeSet<String>,
+    ) -> HashMap<ShardKey, u64> {
+        let read: Vec<(usize, bool)> = (self.tables.iter().enumerate())
             .filter(|(_, t)| reads.contains(t.def.name))
-            .map(|(i, _)| i)
+            .map(|(i, t)| (i, volatile.contains(t.def.name)))
             .collect();
         self.cache
             .iter()
             .map(|(key, built)| {
-                let stamps = read
-                    .iter()
-                    .map(|i| built[*i].as_ref().map_or(0, |b| b.stamp));
+                let stamps = read.iter().map(|(i, all)| {
+                    built[*i].as_ref().map_or(0, |b| match all {
+                        true => b.stamp.full,
+                        false => b.stamp.stable,
+                    })
+                });
                 (*key, shards::combine(stamps))
             })
             .collect()
+    }
+
+    /// Whether a scan of `table` projecting `columns` reads one of its volatile columns.
+    pub fn reads_volatile<'c>(table: &str, columns: impl Iterator<Item = &'c str>) -> bool {
+        TABLES
+            .iter()
+            .find(|t| t.name == table)
+            .is_some_and(|t| t.reads_volatile(columns))
     }
 
     /// When the clock next reaches one of `deadlines` in a shard's rows, as of the last
