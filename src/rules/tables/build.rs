@@ -1,18 +1,25 @@
 //! Building the stale batches of a partition's shards, on every core: shards are dealt to
 //! threads, each of which walks the partition's enterprises and writes the rows of its own
 //! shards. A tick's refresh blocks the tick anyway; spreading it is pure gain.
+//!
+//! A stale batch is rebuilt from its enterprises' rows: an enterprise whose parts did not
+//! change keeps its rows (a slice of the old batch, `Span`), the others are written anew,
+//! and the pieces are put together in the partition's order, as a whole rebuild lays them
+//! out. A reading then costs its enterprise's rows, not its shard's.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
+use datafusion::arrow::compute::concat_batches;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 
 use crate::model::EventTime;
-use crate::state::PartitionState;
+use crate::state::{EnterpriseState, PartitionState};
 
-use super::shards::shard_of;
+use super::shards::{enterprise_stamp, shard_of};
 use super::writer::TableWriter;
-use super::{Source, Stamp, TableDef};
+use super::{Built, ShardKey, Source, Stamp, TableDef};
 
 /// One shard's tables to rebuild: per table, the stamp to build it with (`None`: keep).
 pub struct ShardJob {
@@ -20,9 +27,24 @@ pub struct ShardJob {
     pub stamps: Vec<Option<Stamp>>,
 }
 
-/// Per table of a job: its new rows (`None` inside: the shard has no rows for it), or
-/// `None` when it was not rebuilt.
-pub type Rebuilt = Vec<Option<Option<RecordBatch>>>;
+/// Where an enterprise's rows sit in a shard's batch, and the stamp of its parts they were
+/// built from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    pub stamp: u64,
+    pub offset: usize,
+    pub len: usize,
+}
+
+/// A shard's rows of one table (`batch` is `None` when it has none), per enterprise.
+#[derive(Default)]
+pub struct Rows {
+    pub batch: Option<RecordBatch>,
+    pub spans: HashMap<Box<str>, Span>,
+}
+
+/// Per table of a job: its new rows, or `None` when it was not rebuilt.
+pub type Rebuilt = Vec<Option<Rows>>;
 
 /// Shards a thread should have to itself for spawning it to pay.
 const SHARDS_PER_THREAD: usize = 4;
@@ -39,6 +61,8 @@ pub struct Partition<'a> {
     pub state: &'a PartitionState,
     pub shards: u32,
     pub now: EventTime,
+    /// What the partition's shards held before (rows of unchanged enterprises are kept).
+    pub previous: &'a HashMap<ShardKey, Vec<Option<Built>>>,
 }
 
 /// Builds every job's stale batches.
@@ -75,52 +99,140 @@ pub fn rows(
 
 impl Partition<'_> {
     fn build_some(&self, jobs: Vec<ShardJob>) -> Vec<(ShardJob, Rebuilt)> {
-        let Partition {
-            defs,
-            schemas,
-            state: partition,
-            shards,
-            now,
-        } = *self;
-        let mut job_of = vec![None; shards as usize];
+        let mut job_of = vec![None; self.shards as usize];
         for (i, job) in jobs.iter().enumerate() {
             job_of[job.shard as usize] = Some(i);
         }
-        let mut writers: Vec<Vec<Option<TableWriter>>> = jobs
+        let mut pieces: Vec<Vec<Option<Pieces>>> = jobs
             .iter()
             .map(|job| {
-                job.stamps
-                    .iter()
-                    .zip(defs.iter().zip(schemas))
+                (job.stamps.iter().zip(self.defs.iter().zip(self.schemas)))
                     .map(|(stamp, (def, schema))| {
-                        stamp.map(|_| TableWriter::new(Arc::clone(schema), def.columns))
+                        stamp
+                            .map(|_| Pieces::new(TableWriter::new(Arc::clone(schema), def.columns)))
                     })
                     .collect()
             })
             .collect();
-        for entry in partition.enterprises.iter() {
-            let (shard, _) = shard_of(entry.key(), shards);
+        for entry in self.state.enterprises.iter() {
+            let (shard, _) = shard_of(entry.key(), self.shards);
             let Some(job) = job_of[shard as usize] else {
                 continue;
             };
-            for (def, writer) in defs.iter().zip(writers[job].iter_mut()) {
-                let Some(w) = writer else { continue };
-                match def.source {
-                    Source::Enterprise(_, rows) => rows(entry.value(), w),
-                    Source::EnterpriseAtMinute(_, rows) => rows(entry.value(), now, w),
-                    Source::Global | Source::Episodes => {}
-                }
+            let previous = self.previous.get(&(self.state.id, shard));
+            for (i, table) in pieces[job].iter_mut().enumerate() {
+                let Some(table) = table else { continue };
+                let kept = previous.and_then(|p| p[i].as_ref());
+                self.add(i, entry.key(), entry.value(), kept, table);
             }
         }
         jobs.into_iter()
-            .zip(writers)
-            .map(|(job, writers)| {
-                let batches = writers
-                    .into_iter()
-                    .map(|w| w.map(|w| (w.rows() > 0).then(|| w.finish())))
-                    .collect();
-                (job, batches)
+            .zip(pieces)
+            .map(|(job, tables)| {
+                let rows = tables.into_iter().map(|t| t.map(Pieces::finish)).collect();
+                (job, rows)
             })
             .collect()
+    }
+
+    /// An enterprise's rows of table `i`: kept from the old batch when its parts did not
+    /// change, else written anew.
+    fn add(
+        &self,
+        i: usize,
+        id: &str,
+        enterprise: &EnterpriseState,
+        kept: Option<&Built>,
+        table: &mut Pieces,
+    ) {
+        let (reads, minute) = match self.defs[i].source {
+            Source::Enterprise(reads, _) => (reads, None),
+            Source::EnterpriseAtMinute(reads, _) => {
+                (reads, Some(self.now.millis().div_euclid(60_000)))
+            }
+            Source::Global | Source::Episodes => return,
+        };
+        let stamp = enterprise_stamp(&enterprise.part_versions, reads, minute);
+        let old = kept.and_then(|b| Some((b.batch.as_ref(), *b.spans.get(id)?)));
+        match old {
+            Some((batch, span)) if span.stamp == stamp => table.keep(id, batch, span),
+            _ => {
+                let offset = table.writer.rows();
+                match self.defs[i].source {
+                    Source::Enterprise(_, rows) => rows(enterprise, &mut table.writer),
+                    Source::EnterpriseAtMinute(_, rows) => {
+                        rows(enterprise, self.now, &mut table.writer)
+                    }
+                    Source::Global | Source::Episodes => {}
+                }
+                table.fresh(id, stamp, offset);
+            }
+        }
+    }
+}
+
+/// One shard's rows of one table, enterprise by enterprise: kept slices of the old batch and
+/// rows written anew, in order.
+struct Pieces {
+    writer: TableWriter,
+    order: Vec<(Box<str>, u64, Piece)>,
+    kept_any: bool,
+}
+
+enum Piece {
+    /// Rows of the old batch.
+    Kept(Option<RecordBatch>),
+    /// Rows of the writer, from this offset on.
+    Fresh { offset: usize, len: usize },
+}
+
+impl Pieces {
+    fn new(writer: TableWriter) -> Self {
+        Pieces {
+            writer,
+            order: Vec::new(),
+            kept_any: false,
+        }
+    }
+
+    fn keep(&mut self, id: &str, batch: Option<&RecordBatch>, span: Span) {
+        let rows = batch
+            .filter(|_| span.len > 0)
+            .map(|b| b.slice(span.offset, span.len));
+        self.kept_any |= rows.is_some();
+        self.order.push((id.into(), span.stamp, Piece::Kept(rows)));
+    }
+
+    fn fresh(&mut self, id: &str, stamp: u64, offset: usize) {
+        let len = self.writer.rows() - offset;
+        self.order
+            .push((id.into(), stamp, Piece::Fresh { offset, len }));
+    }
+
+    /// The shard's batch, its pieces in order, and where each enterprise's rows sit in it.
+    fn finish(self) -> Rows {
+        let fresh = self.writer.finish();
+        let mut spans = HashMap::with_capacity(self.order.len());
+        let mut slices = Vec::with_capacity(self.order.len());
+        let mut offset = 0;
+        for (id, stamp, piece) in self.order {
+            let rows = match piece {
+                Piece::Kept(rows) => rows,
+                Piece::Fresh { offset, len } => (len > 0).then(|| fresh.slice(offset, len)),
+            };
+            let len = rows.as_ref().map_or(0, RecordBatch::num_rows);
+            spans.insert(id, Span { stamp, offset, len });
+            offset += len;
+            slices.extend(rows);
+        }
+        // Rows written anew are already in order when nothing was kept.
+        let batch = match self.kept_any {
+            false => fresh,
+            true => concat_batches(&fresh.schema(), &slices).expect("slices of one schema"),
+        };
+        Rows {
+            batch: (batch.num_rows() > 0).then_some(batch),
+            spans,
+        }
     }
 }

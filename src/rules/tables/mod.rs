@@ -293,6 +293,8 @@ struct Table {
 struct Built {
     stamp: Stamp,
     batch: Option<RecordBatch>,
+    /// Where each enterprise's rows are in `batch` (tables built from the state).
+    spans: HashMap<Box<str>, build::Span>,
 }
 
 /// Enterprises per shard the shard count aims at: enough rows per batch that DataFusion's
@@ -398,15 +400,20 @@ impl RuleTables {
             state: partition,
             shards,
             now,
+            previous: &self.cache,
         };
         let built = build::rows(&source, jobs, self.threads);
         for (job, batches) in built {
             let cached = (self.cache.get_mut(&(partition.id, job.shard)))
                 .expect("every shard with enterprises has an entry");
-            for ((slot, stamp), batch) in cached.iter_mut().zip(job.stamps).zip(batches) {
-                if let (Some(stamp), Some(batch)) = (stamp, batch) {
+            for ((slot, stamp), rows) in cached.iter_mut().zip(job.stamps).zip(batches) {
+                if let (Some(stamp), Some(rows)) = (stamp, rows) {
                     stats.batches_rebuilt += 1;
-                    *slot = Some(Built { stamp, batch });
+                    *slot = Some(Built {
+                        stamp,
+                        batch: rows.batch,
+                        spans: rows.spans,
+                    });
                 }
             }
         }
@@ -475,7 +482,11 @@ impl RuleTables {
                     w.finish()
                 });
                 stats.batches_rebuilt += 1;
-                cached[i] = Some(Built { stamp, batch });
+                cached[i] = Some(Built {
+                    stamp,
+                    batch,
+                    spans: HashMap::new(),
+                });
             }
         }
     }

@@ -6,7 +6,7 @@
 
 use std::hash::BuildHasher;
 
-use crate::state::{Part, PartitionState};
+use crate::state::{Part, PartVersions, PartitionState};
 
 /// Per part: XOR of the shard's enterprises' prints, and how many enterprises there are.
 pub type PartPrints = [(u64, u32); Part::COUNT];
@@ -54,6 +54,19 @@ pub fn stamp(prints: &PartPrints, reads: &[Part], minute: Option<i64>) -> u64 {
 pub fn rows_stamp(prints: impl Iterator<Item = u64>) -> u64 {
     let (xor, count) = prints.fold((0u64, 0u64), |(x, n), p| (x ^ splitmix(p), n + 1));
     splitmix(xor ^ splitmix(count))
+}
+
+/// What an enterprise's rows of a table are built from: its versions of the parts the table
+/// reads, and the minute when its rows depend on the clock's minute.
+pub fn enterprise_stamp(versions: &PartVersions, reads: &[Part], minute: Option<i64>) -> u64 {
+    let mut stamp = splitmix(reads.len() as u64);
+    for part in reads {
+        stamp = splitmix(stamp ^ versions.of(*part));
+    }
+    if let Some(minute) = minute {
+        stamp = splitmix(stamp ^ minute as u64);
+    }
+    stamp
 }
 
 /// One stamp for several.
