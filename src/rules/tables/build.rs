@@ -213,19 +213,26 @@ impl Pieces {
     fn finish(self) -> Rows {
         let fresh = self.writer.finish();
         let mut spans = HashMap::with_capacity(self.order.len());
-        let mut slices = Vec::with_capacity(self.order.len());
+        // Rows written anew are already in order when nothing was kept: no slices, no copy.
+        let mut slices = Vec::with_capacity(if self.kept_any { self.order.len() } else { 0 });
         let mut offset = 0;
         for (id, stamp, piece) in self.order {
-            let rows = match piece {
-                Piece::Kept(rows) => rows,
-                Piece::Fresh { offset, len } => (len > 0).then(|| fresh.slice(offset, len)),
+            let len = match piece {
+                Piece::Kept(rows) => {
+                    let len = rows.as_ref().map_or(0, RecordBatch::num_rows);
+                    slices.extend(rows);
+                    len
+                }
+                Piece::Fresh { offset: from, len } => {
+                    if self.kept_any && len > 0 {
+                        slices.push(fresh.slice(from, len));
+                    }
+                    len
+                }
             };
-            let len = rows.as_ref().map_or(0, RecordBatch::num_rows);
             spans.insert(id, Span { stamp, offset, len });
             offset += len;
-            slices.extend(rows);
         }
-        // Rows written anew are already in order when nothing was kept.
         let batch = match self.kept_any {
             false => fresh,
             true => concat_batches(&fresh.schema(), &slices).expect("slices of one schema"),
