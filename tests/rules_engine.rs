@@ -73,6 +73,33 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
+/// A world with a gas leak and an engine loaded with `rules` (file name, text).
+struct Loaded {
+    store: Arc<StateStore>,
+    engine: RuleEngine,
+    metrics: Arc<Metrics>,
+    rt: tokio::runtime::Runtime,
+    dir: tempfile::TempDir,
+}
+
+fn loaded(rules: &[(&str, &str)]) -> Loaded {
+    let store = leaking_world();
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in rules {
+        write(dir.path(), name, text);
+    }
+    let (mut engine, metrics) = engine(dir.path());
+    let rt = runtime();
+    rt.block_on(engine.reload(dir.path()));
+    Loaded {
+        store,
+        engine,
+        metrics,
+        rt,
+        dir,
+    }
+}
+
 fn subjects(tick: &TickReport, rule: &str) -> Vec<String> {
     tick.hits
         .iter()
@@ -83,13 +110,13 @@ fn subjects(tick: &TickReport, rule: &str) -> Vec<String> {
 
 #[test]
 fn rules_are_planned_once_and_re_executed_every_tick() {
-    let store = leaking_world();
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "gas.sql", GAS_RULE);
-    write(dir.path(), "level.sql", LEVEL_RULE);
-    let (mut engine, metrics) = engine(dir.path());
-    let rt = runtime();
-    rt.block_on(engine.reload(dir.path()));
+    let Loaded {
+        store,
+        mut engine,
+        metrics,
+        rt,
+        dir,
+    } = loaded(&[("gas.sql", GAS_RULE), ("level.sql", LEVEL_RULE)]);
     assert_eq!(metrics.rules.plans_built.get(), 2);
     let quiet = EventTime::parse_rfc3339("2020-03-02T00:01:30Z").unwrap();
     let before = rt.block_on(engine.tick(&store, quiet));
@@ -114,11 +141,13 @@ fn rules_are_planned_once_and_re_executed_every_tick() {
 
 #[test]
 fn a_tick_with_no_rule_due_builds_no_table_and_the_next_rule_sees_fresh_data() {
-    let store = leaking_world();
-    let dir = tempfile::tempdir().unwrap();
-    let (mut engine, _metrics) = engine(dir.path());
-    let rt = runtime();
-    rt.block_on(engine.reload(dir.path()));
+    let Loaded {
+        store,
+        mut engine,
+        metrics: _,
+        rt,
+        dir,
+    } = loaded(&[]);
     let idle = rt.block_on(engine.tick(&store, during_leak()));
     assert_eq!(
         (idle.tables.shards, idle.tables.shards_rebuilt),
@@ -164,13 +193,12 @@ const PERMIT_RULE: &str =
 
 #[test]
 fn a_reading_rebuilds_its_shards_sensor_tables_only() {
-    let store = leaking_world();
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "level.sql", LEVEL_RULE);
-    write(dir.path(), "permit.sql", PERMIT_RULE);
-    let (mut engine, _metrics) = engine(dir.path());
-    let rt = runtime();
-    rt.block_on(engine.reload(dir.path()));
+    let Loaded {
+        store,
+        mut engine,
+        rt,
+        ..
+    } = loaded(&[("level.sql", LEVEL_RULE), ("permit.sql", PERMIT_RULE)]);
     let first = rt.block_on(engine.tick(&store, during_leak()));
     assert_eq!(
         first.tables.batches_rebuilt, 2,
@@ -212,12 +240,12 @@ fn a_reading_rebuilds_its_shards_sensor_tables_only() {
 
 #[test]
 fn a_local_rule_runs_over_the_changed_shard_only_and_keeps_the_others_hits() {
-    let store = leaking_world();
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "level.sql", LEVEL_RULE);
-    let (mut engine, _metrics) = engine(dir.path());
-    let rt = runtime();
-    rt.block_on(engine.reload(dir.path()));
+    let Loaded {
+        store,
+        mut engine,
+        rt,
+        ..
+    } = loaded(&[("level.sql", LEVEL_RULE)]);
     let run = |tick: &TickReport| {
         tick.runs
             .iter()
@@ -252,12 +280,12 @@ const HELD_RULE: &str = "-- id: r01_test_held\n-- title: held\n-- severity: yell
 
 #[test]
 fn a_local_rule_reading_its_open_episodes_sees_them_open_and_close() {
-    let store = leaking_world();
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "held.sql", HELD_RULE);
-    let (mut engine, _metrics) = engine(dir.path());
-    let rt = runtime();
-    rt.block_on(engine.reload(dir.path()));
+    let Loaded {
+        store,
+        mut engine,
+        rt,
+        ..
+    } = loaded(&[("held.sql", HELD_RULE)]);
     assert!(engine.rule("r01_test_held").unwrap().locality.is_local());
     let start = EventTime::parse_rfc3339("2020-03-02T01:00:00Z").unwrap();
     let held: Vec<bool> = [12.0, 7.0, 7.0, 3.0, 7.0, 11.0, 6.0]
@@ -285,13 +313,12 @@ const NAME_RULE: &str = "-- id: r17_test_name\n-- title: name\n-- severity: blue
 /// rule reading only the reference data does not.
 #[test]
 fn only_a_rule_reading_a_volatile_column_runs_again_when_only_it_changed() {
-    let store = leaking_world();
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "last_event.sql", LAST_EVENT_RULE);
-    write(dir.path(), "name.sql", NAME_RULE);
-    let (mut engine, _metrics) = engine(dir.path());
-    let rt = runtime();
-    rt.block_on(engine.reload(dir.path()));
+    let Loaded {
+        store,
+        mut engine,
+        rt,
+        ..
+    } = loaded(&[("last_event.sql", LAST_EVENT_RULE), ("name.sql", NAME_RULE)]);
     rt.block_on(engine.tick(&store, during_leak()));
     let at = EventTime::parse_rfc3339("2020-03-02T01:00:00Z").unwrap();
     apply_reading(&store, at, 3.0);
@@ -332,40 +359,15 @@ fn a_hash_join_builds_its_table_from_the_smaller_kind_of_table() {
     );
 }
 
-/// The leaking world and an engine running the gas rule from a directory of its own.
-struct GasEngine {
-    store: Arc<StateStore>,
-    dir: tempfile::TempDir,
-    engine: RuleEngine,
-    metrics: Arc<Metrics>,
-    rt: tokio::runtime::Runtime,
-}
-
-fn gas_engine() -> GasEngine {
-    let store = leaking_world();
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "gas.sql", GAS_RULE);
-    let (mut engine, metrics) = engine(dir.path());
-    let rt = runtime();
-    rt.block_on(engine.reload(dir.path()));
-    GasEngine {
-        store,
-        dir,
-        engine,
-        metrics,
-        rt,
-    }
-}
-
 #[test]
 fn hot_reload_changes_adds_removes_and_rejects() {
-    let GasEngine {
+    let Loaded {
         store,
         dir,
         mut engine,
         metrics,
         rt,
-    } = gas_engine();
+    } = loaded(&[("gas.sql", GAS_RULE)]);
     let first_version = engine.rule("r02_test_gas").unwrap().version.clone();
     let tick = rt.block_on(engine.tick(&store, during_leak()));
     assert_eq!(tick.opened.len(), 1);
@@ -687,13 +689,13 @@ fn hostile_rule_files_fail_rules_check() {
 
 #[test]
 fn a_hostile_file_replacing_a_running_rule_is_rejected_and_the_old_version_keeps_running() {
-    let GasEngine {
+    let Loaded {
         store,
         dir,
         mut engine,
         metrics,
         rt,
-    } = gas_engine();
+    } = loaded(&[("gas.sql", GAS_RULE)]);
     let version = engine.rule("r02_test_gas").unwrap().version.clone();
     for (name, text) in hostile_rules() {
         write(dir.path(), "gas.sql", &text);

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::execution::TaskContext;
-use datafusion::logical_expr::LogicalPlan;
+use datafusion::logical_expr::{LogicalPlan, TableScan};
 use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
 use datafusion::physical_plan::limit::GlobalLimitExec;
 use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties};
@@ -124,34 +124,36 @@ pub async fn compile(
 /// The tables of which an optimised plan (its scans projected to the columns it uses)
 /// reads a volatile column.
 fn volatile_reads(plan: &LogicalPlan) -> datafusion::common::Result<BTreeSet<String>> {
-    let mut reads = BTreeSet::new();
-    plan.apply_with_subqueries(|node| {
-        if let LogicalPlan::TableScan(scan) = node {
-            let table = scan.table_name.table();
-            let columns = scan
-                .projected_schema
-                .fields()
-                .iter()
-                .map(|f| f.name().as_str());
-            if RuleTables::reads_volatile(table, columns) {
-                reads.insert(table.to_owned());
-            }
-        }
-        Ok(TreeNodeRecursion::Continue)
-    })?;
-    Ok(reads)
+    scanned(plan, |scan| {
+        let columns = scan
+            .projected_schema
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str());
+        RuleTables::reads_volatile(scan.table_name.table(), columns)
+    })
 }
 
 /// The names of the tables a plan scans, in its subqueries too.
 fn tables_read(plan: &LogicalPlan) -> datafusion::common::Result<BTreeSet<String>> {
-    let mut reads = BTreeSet::new();
+    scanned(plan, |_| true)
+}
+
+/// The names of the tables whose scans `keep` selects, in subqueries too.
+fn scanned(
+    plan: &LogicalPlan,
+    keep: impl Fn(&TableScan) -> bool,
+) -> datafusion::common::Result<BTreeSet<String>> {
+    let mut tables = BTreeSet::new();
     plan.apply_with_subqueries(|node| {
         if let LogicalPlan::TableScan(scan) = node {
-            reads.insert(scan.table_name.table().to_owned());
+            if keep(scan) {
+                tables.insert(scan.table_name.table().to_owned());
+            }
         }
         Ok(TreeNodeRecursion::Continue)
     })?;
-    Ok(reads)
+    Ok(tables)
 }
 
 /// The plan, stopped after `max_hits + 1` rows: a rule matching everything (a cross join of

@@ -318,15 +318,9 @@ impl RuleEngine {
         let Locality::Local(clock) = &rule.locality else {
             return Until::default();
         };
-        let due = match clock.deadlines.is_empty() {
-            true => Default::default(),
-            false => shards
-                .filter_map(|k| Some((*k, self.tables.next_deadline(*k, &clock.deadlines, now)?)))
-                .collect(),
-        };
         Until {
             period: clock.period(now, self.config.utc_offset_minutes),
-            due,
+            due: self.tables.next_deadlines(shards, &clock.deadlines, now),
         }
     }
 

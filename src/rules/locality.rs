@@ -20,7 +20,9 @@ use std::fmt;
 
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::common::{Column, DFSchema, JoinType, ScalarValue};
-use datafusion::logical_expr::{BinaryExpr, Distinct, Expr, LogicalPlan, Operator};
+use datafusion::logical_expr::{
+    Aggregate, BinaryExpr, Distinct, Expr, Join, LogicalPlan, Operator, Union, Window,
+};
 
 use crate::model::EventTime;
 
@@ -159,6 +161,17 @@ struct Shape {
     clock_row: bool,
 }
 
+impl Shape {
+    /// Rows that are not the clock's, `width` columns wide: those past `origins` computed.
+    fn computed(mut origins: Vec<Origin>, width: usize) -> Shape {
+        origins.resize(width, Origin::Computed);
+        Shape {
+            origins,
+            clock_row: false,
+        }
+    }
+}
+
 struct Walk<'a> {
     per_enterprise: &'a dyn Fn(&str) -> bool,
     clock: ClockReads,
@@ -213,69 +226,66 @@ impl Walk<'_> {
                 }
                 Ok(shape)
             }
-            LogicalPlan::Aggregate(aggregate) => {
-                let input = self.shape(&aggregate.input)?;
-                let scope = [(aggregate.input.schema().as_ref(), input.origins.as_slice())];
-                let mut origins: Vec<Origin> = (aggregate.group_expr.iter())
-                    .map(|e| self.forwarded(e, &scope))
-                    .collect::<Result<_, _>>()?;
-                if !origins.iter().any(Origin::is_key) {
-                    return Err("an aggregate not grouped by enterprise id".into());
-                }
-                for expr in &aggregate.aggr_expr {
-                    let origin = self.extreme(expr, &scope)?;
-                    origins.push(origin);
-                }
-                origins.resize(aggregate.schema.fields().len(), Origin::Computed);
-                Ok(Shape {
-                    origins,
-                    clock_row: false,
-                })
-            }
-            LogicalPlan::Window(window) => {
-                let input = self.shape(&window.input)?;
-                let scope = [(window.input.schema().as_ref(), input.origins.as_slice())];
-                for expr in &window.window_expr {
-                    let partitioned = match expr.clone().unalias() {
-                        Expr::WindowFunction(f) => (f.params.partition_by.iter())
-                            .any(|p| origin(p, &scope).is_some_and(Origin::is_key)),
-                        _ => false,
-                    };
-                    if !partitioned {
-                        return Err("a window not partitioned by enterprise id".into());
-                    }
-                    self.uses(expr, &scope)?;
-                }
-                let mut origins = input.origins;
-                origins.resize(window.schema.fields().len(), Origin::Computed);
-                Ok(Shape {
-                    origins,
-                    clock_row: false,
-                })
-            }
+            LogicalPlan::Aggregate(aggregate) => self.aggregate(aggregate),
+            LogicalPlan::Window(window) => self.window(window),
             LogicalPlan::Join(join) => self.join(join),
-            LogicalPlan::Union(union) => {
-                let mut shapes = Vec::new();
-                for input in &union.inputs {
-                    shapes.push(self.shape(input)?);
-                }
-                let origins = (0..union.schema.fields().len())
-                    .map(|i| {
-                        let first = &shapes[0].origins[i];
-                        let same = shapes.iter().all(|s| s.origins[i] == *first);
-                        match same || shapes.iter().all(|s| s.origins[i].is_key()) {
-                            true => first.clone(),
-                            false => Origin::Computed,
-                        }
-                    })
-                    .collect();
-                Ok(Shape {
-                    origins,
-                    clock_row: false,
-                })
-            }
+            LogicalPlan::Union(union) => self.union(union),
             other => Err(format!("a {} step", other.display())),
         }
+    }
+
+    fn aggregate(&mut self, aggregate: &Aggregate) -> Result<Shape, String> {
+        let input = self.shape(&aggregate.input)?;
+        let scope = [(aggregate.input.schema().as_ref(), input.origins.as_slice())];
+        let mut origins: Vec<Origin> = (aggregate.group_expr.iter())
+            .map(|e| self.forwarded(e, &scope))
+            .collect::<Result<_, _>>()?;
+        if !origins.iter().any(Origin::is_key) {
+            return Err("an aggregate not grouped by enterprise id".into());
+        }
+        for expr in &aggregate.aggr_expr {
+            let origin = self.extreme(expr, &scope)?;
+            origins.push(origin);
+        }
+        Ok(Shape::computed(origins, aggregate.schema.fields().len()))
+    }
+
+    fn window(&mut self, window: &Window) -> Result<Shape, String> {
+        let input = self.shape(&window.input)?;
+        let scope = [(window.input.schema().as_ref(), input.origins.as_slice())];
+        for expr in &window.window_expr {
+            let partitioned = match expr.clone().unalias() {
+                Expr::WindowFunction(f) => (f.params.partition_by.iter())
+                    .any(|p| origin(p, &scope).is_some_and(Origin::is_key)),
+                _ => false,
+            };
+            if !partitioned {
+                return Err("a window not partitioned by enterprise id".into());
+            }
+            self.uses(expr, &scope)?;
+        }
+        Ok(Shape::computed(input.origins, window.schema.fields().len()))
+    }
+
+    /// A column of a union keeps its origin if every input agrees on it, or is a key if
+    /// every input's is.
+    fn union(&mut self, union: &Union) -> Result<Shape, String> {
+        let mut shapes = Vec::new();
+        for input in &union.inputs {
+            shapes.push(self.shape(input)?);
+        }
+        let width = union.schema.fields().len();
+        let origins = (0..width)
+            .map(|i| {
+                let first = &shapes[0].origins[i];
+                let same = shapes.iter().all(|s| s.origins[i] == *first);
+                match same || shapes.iter().all(|s| s.origins[i].is_key()) {
+                    true => first.clone(),
+                    false => Origin::Computed,
+                }
+            })
+            .collect();
+        Ok(Shape::computed(origins, width))
     }
 
     fn scan(&mut self, table: &str, schema: &DFSchema) -> Result<Shape, String> {
@@ -309,7 +319,7 @@ impl Walk<'_> {
         Ok(shape)
     }
 
-    fn join(&mut self, join: &datafusion::logical_expr::Join) -> Result<Shape, String> {
+    fn join(&mut self, join: &Join) -> Result<Shape, String> {
         let (left, right) = (self.shape(&join.left)?, self.shape(&join.right)?);
         let scope = [
             (join.left.schema().as_ref(), left.origins.as_slice()),
@@ -342,10 +352,7 @@ impl Walk<'_> {
         if origins.len() != join.schema.fields().len() {
             return Err(format!("a {} join", join.join_type));
         }
-        Ok(Shape {
-            origins,
-            clock_row: false,
-        })
+        Ok(Shape::computed(origins, join.schema.fields().len()))
     }
 
     /// The origin of a projected or grouped expression: a column (or an alias of one) keeps

@@ -19,7 +19,7 @@ use crate::state::{EnterpriseState, PartitionState};
 
 use super::shards::{enterprise_stamp, shard_of};
 use super::writer::TableWriter;
-use super::{Built, ShardKey, Source, Stamp, TableDef};
+use super::{Built, ShardKey, Stamp, TableDef};
 
 /// One shard's tables to rebuild: per table, the stamp to build it with (`None`: keep).
 pub struct ShardJob {
@@ -145,12 +145,9 @@ impl Partition<'_> {
         kept: Option<&Built>,
         table: &mut Pieces,
     ) {
-        let (reads, minute) = match self.defs[i].source {
-            Source::Enterprise(reads, _) => (reads, None),
-            Source::EnterpriseAtMinute(reads, _) => {
-                (reads, Some(self.now.millis().div_euclid(60_000)))
-            }
-            Source::Global | Source::Episodes => return,
+        let def = self.defs[i];
+        let Some((reads, minute)) = def.state_reads(self.now.millis().div_euclid(60_000)) else {
+            return;
         };
         let stamp = enterprise_stamp(&enterprise.part_versions, reads, minute);
         let old = kept.and_then(|b| Some((b.batch.as_ref(), *b.spans.get(id)?)));
@@ -158,13 +155,7 @@ impl Partition<'_> {
             Some((batch, span)) if span.stamp == stamp => table.keep(id, batch, span),
             _ => {
                 let offset = table.writer.rows();
-                match self.defs[i].source {
-                    Source::Enterprise(_, rows) => rows(enterprise, &mut table.writer),
-                    Source::EnterpriseAtMinute(_, rows) => {
-                        rows(enterprise, self.now, &mut table.writer)
-                    }
-                    Source::Global | Source::Episodes => {}
-                }
+                def.write(enterprise, self.now, &mut table.writer);
                 table.fresh(id, stamp, offset);
             }
         }

@@ -241,17 +241,32 @@ impl TableDef {
     /// What a shard's rows of this table are built from (`None` unless built from the
     /// state).
     fn stamp(&self, prints: &PartPrints, minute: i64) -> Option<Stamp> {
-        let (reads, minute) = match self.source {
-            Source::Enterprise(reads, _) => (reads, None),
-            Source::EnterpriseAtMinute(reads, _) => (reads, Some(minute)),
-            Source::Global | Source::Episodes => return None,
-        };
+        let (reads, minute) = self.state_reads(minute)?;
         let full = shards::stamp(prints, reads, minute);
         let stable = self
             .volatile
             .as_ref()
             .map_or(full, |v| shards::stamp(prints, v.others_read, minute));
         Some(Stamp { full, stable })
+    }
+
+    /// What its rows read of an enterprise's state, and the minute when they depend on it
+    /// (`None` unless built from the state).
+    fn state_reads(&self, minute: i64) -> Option<(&'static [Part], Option<i64>)> {
+        match self.source {
+            Source::Enterprise(reads, _) => Some((reads, None)),
+            Source::EnterpriseAtMinute(reads, _) => Some((reads, Some(minute))),
+            Source::Global | Source::Episodes => None,
+        }
+    }
+
+    /// Writes an enterprise's rows (of a table built from the state) as of `now`.
+    fn write(&self, enterprise: &EnterpriseState, now: EventTime, w: &mut TableWriter) {
+        match self.source {
+            Source::Enterprise(_, rows) => rows(enterprise, w),
+            Source::EnterpriseAtMinute(_, rows) => rows(enterprise, now, w),
+            Source::Global | Source::Episodes => {}
+        }
     }
 
     /// Whether a scan of these columns reads a volatile one.
@@ -594,23 +609,30 @@ impl RuleTables {
             .is_some_and(|t| t.reads_volatile(columns))
     }
 
-    /// When the clock next reaches one of `deadlines` in a shard's rows, as of the last
-    /// refresh (which must have included their tables).
-    pub fn next_deadline(
+    /// Per shard of `keys` with one ahead: when the clock next reaches one of `deadlines`
+    /// in its rows, as of the last refresh (which must have included their tables).
+    pub fn next_deadlines<'k>(
         &self,
-        key: ShardKey,
+        keys: impl Iterator<Item = &'k ShardKey>,
         deadlines: &BTreeSet<Deadline>,
         now: EventTime,
-    ) -> Option<EventTime> {
-        let cached = self.cache.get(&key)?;
-        deadlines
-            .iter()
-            .filter_map(|d| {
-                let i = self.tables.iter().position(|t| t.def.name == d.table)?;
-                let batch = cached[i].as_ref()?.batch.as_ref()?;
-                deadlines::earliest(batch, &d.column, d.offset_ms, now)
-            })
-            .min()
+    ) -> HashMap<ShardKey, EventTime> {
+        let located: Vec<(usize, &Deadline)> = (deadlines.iter())
+            .filter_map(|d| Some((self.tables.iter().position(|t| t.def.name == d.table)?, d)))
+            .collect();
+        if located.is_empty() {
+            return HashMap::new();
+        }
+        let next = |cached: &Vec<Option<Built>>| {
+            (located.iter())
+                .filter_map(|(i, d)| {
+                    let batch = cached[*i].as_ref()?.batch.as_ref()?;
+                    deadlines::earliest(batch, &d.column, d.offset_ms, now)
+                })
+                .min()
+        };
+        keys.filter_map(|key| Some((*key, next(self.cache.get(key)?)?)))
+            .collect()
     }
 
     /// The shard holding an enterprise's rows, if it has any.

@@ -40,14 +40,8 @@ pub fn population(prints: &PartPrints) -> u32 {
 /// What a table's rows in a shard were built from: the prints of the parts it reads, and
 /// the minute when its rows depend on the clock's minute.
 pub fn stamp(prints: &PartPrints, reads: &[Part], minute: Option<i64>) -> u64 {
-    let mut stamp = splitmix(u64::from(population(prints)));
-    for part in reads {
-        stamp = splitmix(stamp ^ prints[part.index()].0);
-    }
-    if let Some(minute) = minute {
-        stamp = splitmix(stamp ^ minute as u64);
-    }
-    stamp
+    let parts = reads.iter().map(|part| prints[part.index()].0);
+    fold(u64::from(population(prints)), parts, minute)
 }
 
 /// A stamp of a set of rows, from each row's print (in any order): equal sets, equal stamps.
@@ -59,14 +53,17 @@ pub fn rows_stamp(prints: impl Iterator<Item = u64>) -> u64 {
 /// What an enterprise's rows of a table are built from: its versions of the parts the table
 /// reads, and the minute when its rows depend on the clock's minute.
 pub fn enterprise_stamp(versions: &PartVersions, reads: &[Part], minute: Option<i64>) -> u64 {
-    let mut stamp = splitmix(reads.len() as u64);
-    for part in reads {
-        stamp = splitmix(stamp ^ versions.of(*part));
+    let parts = reads.iter().map(|part| versions.of(*part));
+    fold(reads.len() as u64, parts, minute)
+}
+
+/// A stamp from a seed, the parts' values and the minute (if any).
+fn fold(seed: u64, parts: impl Iterator<Item = u64>, minute: Option<i64>) -> u64 {
+    let stamp = parts.fold(splitmix(seed), |stamp, part| splitmix(stamp ^ part));
+    match minute {
+        Some(minute) => splitmix(stamp ^ minute as u64),
+        None => stamp,
     }
-    if let Some(minute) = minute {
-        stamp = splitmix(stamp ^ minute as u64);
-    }
-    stamp
 }
 
 /// One stamp for several.
