@@ -149,6 +149,7 @@ pub struct CheckpointMetrics {
     pub age_seconds: prometheus::Gauge,
     pub restores: IntCounterVec,
     pub restore_seconds: prometheus::Histogram,
+    pub handoffs: IntCounterVec,
 }
 
 impl CheckpointMetrics {
@@ -202,6 +203,12 @@ impl CheckpointMetrics {
             restore_seconds: seconds(
                 "vigil_checkpoint_restore_seconds",
                 "Time to load and decode one partition's checkpoint.",
+            ),
+            handoffs: counter_vec(
+                r,
+                "vigil_checkpoint_handoffs_total",
+                "Partitions taken over, by how their lease was found: free (never held), released (by its holder, after its last checkpoint), own, stale (its holder died), timed_out (renewed but not released in time) or unreadable. With stale, timed_out or unreadable the newest checkpoint may be older than what its holder last published.",
+                &["outcome"],
             ),
         }
     }

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 use vigil::api::StatusReport;
 use vigil::app::mock_cluster::MockKafka;
 use vigil::app::Engine;
@@ -38,13 +39,14 @@ struct Instance {
 }
 
 impl Instance {
-    fn start(config: &Config) -> Instance {
+    fn start(config: &Config, name: &'static str) -> Instance {
         let engine = Arc::new(Engine::new(config));
         let shutdown = CancellationToken::new();
         let consumer = {
             let (engine, config, shutdown) =
                 (Arc::clone(&engine), config.clone(), shutdown.clone());
-            tokio::spawn(async move { engine.consume(&config, shutdown).await })
+            let span = tracing::info_span!("instance", name);
+            tokio::spawn(async move { engine.consume(&config, shutdown).await }.instrument(span))
         };
         Instance {
             engine,
@@ -67,6 +69,16 @@ impl Instance {
     fn restores(&self, source: &str) -> u64 {
         let restores = &self.engine.metrics.checkpoint.restores;
         restores.with_label_values(&[source]).get()
+    }
+
+    /// Partitions taken over without their holder's release (see `checkpoint::lease`): from
+    /// a checkpoint that may be older than what the holder published.
+    fn unreleased_handoffs(&self) -> u64 {
+        let handoffs = &self.engine.metrics.checkpoint.handoffs;
+        ["stale", "timed_out", "unreadable"]
+            .map(|outcome| handoffs.with_label_values(&[outcome]).get())
+            .iter()
+            .sum()
     }
 
     async fn stop(self) {
@@ -182,6 +194,10 @@ async fn on_tansu_instances_joining_and_leaving_lose_nothing() {
 
 /// One instance alone on `alone_brokers`; on `brokers`, A, then B joining, then A leaving.
 async fn joining_and_leaving(alone_brokers: &str, brokers: &str) {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
     let province = Province::generate(23, 12, 1);
     let [first, second, third, fourth] = phases(&province);
     let rules = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
@@ -189,7 +205,7 @@ async fn joining_and_leaving(alone_brokers: &str, brokers: &str) {
 
     // The reference: one instance reads each phase to its end.
     let alone = config(alone_brokers, "alone", &rules);
-    let one = Instance::start(&alone);
+    let one = Instance::start(&alone, "alone");
     for phase in [&first, &second, &third, &fourth] {
         feed(&alone.kafka.brokers, phase, || one.applied()).await;
     }
@@ -202,9 +218,9 @@ async fn joining_and_leaving(alone_brokers: &str, brokers: &str) {
 
     // The pair reads the stream as it is produced: A alone, B joins, A leaves, A comes back.
     let pair = config(&brokers, "pair", &rules);
-    let a = Instance::start(&pair);
+    let a = Instance::start(&pair, "A");
     feed(&brokers, &first, || a.applied()).await;
-    let b = Instance::start(&pair);
+    let b = Instance::start(&pair, "B");
     wait_until("B to take partitions over from A's checkpoints", 60, || {
         b.restores("checkpoint") > 0
     })
@@ -214,13 +230,14 @@ async fn joining_and_leaving(alone_brokers: &str, brokers: &str) {
         "A keeps the partitions assigned back to it, with their state"
     );
     feed(&brokers, &second, || a.applied() + b.applied()).await;
+    assert_eq!(a.unreleased_handoffs(), 0, "every partition handed over");
     a.stop().await;
     wait_until("B to take A's partitions over", 60, || {
         b.restores("checkpoint") >= PARTITIONS as u64
     })
     .await;
     feed(&brokers, &third, || b.applied()).await;
-    let a = Instance::start(&pair);
+    let a = Instance::start(&pair, "A");
     wait_until(
         "A, restarted, to take partitions over from B's checkpoints",
         60,
@@ -233,15 +250,19 @@ async fn joining_and_leaving(alone_brokers: &str, brokers: &str) {
     })
     .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
+    for instance in [&a, &b] {
+        assert_eq!(instance.unreleased_handoffs(), 0, "every partition handed over");
+    }
     a.stop().await;
     b.stop().await;
 
     let alone_brokers = alone.kafka.brokers.clone();
-    let (expected, got, regions) = tokio::task::spawn_blocking(move || {
+    let (expected, got, regions, pair_warnings) = tokio::task::spawn_blocking(move || {
         (
             episodes(&alone_brokers, &alone.kafka.warnings_topic),
             episodes(&brokers, &pair.kafka.warnings_topic),
             read_all_partitions(&brokers, &pair.kafka.regions_topic),
+            read_all_partitions(&brokers, &pair.kafka.warnings_topic),
         )
     })
     .await
@@ -259,6 +280,21 @@ async fn joining_and_leaving(alone_brokers: &str, brokers: &str) {
             })
             .collect()
     };
+    if shape(&got) != shape(&expected) {
+        let differing: Vec<_> = (shape(&got).into_iter())
+            .filter(|(key, ends)| shape(&expected).get(key) != Some(ends))
+            .map(|(key, _)| key)
+            .collect();
+        for (partition, records) in pair_warnings.iter().enumerate() {
+            for w in records {
+                let key = ["rule_id", "enterprise_id", "subject"]
+                    .map(|f| w[f].as_str().unwrap_or_default().to_owned());
+                if differing.contains(&key.clone().into()) {
+                    eprintln!("pair, partition {partition}: {w}");
+                }
+            }
+        }
+    }
     assert_eq!(
         shape(&got),
         shape(&expected),

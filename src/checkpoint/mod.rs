@@ -12,6 +12,7 @@
 
 pub mod config;
 pub mod format;
+pub mod lease;
 pub mod store;
 pub mod writer;
 

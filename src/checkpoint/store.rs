@@ -16,8 +16,11 @@ use crate::model::EventTime;
 
 use super::config::CheckpointConfig;
 use super::format::PartitionCheckpoint;
+use super::lease::Lease;
 
 const SUFFIX: &str = ".vck";
+/// The partition's lease, beside its checkpoints (not one of them: it lacks their suffix).
+const LEASE: &str = "lease.json";
 
 pub struct CheckpointStore {
     store: Arc<dyn ObjectStore>,
@@ -45,6 +48,36 @@ impl CheckpointStore {
 
     fn folder(&self, partition: i32) -> Path {
         self.root.clone().join(format!("partition-{partition:05}"))
+    }
+
+    fn lease_path(&self, partition: i32) -> Path {
+        self.folder(partition).join(LEASE)
+    }
+
+    /// Replaces the partition's lease (see `lease`).
+    pub async fn write_lease(&self, partition: i32, lease: &Lease) -> Result<(), CheckpointError> {
+        let bytes = serde_json::to_vec(lease).expect("a lease serialises");
+        let location = self.lease_path(partition);
+        self.store.put(&location, PutPayload::from(bytes)).await?;
+        Ok(())
+    }
+
+    /// The partition's lease; one that does not parse counts as none (it only ever delays a
+    /// takeover).
+    pub async fn lease(&self, partition: i32) -> Result<Option<Lease>, CheckpointError> {
+        let location = self.lease_path(partition);
+        let bytes = match self.store.get(&location).await {
+            Ok(found) => found.bytes().await?,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(error) => return Err(error.into()),
+        };
+        match serde_json::from_slice(&bytes) {
+            Ok(lease) => Ok(Some(lease)),
+            Err(error) => {
+                tracing::warn!(%location, %error, "lease unreadable; taken for none");
+                Ok(None)
+            }
+        }
     }
 
     /// Writes one checkpoint and deletes all but the newest `keep` of its partition.

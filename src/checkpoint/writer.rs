@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 use crate::error::CheckpointError;
 use crate::metrics::Metrics;
 
+use super::lease::LeaseCommand;
 use super::store::CheckpointStore;
 
 /// Resolves once every record queued on one output before the snapshot is acknowledged.
@@ -27,61 +28,86 @@ pub struct CheckpointJob {
     pub flushed: Vec<Flushed>,
 }
 
+/// What the writer does, in the order the ingest loop asks.
+pub enum WriterJob {
+    Checkpoint(CheckpointJob),
+    /// To the lease keeper (see `lease`) once the checkpoints asked for before it are
+    /// written (or given up on).
+    Lease(LeaseCommand),
+}
+
 /// Writes jobs in order; `commit` is called with the offsets of each checkpoint written.
 pub async fn run(
-    mut jobs: mpsc::Receiver<CheckpointJob>,
+    mut jobs: mpsc::Receiver<WriterJob>,
     store: Arc<CheckpointStore>,
     metrics: Arc<Metrics>,
+    leases: mpsc::UnboundedSender<LeaseCommand>,
     mut commit: impl FnMut(i32, &BTreeMap<String, i64>) + Send,
 ) {
     while let Some(job) = jobs.recv().await {
-        let started = Instant::now();
-        let mut delivered = true;
-        for flushed in job.flushed {
-            delivered &= flushed.await.is_ok();
+        match job {
+            WriterJob::Checkpoint(job) => write(job, &store, &metrics, &mut commit).await,
+            WriterJob::Lease(command) => {
+                if leases.send(command).is_err() {
+                    tracing::error!("lease keeper stopped");
+                }
+            }
         }
-        if !delivered {
-            // An output task ended with records undelivered: a checkpoint now would skip them.
+    }
+}
+
+async fn write(
+    job: CheckpointJob,
+    store: &CheckpointStore,
+    metrics: &Metrics,
+    commit: &mut (impl FnMut(i32, &BTreeMap<String, i64>) + Send),
+) {
+    let started = Instant::now();
+    let mut delivered = true;
+    for flushed in job.flushed {
+        delivered &= flushed.await.is_ok();
+    }
+    if !delivered {
+        // An output task ended with records undelivered: a checkpoint now would skip them.
+        metrics.checkpoint.failures.inc();
+        tracing::error!(
+            partition = job.partition,
+            "outputs not delivered; checkpoint skipped"
+        );
+        return;
+    }
+    let bytes = match job.bytes.await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(error)) => {
             metrics.checkpoint.failures.inc();
-            tracing::error!(
-                partition = job.partition,
-                "outputs not delivered; checkpoint skipped"
-            );
-            continue;
+            tracing::error!(partition = job.partition, %error, "checkpoint cannot be encoded");
+            return;
         }
-        let bytes = match job.bytes.await {
-            Ok(Ok(bytes)) => bytes,
-            Ok(Err(error)) => {
-                metrics.checkpoint.failures.inc();
-                tracing::error!(partition = job.partition, %error, "checkpoint cannot be encoded");
-                continue;
-            }
-            Err(error) => {
-                metrics.checkpoint.failures.inc();
-                tracing::error!(partition = job.partition, %error, "checkpoint encoding failed");
-                continue;
-            }
-        };
-        let size = bytes.len();
-        let progress = super::PartitionCheckpoint::progress(&job.offsets);
-        match store
-            .write(job.partition, progress, job.taken_at_ms, bytes)
-            .await
-        {
-            Ok(location) => {
-                metrics.checkpoint.record_write(
-                    job.partition,
-                    size,
-                    started.elapsed(),
-                    job.taken_at_ms,
-                );
-                tracing::debug!(partition = job.partition, %location, bytes = size, "checkpoint written");
-                commit(job.partition, &job.offsets);
-            }
-            Err(error) => {
-                metrics.checkpoint.failures.inc();
-                tracing::error!(partition = job.partition, %error, "checkpoint write failed; offsets stay uncommitted");
-            }
+        Err(error) => {
+            metrics.checkpoint.failures.inc();
+            tracing::error!(partition = job.partition, %error, "checkpoint encoding failed");
+            return;
+        }
+    };
+    let size = bytes.len();
+    let progress = super::PartitionCheckpoint::progress(&job.offsets);
+    match store
+        .write(job.partition, progress, job.taken_at_ms, bytes)
+        .await
+    {
+        Ok(location) => {
+            metrics.checkpoint.record_write(
+                job.partition,
+                size,
+                started.elapsed(),
+                job.taken_at_ms,
+            );
+            tracing::debug!(partition = job.partition, %location, bytes = size, "checkpoint written");
+            commit(job.partition, &job.offsets);
+        }
+        Err(error) => {
+            metrics.checkpoint.failures.inc();
+            tracing::error!(partition = job.partition, %error, "checkpoint write failed; offsets stay uncommitted");
         }
     }
 }

@@ -19,8 +19,10 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::api::LiveStatus;
+use crate::checkpoint::lease::{self, LeaseCommand};
+use crate::checkpoint::writer::{self, WriterJob};
 use crate::checkpoint::{
-    copy_enterprises, writer, CheckpointJob, CheckpointStore, Flushed, Loaded, PartitionCheckpoint,
+    copy_enterprises, CheckpointJob, CheckpointStore, Flushed, Loaded, PartitionCheckpoint,
 };
 use crate::config::{Config, KafkaConfig};
 use crate::error::IoError;
@@ -135,13 +137,15 @@ pub async fn run(
     let kafka = &config.kafka;
     let store = Arc::new(CheckpointStore::open(&config.checkpoint, &kafka.group_id)?);
     let tracker: Tracker = Arc::default();
+    let me = lease::instance_id();
     let context = IngestContext::new(
         Arc::clone(&tracker),
         Arc::clone(&status),
         Arc::clone(&metrics),
         Arc::clone(&store),
     )
-    .on_unreadable(config.checkpoint.on_unreadable);
+    .on_unreadable(config.checkpoint.on_unreadable)
+    .handoff(me.clone(), config.checkpoint.interval);
     let consumer: Arc<StreamConsumer<IngestContext>> =
         Arc::new(consumer_config(kafka).create_with_context(context)?);
     let topics: Vec<&str> = kafka.topics.iter().map(String::as_str).collect();
@@ -160,7 +164,16 @@ pub async fn run(
     }
     let (jobs, jobs_rx) = mpsc::channel(CHECKPOINT_QUEUE);
     let commit = committer(Arc::clone(&consumer), Arc::clone(&metrics));
-    let writer = tokio::spawn(writer::run(jobs_rx, store, Arc::clone(&metrics), commit));
+    let (leases, leases_rx) = mpsc::unbounded_channel();
+    let every = config.checkpoint.interval;
+    let keeper = tokio::spawn(lease::keep(Arc::clone(&store), me, every, leases_rx));
+    let writer = tokio::spawn(writer::run(
+        jobs_rx,
+        store,
+        Arc::clone(&metrics),
+        leases,
+        commit,
+    ));
     let mut ingest = KafkaIngest {
         pipeline,
         hook,
@@ -188,8 +201,10 @@ pub async fn run(
     ingest.settle_rebalance().await;
     let owned: Vec<i32> = ingest.owned.iter().copied().collect();
     ingest.checkpoint(&owned, true).await;
+    ingest.lease(owned, true).await;
     drop(ingest);
     let _ = writer.await;
+    let _ = keeper.await;
     let _ = outputs_task.await;
     Ok(())
 }
@@ -228,7 +243,7 @@ struct KafkaIngest {
     tracker: Tracker,
     consumer: Arc<StreamConsumer<IngestContext>>,
     outputs: OutputSender,
-    jobs: mpsc::Sender<CheckpointJob>,
+    jobs: mpsc::Sender<WriterJob>,
     metrics: Arc<Metrics>,
     status: Arc<LiveStatus>,
     dlq_topic: Arc<str>,
@@ -457,6 +472,7 @@ impl KafkaIngest {
                         self.parked.insert(*p);
                     }
                     self.checkpoint(&partitions, true).await;
+                    self.lease(partitions, true).await;
                 }
                 RebalanceEvent::Assigned(takeovers) => self.take_over(takeovers).await,
             }
@@ -498,6 +514,8 @@ impl KafkaIngest {
             self.pipeline.expect(partition, wall_clock_ms());
             self.assigned_at.insert(partition, wall_clock_ms());
         }
+        let held: Vec<i32> = self.owned.iter().copied().collect();
+        self.lease(held, false).await;
         if self.input_partitions.is_none() {
             self.input_partitions = input_partitions(self.kafka.clone()).await;
         }
@@ -551,11 +569,26 @@ impl KafkaIngest {
                 continue;
             }
             let job = self.snapshot(partition, &offsets).await;
-            if self.jobs.send(job).await.is_err() {
+            if self.jobs.send(WriterJob::Checkpoint(job)).await.is_err() {
                 tracing::error!("checkpoint writer stopped");
                 return;
             }
             self.checkpointed.insert(partition, (offsets, tick));
+        }
+    }
+
+    /// Holds the leases of `partitions`, or (`released`) gives them up to their next owner
+    /// once the checkpoints queued before are written.
+    async fn lease(&mut self, partitions: Vec<i32>, released: bool) {
+        if partitions.is_empty() {
+            return;
+        }
+        let command = match released {
+            true => LeaseCommand::Release(partitions),
+            false => LeaseCommand::Hold(partitions),
+        };
+        if self.jobs.send(WriterJob::Lease(command)).await.is_err() {
+            tracing::error!("checkpoint writer stopped");
         }
     }
 

@@ -32,7 +32,7 @@ use rdkafka::ClientContext;
 
 use crate::api::LiveStatus;
 use crate::checkpoint::config::OnUnreadable;
-use crate::checkpoint::{CheckpointStore, Loaded};
+use crate::checkpoint::{lease, CheckpointStore, Loaded};
 use crate::metrics::Metrics;
 use crate::model::Topic;
 
@@ -91,6 +91,10 @@ pub struct IngestContext {
     /// Partitions assigned whose checkpoints cannot be used, paused, with the reason.
     pub refused: Mutex<BTreeMap<i32, String>>,
     on_unreadable: OnUnreadable,
+    /// This instance's name in the partitions' leases, and when another holder's lease counts
+    /// as stale (see `checkpoint::lease`).
+    me: String,
+    stale: std::time::Duration,
     runtime: tokio::runtime::Handle,
 }
 
@@ -116,8 +120,17 @@ impl IngestContext {
             ends: Mutex::default(),
             refused: Mutex::default(),
             on_unreadable: OnUnreadable::default(),
+            me: lease::instance_id(),
+            stale: lease::stale_after(std::time::Duration::from_secs(10)),
             runtime: tokio::runtime::Handle::current(),
         }
+    }
+
+    /// Names this instance `me` in leases, renewed every `interval`.
+    pub fn handoff(mut self, me: String, interval: std::time::Duration) -> Self {
+        self.me = me;
+        self.stale = lease::stale_after(interval);
+        self
     }
 
     /// What a partition whose checkpoints cannot be used does (`checkpoint.on_unreadable`).
@@ -135,6 +148,10 @@ impl IngestContext {
         self.status.set_restoring(true);
         let partitions = partition_numbers(list);
         let held = lock(&self.held).clone();
+        let taken: Vec<i32> = (partitions.iter().copied())
+            .filter(|p| !held.contains(p))
+            .collect();
+        self.wait_for_handoff(&taken);
         let mut takeovers: Vec<(i32, Takeover)> = partitions
             .into_iter()
             .map(|partition| match held.contains(&partition) {
@@ -166,6 +183,29 @@ impl IngestContext {
             .collect();
         lock(&self.events).push(RebalanceEvent::Assigned(takeovers));
         fresh
+    }
+
+    /// Waits until the instances that held `partitions` have written their last checkpoints
+    /// of them (see `checkpoint::lease`).
+    fn wait_for_handoff(&self, partitions: &[i32]) {
+        if partitions.is_empty() {
+            return;
+        }
+        let started = Instant::now();
+        let (store, taken) = (Arc::clone(&self.store), partitions.to_vec());
+        let (me, stale) = (self.me.clone(), self.stale);
+        let found = block_on(&self.runtime, async move {
+            lease::wait_for_handoff(&store, &taken, &me, stale).await
+        });
+        for handoff in found.values() {
+            let handoffs = &self.metrics.checkpoint.handoffs;
+            handoffs.with_label_values(&[handoff.label()]).inc();
+        }
+        tracing::info!(
+            handoffs = ?found.iter().map(|(p, h)| format!("{p}:{}", h.label())).collect::<Vec<_>>(),
+            waited_ms = started.elapsed().as_millis() as u64,
+            "partitions handed over"
+        );
     }
 
     /// Partitions taken over together restart at one engine tick. A cycle checkpoints every
