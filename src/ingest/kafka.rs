@@ -379,7 +379,11 @@ impl KafkaIngest {
         let now = self.pipeline.watermark(wall_clock_ms());
         if let Some(hook) = self.hook.as_deref_mut() {
             hook.maintain().await;
-            if let (Some(now), true) = (now, self.first_tick.may_tick()) {
+            // Parked partitions (revoked, checkpointed, the assignment not yet known) hold
+            // the ticks: a next owner restores them as of that checkpoint, and must not
+            // find warnings published after it.
+            let parked = !self.parked.is_empty();
+            if let (Some(now), true, false) = (now, self.first_tick.may_tick(), parked) {
                 let started = std::time::Instant::now();
                 self.ticks_behind =
                     !run_ticks(&mut self.pipeline, hook, now, &mut self.out, TICK_BUDGET).await;
