@@ -122,16 +122,6 @@ fn comparing_a_column_with_the_clock_sets_a_deadline() {
 #[test]
 fn rules_mixing_enterprises_or_reading_the_clock_otherwise_run_whole() {
     assert_whole(
-        "SELECT i.enterprise_id, i.target_code AS subject, \
-           CAST(CAST(c.now AS BIGINT) - CAST(i.offline_at AS BIGINT) AS DOUBLE) AS value \
-         FROM indicators i CROSS JOIN clock c WHERE i.offline_at <= c.now",
-        "`now`",
-    );
-    assert_whole(
-        "SELECT i.enterprise_id, i.target_code AS subject, c.now FROM indicators i CROSS JOIN clock c",
-        "`now`",
-    );
-    assert_whole(
         "SELECT i.enterprise_id, i.target_code AS subject FROM indicators i CROSS JOIN clock c \
          WHERE i.last_value > CAST(c.now AS BIGINT)",
         "`now`",
@@ -171,7 +161,60 @@ fn rules_mixing_enterprises_or_reading_the_clock_otherwise_run_whole() {
 }
 
 #[test]
-fn the_shipped_rules_are_local_unless_they_read_published_warnings_regions_or_time_elapsed() {
+fn values_that_follow_the_clock_keep_a_rule_local_while_they_do_not_decide_its_rows() {
+    let offline = clock_reads(
+        "SELECT i.enterprise_id, i.target_code AS subject, \
+           CAST(CAST(c.now AS BIGINT) - CAST(i.offline_at AS BIGINT) AS DOUBLE) AS value \
+         FROM indicators i CROSS JOIN clock c WHERE i.offline_at <= c.now",
+    );
+    assert!(offline.values);
+    assert_eq!(
+        offline.deadlines.into_iter().collect::<Vec<_>>(),
+        vec![deadline("indicators", "offline_at", 0)]
+    );
+    let forwarded = clock_reads(
+        "SELECT i.enterprise_id, i.target_code AS subject, c.now FROM indicators i CROSS JOIN clock c",
+    );
+    assert!(forwarded.values, "the clock's now returned as it is");
+    // Through a CTE, an aggregate and a union.
+    let summed = clock_reads(
+        "WITH ages AS (SELECT i.enterprise_id, CAST(c.now AS BIGINT) - CAST(i.last_ts AS BIGINT) AS age \
+           FROM indicators i CROSS JOIN clock c) \
+         SELECT enterprise_id, enterprise_id AS subject, CAST(max(age) AS DOUBLE) AS value FROM ages \
+         GROUP BY enterprise_id \
+         UNION ALL SELECT enterprise_id, enterprise_id AS subject, 0.0 AS value FROM permits",
+    );
+    assert!(summed.values);
+    assert!(!clock_reads("SELECT enterprise_id, target_code AS subject FROM indicators").values);
+
+    assert_whole(
+        "WITH x AS (SELECT i.*, CAST(c.now AS BIGINT) - CAST(i.last_ts AS BIGINT) AS age \
+           FROM indicators i CROSS JOIN clock c) \
+         SELECT enterprise_id, target_code AS subject FROM x WHERE age > 60000",
+        "`now`",
+    );
+    assert_whole(
+        "SELECT i.enterprise_id, CAST(c.now AS VARCHAR) AS subject FROM indicators i CROSS JOIN clock c",
+        "subject",
+    );
+    assert_whole(
+        "SELECT i.enterprise_id, i.enterprise_id AS subject, count(*) AS value \
+         FROM indicators i CROSS JOIN clock c \
+         GROUP BY i.enterprise_id, (CAST(c.now AS BIGINT) - CAST(i.last_ts AS BIGINT)) / 60000",
+        "grouped by a value that follows the clock",
+    );
+    assert_whole(
+        "SELECT DISTINCT i.enterprise_id, i.target_code AS subject, \
+           (CAST(c.now AS BIGINT) - CAST(i.last_ts AS BIGINT)) / 60000 AS value \
+         FROM indicators i CROSS JOIN clock c",
+        // The optimiser makes it an aggregate.
+        "follows the clock",
+    );
+}
+
+#[test]
+fn the_shipped_rules_are_local_unless_they_read_published_warnings_or_regions_or_decide_by_elapsed_time(
+) {
     let engine = RuleEngine::new(Config::default().rules, Arc::new(Metrics::new()));
     let mut engine = engine;
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
@@ -185,10 +228,23 @@ fn the_shipped_rules_are_local_unless_they_read_published_warnings_regions_or_ti
         match (&rule.locality, reads_global) {
             (Locality::Local(_), false) => local.push(rule.header.id.as_str()),
             (Locality::Whole(why), true) => assert!(why.contains("not per enterprise"), "{why}"),
-            // A value that grows with the clock (hours overdue, minutes offline).
+            // Rows decided by elapsed time against a per-row limit (R10: hours since issue).
             (Locality::Whole(why), false) => assert!(why.contains("`now`"), "{why}"),
             (locality, _) => panic!("{}: {locality:?}, reads {:?}", rule.header.id, rule.reads),
         }
+    }
+    // Hours overdue, minutes offline, hours active: values that follow the clock.
+    for id in [
+        "r03_point_offline",
+        "r06_alarm_stale",
+        "r07_rectification_overdue",
+    ] {
+        let rule = engine.rule(id).unwrap();
+        assert!(
+            matches!(&rule.locality, Locality::Local(clock) if clock.values),
+            "{id}: {:?}",
+            rule.locality
+        );
     }
     // The rules over every indicator are the costly ones.
     for id in [

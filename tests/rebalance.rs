@@ -251,7 +251,11 @@ async fn joining_and_leaving(alone_brokers: &str, brokers: &str) {
     .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     for instance in [&a, &b] {
-        assert_eq!(instance.unreleased_handoffs(), 0, "every partition handed over");
+        assert_eq!(
+            instance.unreleased_handoffs(),
+            0,
+            "every partition handed over"
+        );
     }
     a.stop().await;
     b.stop().await;

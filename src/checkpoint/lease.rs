@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::CheckpointError;
+
 use super::store::CheckpointStore;
 
 /// A partition's lease, as the store holds it.
@@ -121,7 +123,7 @@ pub async fn keep(
         };
         let lease = lease(&me, released);
         for partition in partitions {
-            if let Err(error) = store.write_lease(partition, &lease).await {
+            if let Err(error) = write(&store, partition, &lease).await {
                 tracing::warn!(partition, %error, "lease not written");
             }
         }
@@ -129,6 +131,36 @@ pub async fn keep(
 }
 
 const POLL: Duration = Duration::from_millis(50);
+/// The lease's object, beside the partition's checkpoints.
+const LEASE: &str = "lease.json";
+
+/// Replaces the partition's lease.
+pub async fn write(
+    store: &CheckpointStore,
+    partition: i32,
+    lease: &Lease,
+) -> Result<(), CheckpointError> {
+    let bytes = serde_json::to_vec(lease).expect("a lease serialises");
+    store.write_beside(partition, LEASE, bytes).await
+}
+
+/// The partition's lease; one that does not parse counts as none (it only ever delays a
+/// takeover).
+pub async fn read(
+    store: &CheckpointStore,
+    partition: i32,
+) -> Result<Option<Lease>, CheckpointError> {
+    let Some(bytes) = store.read_beside(partition, LEASE).await? else {
+        return Ok(None);
+    };
+    match serde_json::from_slice(&bytes) {
+        Ok(lease) => Ok(Some(lease)),
+        Err(error) => {
+            tracing::warn!(partition, %error, "lease unreadable; taken for none");
+            Ok(None)
+        }
+    }
+}
 
 /// Waits until every one of `partitions` may be loaded by instance `me`, and says why each
 /// may. `stale`: see `stale_after`; a live holder is waited for `patience(stale)` at most.
@@ -156,7 +188,7 @@ async fn wait_at_most(
             .filter(|p| !found.contains_key(p))
             .collect();
         for partition in pending {
-            let verdict = match store.lease(partition).await {
+            let verdict = match read(store, partition).await {
                 Ok(lease) => judge(lease, me, stale, watched.entry(partition)),
                 Err(error) => {
                     tracing::warn!(partition, %error, "lease unreadable; loading the newest checkpoint");
@@ -236,15 +268,15 @@ mod tests {
     async fn a_taker_waits_for_the_holder_to_release() {
         let dir = tempfile::tempdir().unwrap();
         let store = std::sync::Arc::new(store(&dir));
-        store.write_lease(0, &lease("giver", false)).await.unwrap();
+        write(&store, 0, &lease("giver", false)).await.unwrap();
         let releasing = {
             let store = std::sync::Arc::clone(&store);
             tokio::spawn(async move {
                 for _ in 0..6 {
                     tokio::time::sleep(Duration::from_millis(100)).await;
-                    store.write_lease(0, &lease("giver", false)).await.unwrap();
+                    write(&store, 0, &lease("giver", false)).await.unwrap();
                 }
-                store.write_lease(0, &lease("giver", true)).await.unwrap();
+                write(&store, 0, &lease("giver", true)).await.unwrap();
             })
         };
         let started = Instant::now();
@@ -264,16 +296,21 @@ mod tests {
         let store = std::sync::Arc::new(store(&dir));
         let (commands, received) = tokio::sync::mpsc::unbounded_channel();
         let every = Duration::from_millis(100);
-        let keeper = tokio::spawn(keep(std::sync::Arc::clone(&store), "me".into(), every, received));
+        let keeper = tokio::spawn(keep(
+            std::sync::Arc::clone(&store),
+            "me".into(),
+            every,
+            received,
+        ));
         commands.send(LeaseCommand::Hold(vec![0, 1])).unwrap();
         tokio::time::sleep(Duration::from_millis(50)).await;
-        let first = store.lease(0).await.unwrap().unwrap();
+        let first = read(&store, 0).await.unwrap().unwrap();
         assert!(!first.released);
         commands.send(LeaseCommand::Release(vec![1])).unwrap();
         tokio::time::sleep(Duration::from_millis(350)).await;
-        let renewed = store.lease(0).await.unwrap().unwrap();
+        let renewed = read(&store, 0).await.unwrap().unwrap();
         assert!(renewed.renewed_at_ms > first.renewed_at_ms, "held: renewed");
-        let released = store.lease(1).await.unwrap().unwrap();
+        let released = read(&store, 1).await.unwrap().unwrap();
         assert!(released.released, "released, and not renewed over");
         assert_eq!(released.holder, "me");
         drop(commands);
@@ -286,12 +323,12 @@ mod tests {
         let store = store(&dir);
         let mut old = lease("dead", false);
         old.renewed_at_ms -= 10_000;
-        store.write_lease(0, &old).await.unwrap();
+        write(&store, 0, &old).await.unwrap();
         // Renewed "now" by a clock far ahead: unchanged for `stale` on the taker's clock.
         let mut ahead = lease("skewed", false);
         ahead.renewed_at_ms += 3_600_000;
-        store.write_lease(1, &ahead).await.unwrap();
-        store.write_lease(2, &lease("taker", false)).await.unwrap();
+        write(&store, 1, &ahead).await.unwrap();
+        write(&store, 2, &lease("taker", false)).await.unwrap();
         let started = Instant::now();
         let found = wait_for_handoff(&store, &[0, 1, 2], "taker", Duration::from_millis(300)).await;
         assert_eq!(found[&0], Handoff::Stale);
@@ -307,12 +344,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = std::sync::Arc::new(store(&dir));
         let stop = tokio_util::sync::CancellationToken::new();
-        store.write_lease(0, &lease("busy", false)).await.unwrap();
+        write(&store, 0, &lease("busy", false)).await.unwrap();
         let renewing = {
             let (store, stop) = (std::sync::Arc::clone(&store), stop.clone());
             tokio::spawn(async move {
                 while !stop.is_cancelled() {
-                    store.write_lease(0, &lease("busy", false)).await.unwrap();
+                    write(&store, 0, &lease("busy", false)).await.unwrap();
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             })

@@ -16,11 +16,8 @@ use crate::model::EventTime;
 
 use super::config::CheckpointConfig;
 use super::format::PartitionCheckpoint;
-use super::lease::Lease;
 
 const SUFFIX: &str = ".vck";
-/// The partition's lease, beside its checkpoints (not one of them: it lacks their suffix).
-const LEASE: &str = "lease.json";
 
 pub struct CheckpointStore {
     store: Arc<dyn ObjectStore>,
@@ -50,33 +47,30 @@ impl CheckpointStore {
         self.root.clone().join(format!("partition-{partition:05}"))
     }
 
-    fn lease_path(&self, partition: i32) -> Path {
-        self.folder(partition).join(LEASE)
-    }
-
-    /// Replaces the partition's lease (see `lease`).
-    pub async fn write_lease(&self, partition: i32, lease: &Lease) -> Result<(), CheckpointError> {
-        let bytes = serde_json::to_vec(lease).expect("a lease serialises");
-        let location = self.lease_path(partition);
+    /// Writes a small object beside the partition's checkpoints (not one of them: its name
+    /// lacks their suffix), such as its lease.
+    pub async fn write_beside(
+        &self,
+        partition: i32,
+        name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(), CheckpointError> {
+        let location = self.folder(partition).join(name);
         self.store.put(&location, PutPayload::from(bytes)).await?;
         Ok(())
     }
 
-    /// The partition's lease; one that does not parse counts as none (it only ever delays a
-    /// takeover).
-    pub async fn lease(&self, partition: i32) -> Result<Option<Lease>, CheckpointError> {
-        let location = self.lease_path(partition);
-        let bytes = match self.store.get(&location).await {
-            Ok(found) => found.bytes().await?,
-            Err(object_store::Error::NotFound { .. }) => return Ok(None),
-            Err(error) => return Err(error.into()),
-        };
-        match serde_json::from_slice(&bytes) {
-            Ok(lease) => Ok(Some(lease)),
-            Err(error) => {
-                tracing::warn!(%location, %error, "lease unreadable; taken for none");
-                Ok(None)
-            }
+    /// An object written by `write_beside`, if it exists.
+    pub async fn read_beside(
+        &self,
+        partition: i32,
+        name: &str,
+    ) -> Result<Option<Vec<u8>>, CheckpointError> {
+        let location = self.folder(partition).join(name);
+        match self.store.get(&location).await {
+            Ok(found) => Ok(Some(found.bytes().await?.to_vec())),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(error) => Err(error.into()),
         }
     }
 

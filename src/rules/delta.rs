@@ -76,20 +76,24 @@ impl Carried {
     }
 
     /// The shards to evaluate again at `now`, in calendar `period`: those whose rows
-    /// changed (new shards included) or whose deadline came; all of them in a new period.
+    /// changed (new shards included) or whose deadline came, and (`values` follow the
+    /// clock) those with hits; all of them in a new period.
     pub fn dirty(
         &self,
         stamps: &HashMap<ShardKey, u64>,
         now: EventTime,
         period: Option<i64>,
+        values: bool,
     ) -> HashSet<ShardKey> {
         let new_period = period != self.period;
+        let has_hits = |key: &ShardKey| self.found.get(key).is_some_and(|f| !f.hits.is_empty());
         stamps
             .iter()
             .filter(|(key, stamp)| {
                 new_period
                     || self.stamps.get(*key) != Some(*stamp)
                     || self.due.get(*key).is_some_and(|due| *due <= now)
+                    || (values && has_hits(key))
             })
             .map(|(key, _)| *key)
             .collect()

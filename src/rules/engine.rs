@@ -302,7 +302,7 @@ impl RuleEngine {
         match Carried::for_version(carried, &rule.version) {
             None => Scope::Fresh(stamps),
             Some(carried) => Scope::Delta {
-                dirty: Arc::new(carried.dirty(&stamps, now, period)),
+                dirty: Arc::new(carried.dirty(&stamps, now, period, clock.values)),
                 stamps,
             },
         }

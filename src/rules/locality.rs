@@ -12,6 +12,11 @@
 //!   (`offline_at <= now - 60 minutes`). Such a comparison can only change its answer when
 //!   the clock passes the column's value plus that duration: a [`Deadline`]. The calendar
 //!   columns (`local_date`, ...) change the answer at most when they change.
+//! - or `now` is read for a value the rule returns (minutes offline), never to decide which
+//!   rows it returns (no filter, join, grouping, window or distinct reads such a value, and
+//!   neither the enterprise id nor the subject is one). Its hits then change with the clock,
+//!   its set of hits does not: shards with hits are evaluated again at every tick, the
+//!   others only when their rows change or a deadline comes.
 //!
 //! Anything else runs whole, at every tick it is due.
 
@@ -99,6 +104,8 @@ pub struct ClockReads {
     pub deadlines: BTreeSet<Deadline>,
     /// The finest calendar step read: the answer may change whenever it does.
     pub calendar: Option<Step>,
+    /// A value it returns follows the clock: its hits change at every tick.
+    pub values: bool,
 }
 
 impl ClockReads {
@@ -118,6 +125,9 @@ impl fmt::Display for ClockReads {
         let mut parts: Vec<String> = self.deadlines.iter().map(|d| d.to_string()).collect();
         if let Some(step) = self.calendar {
             parts.push(format!("each local {step:?}").to_lowercase());
+        }
+        if self.values {
+            parts.push("every tick where it has hits (its values follow the clock)".into());
         }
         write!(f, "{}", parts.join(", "))
     }
@@ -146,6 +156,8 @@ enum Origin {
     },
     /// A column of the clock's row.
     Clock(String),
+    /// Computed from `now` (not as a deadline): a value that follows the clock.
+    Timed,
     Computed,
 }
 
@@ -187,10 +199,20 @@ impl Walk<'_> {
         if !id.is_some_and(|i| shape.origins[i].is_key()) {
             return Err("the result's enterprise_id is not a scanned enterprise id".into());
         }
-        for origin in &shape.origins {
-            if let Origin::Clock(column) = origin {
-                self.read_clock(column)?;
+        let fields = plan.schema().fields();
+        for (field, origin) in fields.iter().zip(&shape.origins) {
+            let timed = match origin {
+                Origin::Clock(column) if column == "now" => true,
+                Origin::Clock(column) => {
+                    self.read_clock(column)?;
+                    false
+                }
+                origin => *origin == Origin::Timed,
+            };
+            if timed && matches!(field.name().as_str(), "enterprise_id" | "subject") {
+                return Err(format!("its `{}` follows the clock", field.name()));
             }
+            self.clock.values |= timed;
         }
         Ok(())
     }
@@ -224,6 +246,9 @@ impl Walk<'_> {
                 if !shape.origins.iter().any(Origin::is_key) {
                     return Err("DISTINCT over rows without their enterprise id".into());
                 }
+                if shape.origins.contains(&Origin::Timed) {
+                    return Err("DISTINCT over a value that follows the clock".into());
+                }
                 Ok(shape)
             }
             LogicalPlan::Aggregate(aggregate) => self.aggregate(aggregate),
@@ -242,6 +267,9 @@ impl Walk<'_> {
             .collect::<Result<_, _>>()?;
         if !origins.iter().any(Origin::is_key) {
             return Err("an aggregate not grouped by enterprise id".into());
+        }
+        if origins.contains(&Origin::Timed) {
+            return Err("an aggregate grouped by a value that follows the clock".into());
         }
         for expr in &aggregate.aggr_expr {
             let origin = self.extreme(expr, &scope)?;
@@ -279,8 +307,10 @@ impl Walk<'_> {
             .map(|i| {
                 let first = &shapes[0].origins[i];
                 let same = shapes.iter().all(|s| s.origins[i] == *first);
+                let timed = shapes.iter().any(|s| s.origins[i] == Origin::Timed);
                 match same || shapes.iter().all(|s| s.origins[i].is_key()) {
                     true => first.clone(),
+                    false if timed => Origin::Timed,
                     false => Origin::Computed,
                 }
             })
@@ -361,8 +391,7 @@ impl Walk<'_> {
         if let Some(origin) = origin(unaliased(expr), scope) {
             return Ok(origin.clone());
         }
-        self.uses(expr, scope)?;
-        Ok(Origin::Computed)
+        self.value(expr, scope)
     }
 
     /// The origin of an aggregate: the minimum or maximum of a scanned column is one of its
@@ -377,29 +406,50 @@ impl Walk<'_> {
                 }
             }
         }
-        self.uses(expr, scope)?;
-        Ok(Origin::Computed)
+        self.value(expr, scope)
     }
 
-    /// Checks how `expr` reads the clock: `now` only in a comparison with a scanned column
-    /// (a deadline), the calendar columns anyhow.
+    /// Checks how `expr`, which decides rows, reads the clock: `now` only in a comparison
+    /// with a scanned column (a deadline), the calendar columns anyhow, no value that
+    /// follows the clock.
     fn uses(&mut self, expr: &Expr, scope: &Scope<'_>) -> Result<(), String> {
-        let mut problem = None;
+        match self.value(expr, scope)? {
+            Origin::Timed => Err(format!(
+                "decides its rows by the clock's `now` other than compared with a scanned \
+                 column (give or take a fixed duration): {expr}"
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// The origin of a computed value: `Timed` if it reads `now` (or a value that follows
+    /// it) other than as a deadline, else `Computed`; the calendar columns are noted.
+    fn value(&mut self, expr: &Expr, scope: &Scope<'_>) -> Result<Origin, String> {
+        let (mut problem, mut timed) = (None, false);
         expr.apply(|e| {
             if let Some(deadline) = deadline(e, scope) {
                 self.clock.deadlines.insert(deadline);
                 return Ok(TreeNodeRecursion::Jump);
             }
-            if let Some(Origin::Clock(column)) = e.try_as_col().and_then(|c| resolve(c, scope)) {
-                if let Err(why) = self.read_clock(column) {
-                    problem = Some(why);
-                    return Ok(TreeNodeRecursion::Stop);
+            match e.try_as_col().and_then(|c| resolve(c, scope)) {
+                Some(Origin::Timed) => timed = true,
+                Some(Origin::Clock(column)) if column == "now" => timed = true,
+                Some(Origin::Clock(column)) => {
+                    if let Err(why) = self.read_clock(column) {
+                        problem = Some(why);
+                        return Ok(TreeNodeRecursion::Stop);
+                    }
                 }
+                _ => {}
             }
             Ok(TreeNodeRecursion::Continue)
         })
         .map_err(|e| e.to_string())?;
-        problem.map_or(Ok(()), Err)
+        match (problem, timed) {
+            (Some(why), _) => Err(why),
+            (None, true) => Ok(Origin::Timed),
+            (None, false) => Ok(Origin::Computed),
+        }
     }
 
     fn read_clock(&mut self, column: &str) -> Result<(), String> {
@@ -408,10 +458,7 @@ impl Walk<'_> {
                 self.clock.calendar = self.clock.calendar.max(step);
                 Ok(())
             }
-            None => Err(format!(
-                "reads the clock's `{column}` other than compared with a scanned column \
-                 (give or take a fixed duration)"
-            )),
+            None => Err(format!("reads the clock's `{column}`")),
         }
     }
 }
