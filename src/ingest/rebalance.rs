@@ -529,3 +529,66 @@ impl ConsumerContext for IngestContext {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+
+    use super::*;
+
+    /// What a subscriber wrote, shared with the test.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            lock(&self.0).extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// The lines logged at `level` or above while `report` runs.
+    fn logged(level: tracing::Level, report: impl FnOnce()) -> String {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(level)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, report);
+        let bytes = lock(&captured.0).clone();
+        String::from_utf8(bytes).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_partitions_end_is_not_an_error_and_a_real_error_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = crate::config::Config::default().checkpoint;
+        config.url = dir.path().display().to_string();
+        let context = IngestContext::new(
+            Tracker::default(),
+            Arc::new(LiveStatus::default()),
+            Arc::new(Metrics::new()),
+            Arc::new(CheckpointStore::open(&config, "group").unwrap()),
+        );
+        let ends = logged(tracing::Level::DEBUG, || {
+            context.error(KafkaError::PartitionEOF(3), "end");
+            let global = KafkaError::Global(RDKafkaErrorCode::PartitionEOF);
+            context.error(global, "end");
+        });
+        assert_eq!(ends, "", "a partition's end is traced, not logged");
+        let failure = logged(tracing::Level::DEBUG, || {
+            let down = KafkaError::Global(RDKafkaErrorCode::AllBrokersDown);
+            context.error(down, "3/3 brokers are down");
+        });
+        assert!(failure.contains("ERROR"), "{failure}");
+        assert!(failure.contains("3/3 brokers are down"), "{failure}");
+    }
+}
