@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::error::CheckpointError;
+use crate::model::time::wall_clock_ms;
 
 use super::store::CheckpointStore;
 
@@ -239,10 +240,6 @@ fn judge(
         (*last, *since) = (lease, Instant::now());
     }
     (age > stale || since.elapsed() > stale).then_some(Handoff::Stale)
-}
-
-fn wall_clock_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }
 
 /// The lease `me` writes for a partition it holds (`released`: gives it up).

@@ -137,7 +137,6 @@ pub async fn run(
     let kafka = &config.kafka;
     let store = Arc::new(CheckpointStore::open(&config.checkpoint, &kafka.group_id)?);
     let tracker: Tracker = Arc::default();
-    let me = lease::instance_id();
     let context = IngestContext::new(
         Arc::clone(&tracker),
         Arc::clone(&status),
@@ -145,7 +144,8 @@ pub async fn run(
         Arc::clone(&store),
     )
     .on_unreadable(config.checkpoint.on_unreadable)
-    .handoff(me.clone(), config.checkpoint.interval);
+    .handoff(config.checkpoint.interval);
+    let me = context.instance().to_owned();
     let consumer: Arc<StreamConsumer<IngestContext>> =
         Arc::new(consumer_config(kafka).create_with_context(context)?);
     let topics: Vec<&str> = kafka.topics.iter().map(String::as_str).collect();

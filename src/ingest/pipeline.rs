@@ -38,10 +38,7 @@ struct TimeRefusal {
     by_neighbours: bool,
 }
 
-/// The wall clock, in epoch milliseconds (live sources stamp records with it).
-pub(crate) fn wall_clock_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
+pub(crate) use crate::model::time::wall_clock_ms;
 
 /// What became of a record.
 #[derive(Debug, PartialEq)]

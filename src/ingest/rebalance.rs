@@ -126,11 +126,16 @@ impl IngestContext {
         }
     }
 
-    /// Names this instance `me` in leases, renewed every `interval`.
-    pub fn handoff(mut self, me: String, interval: std::time::Duration) -> Self {
-        self.me = me;
+    /// Leases are renewed every `interval` (another holder's counts as stale after
+    /// `lease::stale_after` of it).
+    pub fn handoff(mut self, interval: std::time::Duration) -> Self {
         self.stale = lease::stale_after(interval);
         self
+    }
+
+    /// This instance's name in the partitions' leases.
+    pub fn instance(&self) -> &str {
+        &self.me
     }
 
     /// What a partition whose checkpoints cannot be used does (`checkpoint.on_unreadable`).

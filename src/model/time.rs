@@ -146,6 +146,12 @@ impl<'de> Deserialize<'de> for EventDate {
     }
 }
 
+/// The wall clock, in epoch milliseconds (live sources stamp records with it; leases are
+/// renewed by it).
+pub fn wall_clock_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
