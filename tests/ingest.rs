@@ -314,3 +314,57 @@ fn a_duplicate_business_record_is_caught_behind_the_watermark() {
         "duplicate"
     );
 }
+
+/// `/metrics` and `/api/status` read the state's size from counters kept by every write, not
+/// from a walk: after a stream of every topic, the corruption catalogue, an indicator and an
+/// enterprise deleted, the counters equal what a walk of the state finds.
+#[test]
+fn the_counted_state_size_equals_a_walk_of_the_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("all.ndjson");
+    vigil::app::sim::run(&vigil::app::sim::SimOptions {
+        out: out.clone(),
+        truth_out: None,
+        seed: 11,
+        enterprises: 12,
+        duration_s: 2 * 3600,
+        start: vigil::model::EventTime::parse_rfc3339("2026-01-05T00:00:00Z").unwrap(),
+        scenarios: vigil::sim::Scenario::ALL.to_vec(),
+    })
+    .unwrap();
+    let mut lines: Vec<Vec<u8>> = std::fs::read(&out)
+        .unwrap()
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(<[u8]>::to_vec)
+        .collect();
+    let province = province();
+    lines.extend(common::mixed_input(&province, 5, 2_000));
+    // A tombstone's key names the enterprise it belongs to.
+    let tombstone = |entity: &str, key: &str, id: &str| {
+        line(
+            "registry",
+            key,
+            &format!(r#"{{"entity":"{entity}","id":"{id}","deleted":true}}"#),
+        )
+    };
+    let (kept, deleted) = (&province.enterprises[0], &province.enterprises[1]);
+    let indicator = &kept.indicators[0].target_code;
+    lines.push(tombstone("indicator", &kept.enterprise_id, indicator));
+    lines.push(tombstone(
+        "enterprise",
+        &deleted.enterprise_id,
+        &deleted.enterprise_id,
+    ));
+    let run = replay_lines(&lines, &Config::default());
+
+    let (counted, walked) = (run.store.size(), run.store.walk_size());
+    assert_eq!(counted, walked);
+    assert!(walked.permits > 0 && walked.buckets > 1_000, "{walked:?}");
+    let gone = |id: &str| run.store.with_enterprise(id, |_| ()).is_none();
+    assert!(gone(&deleted.enterprise_id));
+    let has_indicator = |e| run.store.with_enterprise(&kept.enterprise_id, e).unwrap();
+    assert!(!has_indicator(
+        |e: &vigil::state::EnterpriseState| e.has_indicator(indicator)
+    ));
+}

@@ -17,4 +17,4 @@ mod warnings;
 pub use routes::{router, serve};
 pub use sse::SseSlots;
 pub use state::AppState;
-pub use status::{LiveStatus, SizeCache, StatusReport};
+pub use status::{LiveStatus, StatusReport};

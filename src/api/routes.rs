@@ -110,7 +110,7 @@ where
 }
 
 async fn metrics_text(State(app): State<AppState>) -> impl IntoResponse {
-    app.metrics.set_state_size(&app.sizes.get(&app.store).await);
+    app.metrics.set_state_size(&app.store.size());
     app.metrics.silences.set(app.silences.len() as i64);
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
@@ -126,6 +126,5 @@ async fn ready(State(app): State<AppState>) -> impl IntoResponse {
 }
 
 async fn status_json(State(app): State<AppState>) -> Json<StatusReport> {
-    let state = app.sizes.get(&app.store).await;
-    Json(StatusReport::with_state(&app.metrics, state, &app.status))
+    Json(StatusReport::collect(&app.metrics, &app.store, &app.status))
 }

@@ -9,7 +9,7 @@ use crate::warnings::Silences;
 
 use super::auth::Tokens;
 use super::sse::SseSlots;
-use super::status::{LiveStatus, SizeCache};
+use super::status::LiveStatus;
 
 /// The handlers' shared state.
 #[derive(Clone)]
@@ -28,6 +28,4 @@ pub struct AppState {
     pub seed_key: Arc<[u8]>,
     /// The open event streams, at most `api.max_sse_clients`.
     pub sse: Arc<SseSlots>,
-    /// The state's size, walked at most once a second.
-    pub sizes: Arc<SizeCache>,
 }

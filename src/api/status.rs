@@ -2,8 +2,6 @@
 //! JSON summary of `/api/status`.
 
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -163,46 +161,10 @@ pub struct StatusReport {
     pub records_deferred: i64,
 }
 
-/// The state's size, walked at most once per `max_age`: a client polling `/metrics` or
-/// `/api/status` in a loop cannot make the API walk every enterprise (taking each map shard's
-/// lock the ingest loop needs) on every request. The walk runs on a blocking thread; requests
-/// arriving meanwhile wait for it and share its answer.
-pub struct SizeCache {
-    last: tokio::sync::Mutex<Option<(Instant, StateSize)>>,
-    max_age: Duration,
-}
-
-impl SizeCache {
-    pub fn new(max_age: Duration) -> Self {
-        SizeCache {
-            last: tokio::sync::Mutex::new(None),
-            max_age,
-        }
-    }
-
-    pub async fn get(&self, store: &Arc<StateStore>) -> StateSize {
-        let mut last = self.last.lock().await;
-        if let Some((at, size)) = last.as_ref() {
-            if at.elapsed() < self.max_age {
-                return *size;
-            }
-        }
-        let store = Arc::clone(store);
-        let size = tokio::task::spawn_blocking(move || store.size())
-            .await
-            .unwrap_or_default();
-        *last = Some((Instant::now(), size));
-        size
-    }
-}
-
 impl StatusReport {
+    /// From counters only (the state's size is counted as it changes): cheap enough for
+    /// every request.
     pub fn collect(metrics: &Metrics, store: &StateStore, status: &LiveStatus) -> Self {
-        Self::with_state(metrics, store.size(), status)
-    }
-
-    /// The report with a state size already at hand (`SizeCache`).
-    pub fn with_state(metrics: &Metrics, state: StateSize, status: &LiveStatus) -> Self {
         let sum = |f: fn(&TopicCounters) -> u64| metrics.by_topic.iter().map(f).sum::<u64>();
         let rejected = metrics
             .rejected
@@ -215,7 +177,7 @@ impl StatusReport {
             started: status.is_started(),
             watermark: status.watermark(),
             last_tick: status.last_tick(),
-            state,
+            state: store.size(),
             records_read: sum(|c| c.records.get()),
             records_applied: sum(|c| c.applied.get()),
             records_rejected: rejected,

@@ -105,7 +105,6 @@ impl Engine {
             },
             seed_key: Arc::from(self.config.enforce.seed_key()),
             sse: Arc::new(api::SseSlots::new(self.config.api.max_sse_clients)),
-            sizes: Arc::new(api::SizeCache::new(std::time::Duration::from_secs(1))),
         });
         let server = match tls {
             Some(acceptor) => {

@@ -266,9 +266,7 @@ impl Pipeline {
         self.revoke(partition);
         let state = self.state.partition(partition);
         for enterprise in enterprises {
-            state
-                .enterprises
-                .insert(enterprise.enterprise_id.clone(), enterprise);
+            state.insert(enterprise);
         }
         if let Some(clock) = snapshot.clock {
             self.watermarks
@@ -593,8 +591,10 @@ impl Pipeline {
                         .enterprises
                         .get_mut(r.enterprise_id.as_ref())
                         .map(|mut ent| {
+                            let before = ent.reading_footprint(&r.target_code);
                             ent.apply_reading(r, limits)?;
                             note_input(&mut ent, topic, record, Some(r.ts), limits);
+                            partition.account(ent.reading_footprint(&r.target_code) - before);
                             Ok(())
                         });
                 match applied {
@@ -620,8 +620,13 @@ impl Pipeline {
             other => {
                 let id = other.key_id().unwrap_or_default();
                 let mut ent = enterprise_mut(partition, id, limits)?;
-                ent.apply(other, limits).map_err(from_state)?;
-                note_input(&mut ent, topic, record, other.event_time(), limits);
+                let before = ent.footprint();
+                let applied = ent.apply(other, limits);
+                if applied.is_ok() {
+                    note_input(&mut ent, topic, record, other.event_time(), limits);
+                }
+                partition.account(ent.footprint() - before);
+                applied.map_err(from_state)?;
             }
         }
         Ok(Outcome::Applied)
@@ -643,7 +648,7 @@ impl Pipeline {
                 entity: EntityKind::Enterprise,
                 ..
             } => {
-                partition.enterprises.remove(enterprise_id);
+                partition.remove(enterprise_id);
                 return Ok(());
             }
             // Deleting from an enterprise vigil never saw changes nothing.
@@ -655,9 +660,12 @@ impl Pipeline {
             _ => {}
         }
         let limits = &self.state.limits;
-        enterprise_mut(partition, enterprise_id, limits)?
-            .apply_registry(change, limits)
-            .map_err(from_state)?;
+        let mut ent = enterprise_mut(partition, enterprise_id, limits)?;
+        let before = ent.footprint();
+        let applied = ent.apply_registry(change, limits);
+        partition.account(ent.footprint() - before);
+        drop(ent);
+        applied.map_err(from_state)?;
         if let RegistryChange::Indicator(indicator) = change {
             let released = self.pending.release(enterprise_id, &indicator.target_code);
             self.released.extend(released);
@@ -794,10 +802,9 @@ fn enterprise_mut<'a>(
     if partition.enterprises.len() >= limits.max_enterprises_per_partition {
         return Err(capacity("enterprise table"));
     }
-    Ok(partition
-        .enterprises
-        .entry(id.into())
-        .or_insert_with(|| EnterpriseState::new(id, limits)))
+    let created = EnterpriseState::new(id, limits);
+    partition.account(created.footprint());
+    Ok(partition.enterprises.entry(id.into()).or_insert(created))
 }
 
 pub(crate) fn oversized(len: usize, limit: usize) -> Rejection {

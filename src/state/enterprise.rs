@@ -408,31 +408,4 @@ impl EnterpriseState {
             EntityKind::Area => drop(self.areas.remove(id)),
         }
     }
-
-    /// Rough heap footprint, for the state-size metric.
-    pub fn estimated_bytes(&self) -> usize {
-        let indicators: usize = self
-            .indicators
-            .values()
-            .map(IndicatorState::allocated_bytes)
-            .sum();
-        let per_item = 256;
-        let items = self.permits.len()
-            + self.alarms.len()
-            + self.alarm_log.len()
-            + self.analyses.values().map(TimedLog::len).sum::<usize>()
-            + self.inventory.values().map(TimedLog::len).sum::<usize>()
-            + self.status.len()
-            + self.ops.len()
-            + self.staffing.len()
-            + self.training.len()
-            + self.commitments.len()
-            + self.inspections.len()
-            + self.feedback.len()
-            + self.hazard_units.len()
-            + self.equipment.len()
-            + self.areas.len();
-        let input_spans = self.inputs.spans() * 32;
-        std::mem::size_of::<Self>() + indicators + items * per_item + input_spans
-    }
 }

@@ -6,6 +6,7 @@
 
 pub mod buckets;
 pub mod enterprise;
+pub mod footprint;
 pub mod indicator;
 pub mod inputs;
 pub mod limits;
@@ -22,6 +23,7 @@ pub type Key = compact_str::CompactString;
 
 pub use buckets::{Bucket, BucketRing, WindowAgg};
 pub use enterprise::{EnterpriseState, StateRejection};
+pub use footprint::Footprint;
 pub use indicator::IndicatorState;
 pub use inputs::{InputLog, InputRange};
 pub use limits::StateLimits;

@@ -8,6 +8,7 @@ use dashmap::DashMap;
 use rustc_hash::FxBuildHasher;
 
 use super::enterprise::EnterpriseState;
+use super::footprint::{Footprint, SizeCounters};
 use super::limits::StateLimits;
 use super::region::RegionTable;
 use super::Key;
@@ -18,7 +19,9 @@ use super::Key;
 #[derive(Debug)]
 pub struct PartitionState {
     pub id: i32,
+    /// Written through `insert`, `remove` and `account`, which keep `sizes` true.
     pub enterprises: DashMap<Key, EnterpriseState, FxBuildHasher>,
+    sizes: SizeCounters,
 }
 
 impl PartitionState {
@@ -26,7 +29,35 @@ impl PartitionState {
         PartitionState {
             id,
             enterprises: DashMap::with_hasher(FxBuildHasher),
+            sizes: SizeCounters::default(),
         }
+    }
+
+    /// Adds (or replaces) an enterprise.
+    pub fn insert(&self, enterprise: EnterpriseState) {
+        self.sizes.add(enterprise.footprint());
+        let replaced = self
+            .enterprises
+            .insert(enterprise.enterprise_id.clone(), enterprise);
+        if let Some(old) = replaced {
+            self.sizes.add(Footprint::default() - old.footprint());
+        }
+    }
+
+    pub fn remove(&self, enterprise_id: &str) {
+        if let Some((_, old)) = self.enterprises.remove(enterprise_id) {
+            self.sizes.add(Footprint::default() - old.footprint());
+        }
+    }
+
+    /// Records what a change made in place to one of the enterprises did to the footprint.
+    pub fn account(&self, change: Footprint) {
+        self.sizes.add(change);
+    }
+
+    /// The partition's footprint, as counted.
+    pub fn footprint(&self) -> Footprint {
+        self.sizes.get()
     }
 }
 
@@ -108,8 +139,28 @@ impl StateStore {
         })
     }
 
-    /// Walks the whole state; call it from a periodic task, not per record.
+    /// The state's size from the partitions' counters: cheap, for any request.
     pub fn size(&self) -> StateSize {
+        let mut size = StateSize {
+            regions: self.regions.len(),
+            ..StateSize::default()
+        };
+        let whole = |n: i64| usize::try_from(n).unwrap_or(0);
+        for partition in self.partitions() {
+            let counted = partition.footprint();
+            size.partitions += 1;
+            size.enterprises += whole(counted.enterprises);
+            size.indicators += whole(counted.indicators);
+            size.buckets += whole(counted.buckets);
+            size.permits += whole(counted.permits);
+            size.estimated_bytes += whole(counted.bytes);
+        }
+        size
+    }
+
+    /// The state's size by walking every enterprise: what `size` must always equal (tests
+    /// check it). Takes every map shard's lock in turn: not for a request path.
+    pub fn walk_size(&self) -> StateSize {
         let mut size = StateSize {
             regions: self.regions.len(),
             ..StateSize::default()
@@ -117,15 +168,12 @@ impl StateStore {
         for partition in self.partitions() {
             size.partitions += 1;
             for ent in partition.enterprises.iter() {
+                let counted = ent.footprint();
                 size.enterprises += 1;
-                size.indicators += ent.indicators.len();
-                size.buckets += ent
-                    .indicators
-                    .values()
-                    .map(|i| i.buckets.len())
-                    .sum::<usize>();
-                size.permits += ent.permits.len();
-                size.estimated_bytes += ent.estimated_bytes();
+                size.indicators += counted.indicators as usize;
+                size.buckets += counted.buckets as usize;
+                size.permits += counted.permits as usize;
+                size.estimated_bytes += counted.bytes as usize;
             }
         }
         size
