@@ -14,6 +14,8 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 use tokio_stream::wrappers::BroadcastStream;
 
+use crate::model::Published;
+
 /// An event's name and id.
 pub type Describe<T> = fn(&T) -> (&'static str, Option<String>);
 
@@ -53,7 +55,7 @@ impl SseSlots {
 }
 
 pub fn events<T: Serialize + Send + Sync + 'static>(
-    rx: broadcast::Receiver<Arc<T>>,
+    rx: broadcast::Receiver<Arc<Published<T>>>,
     slot: SseSlot,
     hello: &'static str,
     describe: Describe<T>,
@@ -63,15 +65,16 @@ pub fn events<T: Serialize + Send + Sync + 'static>(
         let _slot = &slot;
         Ok(match item {
             Ok(record) => {
-                let (name, id) = describe(&record);
+                let (name, id) = describe(&**record);
                 let event = Event::default().event(name);
                 let event = match id {
                     Some(id) => event.id(id),
                     None => event,
                 };
-                event
-                    .json_data(record.as_ref())
-                    .unwrap_or_else(|_| Event::default().event("error"))
+                match record.json() {
+                    Some(json) => event.data(json),
+                    None => Event::default().event("error"),
+                }
             }
             Err(lagged) => Event::default().event("lagged").data(lagged.to_string()),
         })

@@ -8,7 +8,7 @@ use std::sync::{Arc, RwLock};
 use serde::Serialize;
 use tokio::sync::broadcast;
 
-use crate::model::EventTime;
+use crate::model::{EventTime, Published};
 
 use super::region::{CityIndex, RegionIndex};
 use super::snapshot::{EnterpriseView, Snapshot};
@@ -39,7 +39,7 @@ struct Inner {
 
 pub struct RiskView {
     inner: RwLock<Inner>,
-    stream: broadcast::Sender<Arc<RiskChange>>,
+    stream: broadcast::Sender<Arc<Published<RiskChange>>>,
 }
 
 impl Default for RiskView {
@@ -87,15 +87,19 @@ impl RiskView {
             // No subscriber is fine: the stream is best effort, the lists are the truth.
             let _ = self
                 .stream
-                .send(Arc::new(RiskChange::Enterprise(Box::new(record.clone()))));
+                .send(Arc::new(Published::new(RiskChange::Enterprise(Box::new(
+                    record.clone(),
+                )))));
         }
         if let Some((counties, cities)) = &tick.regions {
             inner.counties.clone_from(counties);
             inner.cities.clone_from(cities);
-            let _ = self.stream.send(Arc::new(RiskChange::Regions {
-                counties: counties.clone(),
-                cities: cities.clone(),
-            }));
+            let _ = self
+                .stream
+                .send(Arc::new(Published::new(RiskChange::Regions {
+                    counties: counties.clone(),
+                    cities: cities.clone(),
+                })));
         }
     }
 
@@ -140,7 +144,7 @@ impl RiskView {
             .collect()
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<RiskChange>> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published<RiskChange>>> {
         self.stream.subscribe()
     }
 }

@@ -8,7 +8,7 @@ use std::sync::{Arc, RwLock};
 use serde::Deserialize;
 use tokio::sync::broadcast;
 
-use crate::model::EventTime;
+use crate::model::{EventTime, Published};
 
 use super::hygiene::AlarmKpi;
 use super::lifecycle::Transition;
@@ -70,7 +70,7 @@ struct Inner {
 
 pub struct WarningView {
     inner: RwLock<Inner>,
-    stream: broadcast::Sender<Arc<WarningRecord>>,
+    stream: broadcast::Sender<Arc<Published<WarningRecord>>>,
     history: usize,
 }
 
@@ -96,7 +96,7 @@ impl WarningView {
                 inner.resolved.push_back(record.id.clone());
             }
             // No subscriber is fine: the stream is best effort, the list is the truth.
-            let _ = self.stream.send(Arc::new(record.clone()));
+            let _ = self.stream.send(Arc::new(Published::new(record.clone())));
         }
         while inner.resolved.len() > self.history {
             let Some(id) = inner.resolved.pop_front() else {
@@ -191,7 +191,7 @@ impl WarningView {
         self.stream.receiver_count()
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<WarningRecord>> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published<WarningRecord>>> {
         self.stream.subscribe()
     }
 }
