@@ -5,8 +5,9 @@
 //! each. Each loaded round is compared with the quiet round just before it (this VM's speed
 //! drifts by a third within minutes, so one quiet run against one loaded run says little);
 //! reports every round's ratio and their median, the requests served, the events delivered,
-//! and the process's resident memory before and under the load. The clients run in the same
-//! process, on the API's runtime: they take CPU a remote client would not.
+//! and the process's resident memory before and under the load. The API serves on its own
+//! runtime (`api.worker_threads`, `API_LOAD_THREADS`); the clients run in the same process on
+//! one more thread: they take CPU a remote client would not.
 //! Run: `cargo bench --bench api_load` (`API_LOAD_POLL_MS=100 cargo bench --bench api_load`).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -76,7 +77,7 @@ struct Load {
     events: Arc<AtomicU64>,
 }
 
-/// 200 subscribers, a publisher, and two pollers, on the API's runtime.
+/// 200 subscribers, a publisher, and two pollers, on the clients' runtime.
 fn start_load(
     runtime: &tokio::runtime::Runtime,
     engine: &Engine,
@@ -161,12 +162,15 @@ fn start_load(
 fn main() {
     let mut config = Config::default();
     config.api.max_sse_clients = SSE_CLIENTS + 10;
-    let api_threads = std::env::var("API_LOAD_THREADS")
+    if let Some(threads) = std::env::var("API_LOAD_THREADS")
         .ok()
         .and_then(|n| n.parse().ok())
-        .unwrap_or(2);
+    {
+        config.api.worker_threads = threads;
+    }
+    // The clients' own thread: the API serves on the engine's runtime.
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(api_threads)
+        .worker_threads(1)
         .enable_all()
         .build()
         .expect("runtime");
@@ -240,7 +244,10 @@ fn main() {
     println!(
         "api_load: {ENTERPRISES} enterprises, readings applied on one thread, {ROUNDS} rounds of {READINGS} quiet then loaded"
     );
-    println!("  load: {SSE_CLIENTS} event streams, /metrics + /api/status polled {polling}");
+    println!(
+        "  load: {SSE_CLIENTS} event streams, /metrics + /api/status polled {polling}; API on {} thread(s)",
+        config.api.worker_threads
+    );
     let list = |rates: &[f64], scale: f64, digits: usize| {
         rates
             .iter()

@@ -160,6 +160,8 @@ pub struct ApiConfig {
     pub max_body_bytes: usize,
     /// Event streams (`/api/warnings/stream`, `/api/risk/stream`) open at once; more: 503.
     pub max_sse_clients: usize,
+    /// Threads of the API's own runtime (1..=64), apart from the ingest loop's.
+    pub worker_threads: usize,
     /// Bearer token of every read (all but /healthz, /readyz and the map's static files);
     /// empty: reads are open. A secret: from the environment or `read_token_file`.
     #[serde(default)]
@@ -307,6 +309,9 @@ impl Config {
         if self.ingest.channel_capacity == 0 || self.ingest.pending_capacity == 0 {
             return invalid("ingest.channel_capacity and ingest.pending_capacity must be positive");
         }
+        if !(1..=MAX_API_WORKERS).contains(&self.api.worker_threads) {
+            return invalid("api.worker_threads must be within 1..=64");
+        }
         if self.api.tls_cert.is_empty() != self.api.tls_key.is_empty() {
             return invalid("api.tls_cert and api.tls_key are set together");
         }
@@ -316,6 +321,9 @@ impl Config {
         Ok(())
     }
 }
+
+/// More API threads than this only contend with the ingest loop.
+const MAX_API_WORKERS: usize = 64;
 
 /// Prefix of the environment variables that override config keys.
 pub const ENV_PREFIX: &str = "VIGIL__";

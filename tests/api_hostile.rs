@@ -286,3 +286,27 @@ async fn with_a_certificate_the_api_speaks_https_only() {
     assert!(plain.is_err(), "plain HTTP is not answered: {plain:?}");
     api.stop().await;
 }
+
+/// The API has its own threads: a runtime whose every worker is held (as a busy ingest loop
+/// holds its worker) does not keep it from answering.
+#[tokio::test(flavor = "current_thread")]
+async fn the_api_answers_while_the_ingest_loops_runtime_is_held() {
+    use std::io::{Read, Write};
+    let api = Api::start(&Config::default()).await;
+    let addr = api.addr;
+    // Joining blocks this runtime's only thread until the request is answered or gives up.
+    let answer = std::thread::spawn(move || {
+        let mut tcp = std::net::TcpStream::connect(addr).unwrap();
+        tcp.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        tcp.write_all(b"GET /healthz HTTP/1.1\r\nHost: vigil\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut answer = String::new();
+        let _ = tcp.read_to_string(&mut answer);
+        answer
+    })
+    .join()
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "answer: {answer:?}");
+    api.stop().await;
+}

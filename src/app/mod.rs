@@ -1,6 +1,7 @@
 //! The commands of the binary, as library functions: `demo`, `replay`, `run`. `main.rs` only
 //! parses flags and calls these.
 
+pub mod api_runtime;
 pub mod demo;
 pub mod enforce;
 pub mod live_rules;
@@ -31,6 +32,7 @@ use crate::state::StateStore;
 use crate::warnings::silence_topic::SilenceJournal;
 use crate::warnings::view::WarningView;
 use crate::warnings::{Silences, WarningBook};
+use api_runtime::ApiRuntime;
 use live_rules::{LiveRules, RiskOutputs, WarningOutputs};
 
 /// How long start-up waits for a shared table's topic before consuming without it.
@@ -49,6 +51,8 @@ pub struct Engine {
     pub config: Arc<Config>,
     /// The write token (`api.write_token`, else `warnings.api_token`; empty: writes are off).
     api_token: String,
+    /// Where the HTTP API runs, started with it.
+    api_runtime: std::sync::OnceLock<ApiRuntime>,
 }
 
 impl Engine {
@@ -67,19 +71,18 @@ impl Engine {
             } else {
                 config.api.write_token.clone()
             },
+            api_runtime: std::sync::OnceLock::new(),
         }
     }
 
-    /// Starts the HTTP API on `addr` until `shutdown`; returns the bound address.
+    /// Starts the HTTP API on `addr` until `shutdown`, on its own runtime
+    /// (`api.worker_threads`); returns the bound address.
     pub async fn spawn_api(
         &self,
         addr: &str,
         shutdown: CancellationToken,
     ) -> Result<(SocketAddr, JoinHandle<Result<(), IoError>>), IoError> {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(IoError::Http)?;
-        let bound = listener.local_addr().map_err(IoError::Http)?;
+        let runtime = self.api_runtime()?.clone();
         let api_config = &self.config.api;
         let tls = if api_config.tls_cert.is_empty() {
             None
@@ -89,8 +92,39 @@ impl Engine {
                 std::path::Path::new(&api_config.tls_key),
             )?)
         };
+        // Bound on the API's runtime, so the socket is driven by its threads.
+        let addr = addr.to_owned();
+        let listener = runtime
+            .spawn(async move { tokio::net::TcpListener::bind(addr).await })
+            .await
+            .map_err(|e| IoError::Http(std::io::Error::other(e)))?
+            .map_err(IoError::Http)?;
+        let bound = listener.local_addr().map_err(IoError::Http)?;
         tracing::info!(addr = %bound, tls = tls.is_some(), "HTTP API listening");
-        let router = api::router(api::AppState {
+        let router = api::router(self.api_state());
+        let server = runtime.spawn(async move {
+            match tls {
+                Some(acceptor) => {
+                    let listener = api::tls::TlsListener::new(listener, acceptor, shutdown.clone());
+                    api::serve(listener, router, shutdown).await
+                }
+                None => api::serve(listener, router, shutdown).await,
+            }
+        });
+        Ok((bound, server))
+    }
+
+    fn api_runtime(&self) -> Result<&tokio::runtime::Handle, IoError> {
+        if self.api_runtime.get().is_none() {
+            let started = ApiRuntime::start(self.config.api.worker_threads)?;
+            // A second start in a race loses and is dropped; either serves.
+            let _ = self.api_runtime.set(started);
+        }
+        Ok(self.api_runtime.get().expect("set above").handle())
+    }
+
+    fn api_state(&self) -> api::AppState {
+        api::AppState {
             metrics: Arc::clone(&self.metrics),
             store: Arc::clone(&self.store),
             status: Arc::clone(&self.status),
@@ -105,15 +139,7 @@ impl Engine {
             },
             seed_key: Arc::from(self.config.enforce.seed_key()),
             sse: Arc::new(api::SseSlots::new(self.config.api.max_sse_clients)),
-        });
-        let server = match tls {
-            Some(acceptor) => {
-                let listener = api::tls::TlsListener::new(listener, acceptor, shutdown.clone());
-                tokio::spawn(api::serve(listener, router, shutdown))
-            }
-            None => tokio::spawn(api::serve(listener, router, shutdown)),
-        };
-        Ok((bound, server))
+        }
     }
 
     /// The rules engine for the ingest loop, its warnings delivered to
