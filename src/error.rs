@@ -50,6 +50,9 @@ pub enum IoError {
     /// explicit way to run none): the service would report ready while watching nothing.
     #[error("rules: {0}")]
     Rules(String),
+    /// `vigil learn` fitted no model from its input.
+    #[error("learn: {0}")]
+    Learn(String),
     /// An output topic does not exist (and `kafka.create_topics` is off).
     #[error("kafka: output topic(s) missing: {0}; create them, or set kafka.create_topics = true")]
     MissingTopics(String),

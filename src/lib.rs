@@ -14,6 +14,7 @@ pub mod ingest;
 pub mod logging;
 pub mod metrics;
 pub mod model;
+pub mod monitor;
 pub mod risk;
 pub mod rules;
 pub mod sim;

@@ -181,6 +181,35 @@ enum Command {
         #[arg(long = "scenario", env = "VIGIL_SCENARIO", value_delimiter = ',', value_parser = parse_scenarios)]
         scenarios: Vec<Vec<vigil::sim::Scenario>>,
     },
+    /// Learn models of normal operation (PCA, T² and SPE limits) from recorded input, one per
+    /// enterprise with registry indicators and readings, written as `monitor_model` registry
+    /// records.
+    Learn {
+        /// Recorded input of a normal period (registry and readings), one or more files.
+        #[arg(long = "input", required = true)]
+        inputs: Vec<PathBuf>,
+        /// Where the models go (recorded-input lines of the registry topic).
+        #[arg(long)]
+        out: PathBuf,
+        /// Held-out normal streams: report how often the new models would fire on them.
+        #[arg(long = "check")]
+        check: Vec<PathBuf>,
+        /// Sample period; by default each enterprise's readings' median interval.
+        #[arg(long, value_parser = humantime::parse_duration)]
+        sample_period: Option<std::time::Duration>,
+        /// Confidence of the control limits.
+        #[arg(long, default_value_t = 0.99, value_parser = parse_confidence)]
+        confidence: f64,
+        /// Share of the standardised variance the principal components keep.
+        #[arg(long, default_value_t = 0.9, value_parser = parse_share)]
+        variance: f64,
+        /// `--check`'s warnings fire after this many samples in a row over a limit...
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        consecutive: u32,
+        /// ...and clear after this many in a row under both.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=10000))]
+        clear_after: u32,
+    },
     /// Rule files: check them, list the tables they query.
     Rules {
         #[command(subcommand)]
@@ -387,6 +416,33 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", app::enforce::describe(&plan));
             Ok(())
         }
+        Command::Learn {
+            inputs,
+            out,
+            check,
+            sample_period,
+            confidence,
+            variance,
+            consecutive,
+            clear_after,
+        } => {
+            let options = app::learn::LearnOptions {
+                inputs,
+                out,
+                check,
+                sample_period,
+                fit: vigil::monitor::FitOptions {
+                    confidence,
+                    variance,
+                    ..Default::default()
+                },
+                consecutive: consecutive as usize,
+                clear_after: clear_after as usize,
+            };
+            let report = app::learn::run(&options)?;
+            print!("{}", report.describe());
+            Ok(())
+        }
         Command::Rules {
             command: RulesCommand::Check { dir },
         } => {
@@ -414,6 +470,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Config {
             command: ConfigCommand::Default,
         } => unreachable!("handled above"),
+    }
+}
+
+/// A probability strictly between 0.5 and 1.
+fn parse_confidence(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(p) if p > 0.5 && p < 1.0 => Ok(p),
+        _ => Err(format!("{text:?} is not a confidence between 0.5 and 1")),
+    }
+}
+
+/// A share in (0, 1].
+fn parse_share(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(p) if p > 0.0 && p <= 1.0 => Ok(p),
+        _ => Err(format!("{text:?} is not a share in (0, 1]")),
     }
 }
 

@@ -363,3 +363,77 @@ fn a_missing_or_empty_rules_directory_stops_the_start() {
         );
     }
 }
+
+/// `vigil learn` as the README gives it: a TEP normal run in, a model out, a check reported;
+/// input with nothing to learn from, or a confidence of 1, is refused with a non-zero exit.
+#[test]
+fn learn_writes_a_model_and_reports_its_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let tep = |run: &str| {
+        let out = dir.path().join(format!("{run}.ndjson"));
+        let fixture = |f: &str| format!("{}/tests/fixtures/tep/{f}", env!("CARGO_MANIFEST_DIR"));
+        let status = vigil()
+            .args([
+                "sim",
+                "--tep",
+                &fixture(run),
+                "--tep-train",
+                &fixture("d00.dat"),
+                "--out",
+            ])
+            .arg(&out)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        out
+    };
+    let (normal, heldout, model) = (
+        tep("d00.dat"),
+        tep("d00_te.dat"),
+        dir.path().join("m.ndjson"),
+    );
+    let output = vigil()
+        .args(["learn", "--input"])
+        .arg(&normal)
+        .arg("--out")
+        .arg(&model)
+        .arg("--check")
+        .arg(&heldout)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("33010299001/plant: 14 indicators"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("check 33010299001/plant: 960 samples"),
+        "{stdout}"
+    );
+    assert_eq!(std::fs::read_to_string(&model).unwrap().lines().count(), 1);
+
+    let empty = dir.path().join("empty.ndjson");
+    std::fs::write(&empty, "not json\n").unwrap();
+    let output = vigil()
+        .args(["learn", "--input"])
+        .arg(&empty)
+        .arg("--out")
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no model fitted"));
+    let output = vigil()
+        .args(["learn", "--confidence", "1", "--input"])
+        .arg(&normal)
+        .arg("--out")
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+}

@@ -75,3 +75,109 @@ fn both_faults_are_caught_within_a_quarter_of_an_hour() {
         );
     }
 }
+
+/// The TEP stream of `run_file` in `dir`, limits learned from `d00.dat`.
+fn tep_stream(dir: &Path, run_file: &str) -> PathBuf {
+    let stream = dir.join(format!("{run_file}.ndjson"));
+    run_tep(&TepOptions {
+        run: fixture(run_file),
+        train: fixture("d00.dat"),
+        out: stream.clone(),
+        start: EventTime::parse_rfc3339(START).unwrap(),
+        compress: 1,
+    })
+    .unwrap();
+    stream
+}
+
+/// `vigil learn` on the normal training run, checked on `run_file`: when it fired, in
+/// minutes after the run's start.
+fn learned_monitor_firings(run_file: &str) -> (Vec<f64>, vigil::app::learn::CheckReport) {
+    use vigil::app::learn::{run, LearnOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let options = LearnOptions {
+        inputs: vec![tep_stream(dir.path(), "d00.dat")],
+        out: dir.path().join("model.ndjson"),
+        check: vec![tep_stream(dir.path(), run_file)],
+        sample_period: None,
+        fit: vigil::monitor::FitOptions::default(),
+        consecutive: 3,
+        clear_after: 10,
+    };
+    let report = run(&options).unwrap();
+    assert_eq!(report.fitted.len(), 1, "{}", report.describe());
+    assert_eq!(
+        report.invalid_lines, 0,
+        "the simulated plant's records all decode"
+    );
+    let model = &report.fitted[0].model;
+    assert_eq!(
+        model.sample_period_s, 180,
+        "the period is inferred from the readings"
+    );
+    assert_eq!(model.indicators.len(), 14);
+    let start = EventTime::parse_rfc3339(START).unwrap().millis();
+    let check = report.checks[0].clone();
+    println!("{run_file}: {}", report.describe());
+    let minutes = check
+        .fired_at
+        .iter()
+        .map(|t| (t.millis() - start) as f64 / 60_000.0)
+        .collect();
+    (minutes, check)
+}
+
+#[test]
+fn the_learned_monitor_is_quiet_on_48_hours_of_normal_operation() {
+    let (fired, check) = learned_monitor_firings("d00_te.dat");
+    assert_eq!(check.samples, 960);
+    assert!(
+        fired.len() <= 2,
+        "{} firings in 48 h: {fired:?}",
+        fired.len()
+    );
+}
+
+#[test]
+fn the_learned_monitor_catches_both_faults_within_an_hour() {
+    let fault_start = 160.0 * 3.0;
+    for run_file in ["d01_te.dat", "d06_te.dat"] {
+        let (fired, _) = learned_monitor_firings(run_file);
+        assert!(
+            fired.iter().all(|&m| m >= fault_start),
+            "{run_file}: fired before the fault: {fired:?}"
+        );
+        let delay = fired.first().map(|m| m - fault_start);
+        assert!(
+            delay.is_some_and(|d| d <= 60.0),
+            "{run_file}: detection delay {delay:?} min"
+        );
+    }
+}
+
+#[test]
+fn learned_models_are_registry_records_that_validate() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("model.ndjson");
+    let options = vigil::app::learn::LearnOptions {
+        inputs: vec![tep_stream(dir.path(), "d00.dat")],
+        out: out.clone(),
+        check: Vec::new(),
+        sample_period: None,
+        fit: vigil::monitor::FitOptions::default(),
+        consecutive: 3,
+        clear_after: 10,
+    };
+    vigil::app::learn::run(&options).unwrap();
+    let text = std::fs::read_to_string(&out).unwrap();
+    let line: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(line["topic"], "registry");
+    assert_eq!(line["value"]["entity"], "monitor_model");
+    let model: vigil::monitor::MonitorModel =
+        serde_json::from_value(line["value"]["data"].clone()).unwrap();
+    model.validate().unwrap();
+    assert_eq!(line["value"]["id"], model.model_id.as_str());
+    // The same training gives the same model, byte for byte.
+    vigil::app::learn::run(&options).unwrap();
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), text);
+}

@@ -4,6 +4,7 @@
 pub mod api_runtime;
 pub mod demo;
 pub mod enforce;
+pub mod learn;
 pub mod live_rules;
 pub mod loadgen;
 pub mod mock_cluster;

@@ -26,14 +26,15 @@ pub const REPLAY_PARTITION: i32 = 0;
 /// Bytes an envelope may add around its `value` before a line counts as oversized.
 const ENVELOPE_SLACK: usize = 64 * 1024;
 
+/// A recorded-input line: `{"topic", "key", "value"}`.
 #[derive(Deserialize)]
-struct Envelope<'a> {
+pub(crate) struct Envelope<'a> {
     #[serde(borrow)]
-    topic: Cow<'a, str>,
+    pub(crate) topic: Cow<'a, str>,
     #[serde(default, borrow)]
-    key: Option<Cow<'a, str>>,
+    pub(crate) key: Option<Cow<'a, str>>,
     #[serde(borrow)]
-    value: &'a RawValue,
+    pub(crate) value: &'a RawValue,
 }
 
 /// How fast to replay: as fast as possible, or paced at a multiple of event time.
@@ -334,7 +335,7 @@ impl<'p> Replay<'p> {
     }
 }
 
-fn parse_envelope(line: &[u8]) -> Result<Envelope<'_>, Rejection> {
+pub(crate) fn parse_envelope(line: &[u8]) -> Result<Envelope<'_>, Rejection> {
     serde_json::from_slice::<Envelope<'_>>(line).map_err(|e| {
         let rejection = super::decode::classify(&e, line);
         match rejection.code {

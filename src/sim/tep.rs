@@ -170,7 +170,8 @@ pub fn registry(indicators: &[Indicator]) -> Vec<SimRecord> {
         value: json!({"entity": "enterprise", "id": ENTERPRISE, "data": {
             "enterprise_id": ENTERPRISE, "name": "Tennessee Eastman plant (TEP benchmark)",
             "region_id": REGION, "city_id": "330100", "province_id": "330000",
-            "is_hazchem_producer": true, "lat": 30.27, "lon": 120.2}}),
+            "industry": "chemical", "is_hazchem_producer": true, "static_diag_score": 80.0,
+            "lat": 30.27, "lon": 120.2}}),
     }];
     out.extend(indicators.iter().map(|i| SimRecord {
         topic: "registry",
