@@ -336,3 +336,56 @@ async fn a_partition_is_found_at_the_tick_the_others_restart_at() {
     assert_eq!(at(None).await, Some(None), "before the first tick");
     assert_eq!(at(Some(EventTime::from_millis(0))).await, Some(None));
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(40))]
+
+    /// A learned model (issue 22) reaches the state through the registry topic as `vigil
+    /// learn` writes it, and comes back from a checkpoint, unchanged to the last bit.
+    #[test]
+    fn a_model_round_trips_through_the_registry_topic_and_a_checkpoint(
+        columns in 2usize..6,
+        seed in 0u64..1_000_000,
+        scale in -6i32..6,
+    ) {
+        use vigil::monitor::fit::{fit, Unit};
+        let noise = |i: usize, j: usize| {
+            let x = (seed as f64 + 1.0) * (i as f64 * 0.618 + j as f64 * 1.414 + 0.5);
+            (x.sin() * 43_758.545).fract()
+        };
+        let rows: Vec<Vec<f64>> = (0..80)
+            .map(|i| {
+                (0..columns)
+                    .map(|j| 10f64.powi(scale) * (noise(i, 0) + 0.3 * noise(i, j + 1) + j as f64))
+                    .collect()
+            })
+            .collect();
+        let enterprise = "33010200001";
+        let unit = Unit {
+            enterprise_id: enterprise.into(),
+            unit: "plant".into(),
+            indicators: (0..columns).map(|j| format!("{enterprise}-P{j:03}")).collect(),
+            sample_period_s: 60,
+        };
+        let model = fit(&unit, &rows, &vigil::monitor::FitOptions::default()).unwrap().model;
+        let line = model.registry_line();
+        let record = SimRecord {
+            topic: "registry",
+            key: enterprise.into(),
+            value: line["value"].clone(),
+        };
+        let mut fed = Fed::new();
+        let out = fed.feed(&[record]);
+        proptest::prop_assert!(
+            matches!(out[0].outcome, vigil::ingest::Outcome::Applied),
+            "{:?}", out[0].outcome
+        );
+        let partition = partition_of(enterprise);
+        let mut restored = Fed::new();
+        restored.restore(&fed.checkpoint(partition));
+        for state in [fed.state_of(partition), restored.state_of(partition)] {
+            let kept = &state[enterprise].monitors[&model.model_id].model;
+            proptest::prop_assert_eq!(kept, &model);
+        }
+    }
+}

@@ -181,3 +181,60 @@ fn learned_models_are_registry_records_that_validate() {
     vigil::app::learn::run(&options).unwrap();
     assert_eq!(std::fs::read_to_string(&out).unwrap(), text);
 }
+
+/// `vigil replay --input model.ndjson --input RUN --rules` with R18: the engine applies the
+/// learned model to the run that follows it. When it fired, in minutes after the run's start.
+fn process_monitor_warnings(run_file: &str) -> Vec<(f64, String)> {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model.ndjson");
+    vigil::app::learn::run(&vigil::app::learn::LearnOptions {
+        inputs: vec![tep_stream(dir.path(), "d00.dat")],
+        out: model.clone(),
+        check: Vec::new(),
+        sample_period: None,
+        fit: vigil::monitor::FitOptions::default(),
+        consecutive: 3,
+        clear_after: 10,
+    })
+    .unwrap();
+    let run = tep_stream(dir.path(), run_file);
+    let rules = common::shipped_rules(dir.path(), &["process/r18_process_monitor.sql"]);
+    let config = Config::from_toml("[rules]\ntick = \"30s\"\nquiet_tick = \"3m\"\n").unwrap();
+    let start = EventTime::parse_rfc3339(START).unwrap();
+    common::replay_warnings(&config, vec![model, run], rules, dir.path())
+        .into_iter()
+        .filter(|w| w["state"] == "firing")
+        .map(|w| {
+            let at = EventTime::parse_rfc3339(w["fired_at"].as_str().unwrap()).unwrap();
+            let minutes = (at.millis() - start.millis()) as f64 / 60_000.0;
+            (minutes, w["message"].as_str().unwrap().to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn the_process_monitor_rule_is_quiet_on_normal_operation_and_catches_both_faults() {
+    let normal = process_monitor_warnings("d00_te.dat");
+    assert!(
+        normal.len() <= 2,
+        "{} warnings in 48 h: {normal:?}",
+        normal.len()
+    );
+    let fault_start = 160.0 * 3.0;
+    for run_file in ["d01_te.dat", "d06_te.dat"] {
+        let fired = process_monitor_warnings(run_file);
+        assert!(
+            fired.iter().all(|(m, _)| *m >= fault_start),
+            "{run_file}: fired before the fault: {fired:?}"
+        );
+        let (first, message) = fired.first().expect("the fault is caught");
+        assert!(
+            *first - fault_start <= 60.0,
+            "{run_file}: caught after {first} min"
+        );
+        assert!(
+            message.contains("T² from 33010299001-"),
+            "names the indicators: {message}"
+        );
+    }
+}

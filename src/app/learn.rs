@@ -284,12 +284,7 @@ fn write_models(path: &Path, fitted: &[Fitted]) -> Result<(), IoError> {
         source,
     };
     for f in fitted {
-        let line = serde_json::json!({
-            "topic": Topic::Registry.name(),
-            "key": f.model.enterprise_id,
-            "value": {"entity": "monitor_model", "id": f.model.model_id, "data": f.model},
-        });
-        writeln!(out, "{line}").map_err(write)?;
+        writeln!(out, "{}", f.model.registry_line()).map_err(write)?;
     }
     out.flush().map_err(write)
 }

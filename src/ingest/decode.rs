@@ -109,6 +109,7 @@ fn decode_registry(payload: &[u8]) -> Result<RegistryChange, Rejection> {
         EntityKind::Equipment => RegistryChange::Equipment(typed(data)?),
         EntityKind::Indicator => RegistryChange::Indicator(typed(data)?),
         EntityKind::Area => RegistryChange::Area(typed(data)?),
+        EntityKind::MonitorModel => RegistryChange::MonitorModel(typed(data)?),
     };
     let data_id = registry_data_id(&change);
     if data_id != record.id {
@@ -142,6 +143,7 @@ fn registry_data_id(change: &RegistryChange) -> &str {
         RegistryChange::Equipment(e) => &e.equip_id,
         RegistryChange::Indicator(i) => &i.target_code,
         RegistryChange::Area(a) => &a.area_id,
+        RegistryChange::MonitorModel(m) => &m.model_id,
         RegistryChange::Deleted { id, .. } => id,
     }
 }
@@ -154,6 +156,7 @@ pub fn registry_enterprise(change: &RegistryChange) -> Option<&str> {
         RegistryChange::Equipment(e) => &e.enterprise_id,
         RegistryChange::Indicator(i) => &i.enterprise_id,
         RegistryChange::Area(a) => &a.enterprise_id,
+        RegistryChange::MonitorModel(m) => &m.enterprise_id,
         RegistryChange::Deleted { .. } => return None,
     })
 }

@@ -252,6 +252,11 @@ fn check_registry(change: &RegistryChange) -> Check {
         RegistryChange::Equipment(e) => enterprise_id(&e.enterprise_id),
         RegistryChange::Indicator(i) => check_indicator(i),
         RegistryChange::Area(a) => enterprise_id(&a.enterprise_id),
+        RegistryChange::MonitorModel(m) => {
+            enterprise_id(&m.enterprise_id)?;
+            m.validate()
+                .map_err(|e| Rejection::new(ReasonCode::InconsistentFields, e.to_string()))
+        }
         RegistryChange::Deleted { .. } => Ok(()),
     }
 }

@@ -168,5 +168,10 @@ pub enum RegistryChange {
     Equipment(Box<Equipment>),
     Indicator(Box<Indicator>),
     Area(Box<Area>),
-    Deleted { entity: EntityKind, id: String },
+    /// A unit's model of normal operation (`vigil learn`).
+    MonitorModel(Box<crate::monitor::MonitorModel>),
+    Deleted {
+        entity: EntityKind,
+        id: String,
+    },
 }

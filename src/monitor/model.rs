@@ -52,7 +52,62 @@ pub struct Baseline {
     pub mad: f64,
 }
 
+/// The nearest number with at most 15 significant digits and no digit below 1e-22: one that
+/// JSON carries exactly. serde_json (without its slower `float_roundtrip`) parses such a
+/// number with a single correctly rounded operation, while a 17-digit one may come back a
+/// bit off; a model must reach every instance, through the registry topic, unchanged.
+pub fn exact_in_json(x: f64) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    let magnitude = x.abs().log10().floor() as i32;
+    if magnitude > 22 {
+        return x;
+    }
+    let exponent = (magnitude - 14).max(-22);
+    // Powers of ten up to 1e22 are exact doubles.
+    if exponent >= 0 {
+        let scale = 10f64.powi(exponent);
+        (x / scale).round() * scale
+    } else {
+        let scale = 10f64.powi(-exponent);
+        (x * scale).round() / scale
+    }
+}
+
 impl MonitorModel {
+    /// Every number made one JSON carries exactly (`exact_in_json`).
+    pub fn exact_in_json(&mut self) {
+        let numbers = self
+            .center
+            .iter_mut()
+            .chain(&mut self.scale)
+            .chain(&mut self.eigenvalues)
+            .chain(self.loadings.iter_mut().flatten())
+            .chain(
+                self.baselines
+                    .iter_mut()
+                    .flat_map(|b| [&mut b.median, &mut b.mad]),
+            )
+            .chain([
+                &mut self.confidence,
+                &mut self.t2_limit,
+                &mut self.spe_limit,
+            ]);
+        for x in numbers {
+            *x = exact_in_json(*x);
+        }
+    }
+
+    /// The registry record that carries the model (`vigil learn`'s output lines).
+    pub fn registry_line(&self) -> serde_json::Value {
+        serde_json::json!({
+            "topic": "registry",
+            "key": self.enterprise_id,
+            "value": {"entity": "monitor_model", "id": self.model_id, "data": self},
+        })
+    }
+
     /// The model id of `unit` of `enterprise_id`.
     pub fn id_of(enterprise_id: &str, unit: &str) -> String {
         format!("{enterprise_id}/{unit}")
@@ -79,6 +134,10 @@ impl MonitorModel {
         let p = self.indicators.len();
         if p == 0 || p > MAX_INDICATORS {
             return invalid(format!("{p} indicators (1..={MAX_INDICATORS})"));
+        }
+        // Sorted and unique: a reading finds its column by binary search.
+        if self.indicators.windows(2).any(|w| w[0] >= w[1]) {
+            return invalid("indicators must be sorted and unique".into());
         }
         if self.model_id != Self::id_of(&self.enterprise_id, &self.unit) {
             return invalid(format!(
@@ -187,7 +246,7 @@ mod tests {
     #[test]
     fn hostile_models_are_refused() {
         type Spoil = fn(&mut MonitorModel);
-        let hostile: [(&str, Spoil); 9] = [
+        let hostile: [(&str, Spoil); 10] = [
             ("a NaN", |m| m.center[0] = f64::NAN),
             ("a zero scale", |m| m.scale[1] = 0.0),
             ("a short loading", |m| {
@@ -201,11 +260,34 @@ mod tests {
                 m.model_id = "33010200002/plant".into()
             }),
             ("a version with a newline", |m| m.version.push('\n')),
+            ("unsorted indicators", |m| m.indicators.swap(0, 1)),
         ];
         for (what, spoil) in hostile {
             let mut m = model();
             spoil(&mut m);
             assert!(m.validate().is_err(), "{what} passed");
+        }
+    }
+}
+
+#[cfg(test)]
+mod json_tests {
+    use proptest::prelude::*;
+
+    use super::exact_in_json;
+
+    proptest! {
+        #[test]
+        fn numbers_made_exact_in_json_come_back_unchanged(
+            mantissa in -1.0f64..1.0,
+            exponent in -30i32..16,
+        ) {
+            let x = mantissa * 10f64.powi(exponent);
+            let q = exact_in_json(x);
+            prop_assert!((q - x).abs() <= 1e-14 * x.abs() + 1e-22);
+            let text = serde_json::to_string(&q).unwrap();
+            let through_value: serde_json::Value = serde_json::from_str(&text).unwrap();
+            prop_assert_eq!(through_value.as_f64().unwrap().to_bits(), q.to_bits(), "{}", text);
         }
     }
 }

@@ -12,7 +12,7 @@ pub struct Sample {
     pub values: Vec<f64>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Aligner {
     period_ms: i64,
     /// Each column's latest reading: (event time ms, value).

@@ -1,16 +1,18 @@
 //! Everything vigil knows about one enterprise: reference data, live indicators, permits,
 //! gas analyses, status, operations, people, inventory, commitments, inspections, feedback.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rustc_hash::FxHashMap;
 
 use crate::model::*;
+use crate::monitor::MonitorModel;
 
 use super::indicator::{IndicatorState, LastReading, PointStatus};
 use super::inputs::InputLog;
 use super::limits::StateLimits;
 use super::log::TimedLog;
+use super::monitor::UnitMonitor;
 use super::parts::{Part, PartVersions};
 use super::permit::{self, PermitState};
 use super::Key;
@@ -68,6 +70,9 @@ pub struct EnterpriseState {
     pub feedback: TimedLog<WarningFeedback>,
     /// Where the recent input came from, for warnings' provenance.
     pub inputs: InputLog,
+    /// Monitored units by model id (`monitor_model` registry records).
+    #[serde(default)]
+    pub monitors: BTreeMap<String, UnitMonitor>,
     /// Newest event time applied.
     pub last_event: EventTime,
     /// Bumped on every change, so readers can tell what changed since they last looked.
@@ -141,6 +146,7 @@ impl EnterpriseState {
             inspections: history(limits),
             feedback: history(limits),
             inputs: InputLog::default(),
+            monitors: BTreeMap::new(),
             last_event: EventTime::MIN,
             version: 0,
             part_versions: PartVersions::default(),
@@ -177,6 +183,11 @@ impl EnterpriseState {
             },
             limits.horizon_minutes(),
         );
+        if reading.quality == Quality::Good {
+            for monitor in self.monitors.values_mut() {
+                monitor.observe(&reading.target_code, reading.ts, reading.value);
+            }
+        }
         self.touch(Part::Sensors, Some(reading.ts));
         Ok(())
     }
@@ -374,6 +385,7 @@ impl EnterpriseState {
                 self.areas.insert(a.area_id.clone(), (**a).clone());
             }
             RegistryChange::Indicator(i) => self.upsert_indicator(i, limits)?,
+            RegistryChange::MonitorModel(m) => self.upsert_monitor(m, limits)?,
             RegistryChange::Deleted { entity, id } => self.delete(*entity, id),
         }
         self.touch(Part::Registry, None);
@@ -399,6 +411,30 @@ impl EnterpriseState {
         Ok(())
     }
 
+    /// A new or changed model starts its unit's monitoring afresh: samples scored under the
+    /// old one say nothing about the new one's limits.
+    fn upsert_monitor(
+        &mut self,
+        model: &MonitorModel,
+        limits: &StateLimits,
+    ) -> Result<(), StateRejection> {
+        if self
+            .monitors
+            .get(&model.model_id)
+            .is_some_and(|m| m.model == *model)
+        {
+            return Ok(());
+        }
+        if !self.monitors.contains_key(&model.model_id)
+            && self.monitors.len() >= limits.max_monitors_per_enterprise
+        {
+            return Err(StateRejection::CapacityExceeded("monitor model table"));
+        }
+        self.monitors
+            .insert(model.model_id.clone(), UnitMonitor::new(model.clone()));
+        Ok(())
+    }
+
     fn delete(&mut self, entity: EntityKind, id: &str) {
         match entity {
             EntityKind::Enterprise => self.profile = None,
@@ -406,6 +442,7 @@ impl EnterpriseState {
             EntityKind::Equipment => drop(self.equipment.remove(id)),
             EntityKind::Indicator => drop(self.indicators.remove(id)),
             EntityKind::Area => drop(self.areas.remove(id)),
+            EntityKind::MonitorModel => drop(self.monitors.remove(id)),
         }
     }
 }

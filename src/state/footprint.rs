@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use super::enterprise::EnterpriseState;
 use super::indicator::IndicatorState;
 use super::log::TimedLog;
+use super::monitor::UnitMonitor;
 
 /// What one enterprise (or a part of one) adds to the state-size metrics.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -55,7 +56,12 @@ impl EnterpriseState {
         let bytes = std::mem::size_of::<Self>()
             + windows
             + items * BYTES_PER_ITEM
-            + self.inputs.spans() * BYTES_PER_SPAN;
+            + self.inputs.spans() * BYTES_PER_SPAN
+            + self
+                .monitors
+                .values()
+                .map(UnitMonitor::estimated_bytes)
+                .sum::<usize>();
         Footprint {
             enterprises: 1,
             indicators: count(self.indicators.len()),

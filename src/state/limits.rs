@@ -37,6 +37,9 @@ pub struct StateLimits {
     pub max_storage_units_per_enterprise: usize,
     /// Gateways with a status per enterprise.
     pub max_gateways_per_enterprise: usize,
+    /// Monitored units (`monitor_model` records) per enterprise.
+    #[serde(default = "default_max_monitors")]
+    pub max_monitors_per_enterprise: usize,
     /// Length (items) and age of the per-enterprise histories: status, ops, staffing,
     /// training, inventory per unit, commitments, inspections, feedback.
     pub history_len: usize,
@@ -44,6 +47,10 @@ pub struct StateLimits {
     pub history_age: Duration,
     /// Regions with an epidemic level.
     pub max_regions: usize,
+}
+
+fn default_max_monitors() -> usize {
+    64
 }
 
 impl StateLimits {
@@ -71,6 +78,7 @@ impl Default for StateLimits {
             cleared_alarm_retention: Duration::from_secs(24 * 3600),
             max_storage_units_per_enterprise: 1_000,
             max_gateways_per_enterprise: 1_000,
+            max_monitors_per_enterprise: default_max_monitors(),
             history_len: 2_016,
             history_age: Duration::from_secs(30 * 24 * 3600),
             max_regions: 100_000,

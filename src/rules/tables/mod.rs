@@ -20,6 +20,7 @@ mod business;
 mod deadlines;
 mod geometry;
 mod global;
+mod monitor;
 mod permits;
 mod registry;
 mod sensors;
@@ -121,6 +122,8 @@ const ALARMS: &[Part] = &[Part::Alarms];
 const PERMITS: &[Part] = &[Part::Permits];
 const BUSINESS: &[Part] = &[Part::Business];
 const REGISTRY: &[Part] = &[Part::Registry];
+/// A model arrives with the registry; its scores move with the readings.
+const MONITORS: &[Part] = &[Part::Sensors, Part::Registry];
 
 /// Every rule table. Their columns are documented in the README (a test keeps it true).
 pub const TABLES: &[TableDef] = &[
@@ -199,6 +202,12 @@ pub const TABLES: &[TableDef] = &[
         business::ENTERPRISE_OPS,
         BUSINESS,
         business::enterprise_ops,
+    ),
+    per_enterprise(
+        "unit_monitor",
+        monitor::UNIT_MONITOR,
+        MONITORS,
+        monitor::unit_monitor,
     ),
     per_enterprise(
         "inventory",

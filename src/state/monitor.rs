@@ -1,0 +1,95 @@
+//! A monitored unit in an enterprise's state: its model of normal operation (a
+//! `monitor_model` registry record), the alignment of its indicators' readings into samples,
+//! and the newest sample's score, which the `unit_monitor` rule table shows.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::EventTime;
+use crate::monitor::{score, Aligner, MonitorModel, Sample};
+
+/// Indicators named in a sample's evidence, per statistic.
+pub const TOP_CONTRIBUTORS: usize = 3;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UnitMonitor {
+    pub model: MonitorModel,
+    aligner: Aligner,
+    /// The newest sample's score.
+    pub latest: Option<MonitorScore>,
+    /// Samples in a row, up to the newest, with T² or the SPE over its limit.
+    pub over_run: u32,
+    /// Samples scored since the model arrived.
+    pub samples: u64,
+}
+
+/// One sample's statistics, and the indicators contributing most to each.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MonitorScore {
+    pub at: EventTime,
+    pub t2: f64,
+    pub spe: f64,
+    /// (indicator, share of the statistic), largest first.
+    pub top_t2: Vec<(String, f64)>,
+    pub top_spe: Vec<(String, f64)>,
+}
+
+impl UnitMonitor {
+    /// Starts monitoring with a validated model.
+    pub fn new(model: MonitorModel) -> Self {
+        let period_ms = i64::from(model.sample_period_s) * 1000;
+        UnitMonitor {
+            aligner: Aligner::new(model.indicators.len(), period_ms),
+            model,
+            latest: None,
+            over_run: 0,
+            samples: 0,
+        }
+    }
+
+    /// A good reading of `target_code`, in event-time order; scores the samples it completes.
+    pub fn observe(&mut self, target_code: &str, at: EventTime, value: f64) {
+        let Ok(column) = self
+            .model
+            .indicators
+            .binary_search_by(|code| code.as_str().cmp(target_code))
+        else {
+            return;
+        };
+        let mut completed = Vec::new();
+        self.aligner.push(column, at, value, &mut completed);
+        for sample in completed {
+            self.score(&sample);
+        }
+    }
+
+    fn score(&mut self, sample: &Sample) {
+        let s = score(&self.model, &sample.values);
+        let over = s.t2 > self.model.t2_limit || s.spe > self.model.spe_limit;
+        self.over_run = if over {
+            self.over_run.saturating_add(1)
+        } else {
+            0
+        };
+        self.samples += 1;
+        let named = |spe: bool| {
+            s.top(spe, TOP_CONTRIBUTORS)
+                .into_iter()
+                .map(|c| (self.model.indicators[c.column].clone(), c.share))
+                .collect()
+        };
+        self.latest = Some(MonitorScore {
+            at: sample.at,
+            t2: s.t2,
+            spe: s.spe,
+            top_t2: named(false),
+            top_spe: named(true),
+        });
+    }
+
+    /// Heap bytes, fixed once the model is in (a reading never changes them).
+    pub fn estimated_bytes(&self) -> usize {
+        let p = self.model.indicators.len();
+        let k = self.model.components();
+        std::mem::size_of::<Self>() + p * (8 * (k + 6) + 48) + 2 * TOP_CONTRIBUTORS * 48
+    }
+}
