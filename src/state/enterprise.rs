@@ -183,10 +183,14 @@ impl EnterpriseState {
             },
             limits.horizon_minutes(),
         );
+        let mut scored = false;
         if reading.quality == Quality::Good {
             for monitor in self.monitors.values_mut() {
-                monitor.observe(&reading.target_code, reading.ts, reading.value);
+                scored |= monitor.observe(&reading.target_code, reading.ts, reading.value);
             }
+        }
+        if scored {
+            self.part_versions.bump(Part::Monitors);
         }
         self.touch(Part::Sensors, Some(reading.ts));
         Ok(())

@@ -46,20 +46,22 @@ impl UnitMonitor {
         }
     }
 
-    /// A good reading of `target_code`, in event-time order; scores the samples it completes.
-    pub fn observe(&mut self, target_code: &str, at: EventTime, value: f64) {
+    /// A good reading of `target_code`, in event-time order; scores the samples it
+    /// completes, and says whether there were any.
+    pub fn observe(&mut self, target_code: &str, at: EventTime, value: f64) -> bool {
         let Ok(column) = self
             .model
             .indicators
             .binary_search_by(|code| code.as_str().cmp(target_code))
         else {
-            return;
+            return false;
         };
         let mut completed = Vec::new();
         self.aligner.push(column, at, value, &mut completed);
-        for sample in completed {
-            self.score(&sample);
+        for sample in &completed {
+            self.score(sample);
         }
+        !completed.is_empty()
     }
 
     fn score(&mut self, sample: &Sample) {

@@ -14,15 +14,18 @@ pub enum Part {
     Business,
     /// Reference data: profile, hazard units, equipment, areas, indicator definitions.
     Registry,
+    /// Monitored units' scores: a sample completed (most readings complete none).
+    Monitors,
 }
 
 impl Part {
-    pub const ALL: [Part; 5] = [
+    pub const ALL: [Part; 6] = [
         Part::Sensors,
         Part::Alarms,
         Part::Permits,
         Part::Business,
         Part::Registry,
+        Part::Monitors,
     ];
     pub const COUNT: usize = Part::ALL.len();
 
@@ -33,8 +36,26 @@ impl Part {
 
 /// One version per part. Reference data appears in every other part's tables (an indicator's
 /// limits, an area's grade), so a registry change bumps them all.
+/// Encoded as a list: a checkpoint written before a part existed reads with that part at 0.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(from = "Vec<u64>", into = "Vec<u64>")]
 pub struct PartVersions([u64; Part::COUNT]);
+
+impl From<Vec<u64>> for PartVersions {
+    fn from(list: Vec<u64>) -> Self {
+        let mut versions = PartVersions::default();
+        for (slot, v) in versions.0.iter_mut().zip(list) {
+            *slot = v;
+        }
+        versions
+    }
+}
+
+impl From<PartVersions> for Vec<u64> {
+    fn from(versions: PartVersions) -> Self {
+        versions.0.to_vec()
+    }
+}
 
 impl PartVersions {
     pub fn bump(&mut self, part: Part) {
@@ -64,5 +85,16 @@ mod tests {
         v.bump(Part::Registry);
         assert!(Part::ALL.iter().all(|p| v.of(*p) >= 1));
         assert_eq!(v.of(Part::Sensors), 3);
+    }
+
+    #[test]
+    fn versions_from_before_a_part_existed_read_it_as_zero() {
+        let old = rmp_serde::to_vec(&vec![4u64, 3, 2, 1, 9]).unwrap();
+        let read: PartVersions = rmp_serde::from_slice(&old).unwrap();
+        assert_eq!(read.of(Part::Registry), 9);
+        assert_eq!(read.of(Part::Monitors), 0);
+        let again: PartVersions =
+            rmp_serde::from_slice(&rmp_serde::to_vec(&read).unwrap()).unwrap();
+        assert_eq!(again, read);
     }
 }
