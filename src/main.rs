@@ -204,10 +204,10 @@ enum Command {
         #[arg(long, default_value_t = 0.9, value_parser = parse_share)]
         variance: f64,
         /// `--check`'s warnings fire after this many samples in a row over a limit...
-        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        #[arg(long, default_value_t = app::learn::DEFAULT_CONSECUTIVE, value_parser = clap::value_parser!(u32).range(1..=1000))]
         consecutive: u32,
         /// ...and clear after this many in a row under both.
-        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=10000))]
+        #[arg(long, default_value_t = app::learn::DEFAULT_CLEAR_AFTER, value_parser = clap::value_parser!(u32).range(1..=10000))]
         clear_after: u32,
     },
     /// Rule files: check them, list the tables they query.

@@ -90,19 +90,19 @@ fn tep_stream(dir: &Path, run_file: &str) -> PathBuf {
     stream
 }
 
+/// `vigil learn`'s defaults on the normal training run `d00`, the model to `dir/model.ndjson`.
+fn normal_training(dir: &Path) -> vigil::app::learn::LearnOptions {
+    vigil::app::learn::LearnOptions::new(vec![tep_stream(dir, "d00.dat")], dir.join("model.ndjson"))
+}
+
 /// `vigil learn` on the normal training run, checked on `run_file`: when it fired, in
 /// minutes after the run's start.
 fn learned_monitor_firings(run_file: &str) -> (Vec<f64>, vigil::app::learn::CheckReport) {
     use vigil::app::learn::{run, LearnOptions};
     let dir = tempfile::tempdir().unwrap();
     let options = LearnOptions {
-        inputs: vec![tep_stream(dir.path(), "d00.dat")],
-        out: dir.path().join("model.ndjson"),
         check: vec![tep_stream(dir.path(), run_file)],
-        sample_period: None,
-        fit: vigil::monitor::FitOptions::default(),
-        consecutive: 3,
-        clear_after: 10,
+        ..normal_training(dir.path())
     };
     let report = run(&options).unwrap();
     assert_eq!(report.fitted.len(), 1, "{}", report.describe());
@@ -159,15 +159,7 @@ fn the_learned_monitor_catches_both_faults_within_an_hour() {
 fn learned_models_are_registry_records_that_validate() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("model.ndjson");
-    let options = vigil::app::learn::LearnOptions {
-        inputs: vec![tep_stream(dir.path(), "d00.dat")],
-        out: out.clone(),
-        check: Vec::new(),
-        sample_period: None,
-        fit: vigil::monitor::FitOptions::default(),
-        consecutive: 3,
-        clear_after: 10,
-    };
+    let options = normal_training(dir.path());
     vigil::app::learn::run(&options).unwrap();
     let text = std::fs::read_to_string(&out).unwrap();
     let line: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
@@ -186,17 +178,9 @@ fn learned_models_are_registry_records_that_validate() {
 /// learned model to the run that follows it. When it fired, in minutes after the run's start.
 fn process_monitor_warnings(run_file: &str) -> Vec<(f64, String)> {
     let dir = tempfile::tempdir().unwrap();
-    let model = dir.path().join("model.ndjson");
-    vigil::app::learn::run(&vigil::app::learn::LearnOptions {
-        inputs: vec![tep_stream(dir.path(), "d00.dat")],
-        out: model.clone(),
-        check: Vec::new(),
-        sample_period: None,
-        fit: vigil::monitor::FitOptions::default(),
-        consecutive: 3,
-        clear_after: 10,
-    })
-    .unwrap();
+    let options = normal_training(dir.path());
+    let model = options.out.clone();
+    vigil::app::learn::run(&options).unwrap();
     let run = tep_stream(dir.path(), run_file);
     let rules = common::shipped_rules(dir.path(), &["process/r18_process_monitor.sql"]);
     let config = Config::from_toml("[rules]\ntick = \"30s\"\nquiet_tick = \"3m\"\n").unwrap();

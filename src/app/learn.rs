@@ -34,6 +34,26 @@ pub struct LearnOptions {
     pub clear_after: usize,
 }
 
+/// The check's default lifecycle: a rule's `for` of 3 samples, `clear_after` of 10.
+pub const DEFAULT_CONSECUTIVE: u32 = 3;
+pub const DEFAULT_CLEAR_AFTER: u32 = 10;
+
+impl LearnOptions {
+    /// Learn from `inputs` into `out` with the defaults: no check, the inferred period,
+    /// `FitOptions::default()`.
+    pub fn new(inputs: Vec<PathBuf>, out: PathBuf) -> Self {
+        LearnOptions {
+            inputs,
+            out,
+            check: Vec::new(),
+            sample_period: None,
+            fit: FitOptions::default(),
+            consecutive: DEFAULT_CONSECUTIVE as usize,
+            clear_after: DEFAULT_CLEAR_AFTER as usize,
+        }
+    }
+}
+
 /// What was learned, and what the check found.
 pub struct LearnReport {
     pub fitted: Vec<Fitted>,
@@ -241,8 +261,7 @@ pub fn check(
     consecutive: usize,
     clear_after: usize,
 ) -> CheckReport {
-    let period_ms = i64::from(model.sample_period_s) * 1000;
-    let samples = held_out.samples(&model.enterprise_id, &model.indicators, period_ms);
+    let samples = held_out.samples(&model.enterprise_id, &model.indicators, model.period_ms());
     let mut report = CheckReport {
         model_id: model.model_id.clone(),
         samples: samples.len(),
@@ -255,11 +274,11 @@ pub fn check(
     let (mut over_run, mut under_run, mut firing) = (0, 0, false);
     for sample in &samples {
         let s = score(model, &sample.values);
-        let (t2, spe) = (s.t2 > model.t2_limit, s.spe > model.spe_limit);
-        report.t2_over += usize::from(t2);
-        report.spe_over += usize::from(spe);
-        report.either_over += usize::from(t2 || spe);
-        if t2 || spe {
+        let over = model.exceeded(&s);
+        report.t2_over += usize::from(s.t2 > model.t2_limit);
+        report.spe_over += usize::from(s.spe > model.spe_limit);
+        report.either_over += usize::from(over);
+        if over {
             (over_run, under_run) = (over_run + 1, 0);
         } else {
             (over_run, under_run) = (0, under_run + 1);

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::MonitorError;
+use super::{MonitorError, Score};
 
 /// Columns a model may have: more is not a unit, and would make each sample's score slow.
 pub const MAX_INDICATORS: usize = 256;
@@ -111,6 +111,16 @@ impl MonitorModel {
     /// The model id of `unit` of `enterprise_id`.
     pub fn id_of(enterprise_id: &str, unit: &str) -> String {
         format!("{enterprise_id}/{unit}")
+    }
+
+    /// The sample period in milliseconds.
+    pub fn period_ms(&self) -> i64 {
+        i64::from(self.sample_period_s) * 1000
+    }
+
+    /// Whether a sample's T² or SPE is over its limit.
+    pub fn exceeded(&self, score: &Score) -> bool {
+        score.t2 > self.t2_limit || score.spe > self.spe_limit
     }
 
     /// Retained components.

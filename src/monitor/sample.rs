@@ -5,6 +5,9 @@
 
 use crate::model::EventTime;
 
+/// A value older than this many periods is stale: it makes no sample.
+pub const STALE_AFTER_PERIODS: i64 = 2;
+
 /// One row: the unit's indicators at `at`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Sample {
@@ -67,7 +70,7 @@ impl Aligner {
         let Some(mut next) = self.next else {
             return;
         };
-        let max_age = 2 * self.period_ms;
+        let max_age = STALE_AFTER_PERIODS * self.period_ms;
         while next <= until {
             match self.newest() {
                 Some(newest) if next - newest <= max_age => {}

@@ -18,8 +18,6 @@ pub struct UnitMonitor {
     pub latest: Option<MonitorScore>,
     /// Samples in a row, up to the newest, with T² or the SPE over its limit.
     pub over_run: u32,
-    /// Samples scored since the model arrived.
-    pub samples: u64,
 }
 
 /// One sample's statistics, and the indicators contributing most to each.
@@ -36,13 +34,11 @@ pub struct MonitorScore {
 impl UnitMonitor {
     /// Starts monitoring with a validated model.
     pub fn new(model: MonitorModel) -> Self {
-        let period_ms = i64::from(model.sample_period_s) * 1000;
         UnitMonitor {
-            aligner: Aligner::new(model.indicators.len(), period_ms),
+            aligner: Aligner::new(model.indicators.len(), model.period_ms()),
             model,
             latest: None,
             over_run: 0,
-            samples: 0,
         }
     }
 
@@ -66,13 +62,11 @@ impl UnitMonitor {
 
     fn score(&mut self, sample: &Sample) {
         let s = score(&self.model, &sample.values);
-        let over = s.t2 > self.model.t2_limit || s.spe > self.model.spe_limit;
-        self.over_run = if over {
+        self.over_run = if self.model.exceeded(&s) {
             self.over_run.saturating_add(1)
         } else {
             0
         };
-        self.samples += 1;
         let named = |spe: bool| {
             s.top(spe, TOP_CONTRIBUTORS)
                 .into_iter()

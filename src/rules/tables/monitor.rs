@@ -1,6 +1,7 @@
 //! `unit_monitor`: each monitored unit's newest sample scored against its model of normal
 //! operation (`state::monitor`), with the indicators contributing most to each statistic.
 
+use crate::monitor::sample::STALE_AFTER_PERIODS;
 use crate::state::EnterpriseState;
 
 use super::writer::{ColType::*, Column, TableWriter};
@@ -37,7 +38,7 @@ pub fn unit_monitor(e: &EnterpriseState, w: &mut TableWriter) {
             .i64(Some(i64::from(m.model.sample_period_s)))
             .ts(latest.map(|s| s.at))
             .ts(latest.map(|s| {
-                s.at.saturating_add_ms(2_000 * i64::from(m.model.sample_period_s))
+                s.at.saturating_add_ms(STALE_AFTER_PERIODS * m.model.period_ms())
             }))
             .f64(latest.map(|s| s.t2))
             .f64(Some(m.model.t2_limit))
