@@ -143,6 +143,7 @@ fn record(i: usize) -> WarningRecord {
         chattering: false,
         evidence: Map::new(),
         inputs: Vec::new(),
+        models: Vec::new(),
     }
 }
 

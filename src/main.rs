@@ -182,8 +182,8 @@ enum Command {
         scenarios: Vec<Vec<vigil::sim::Scenario>>,
     },
     /// Learn models of normal operation (PCA, T² and SPE limits) from recorded input, one per
-    /// enterprise with registry indicators and readings, written as `monitor_model` registry
-    /// records.
+    /// monitored unit (an enterprise, or a group of its indicators) with registry indicators
+    /// and readings, written as `monitor_model` registry records.
     Learn {
         /// Recorded input of a normal period (registry and readings), one or more files.
         #[arg(long = "input", required = true)]
@@ -191,6 +191,11 @@ enum Command {
         /// Where the models go (recorded-input lines of the registry topic).
         #[arg(long)]
         out: PathBuf,
+        /// What a monitored unit is: the whole enterprise (`plant`), or a group of its
+        /// indicators by the registry's `hazard` source or `equipment` (ungrouped indicators
+        /// form the unit `plant`).
+        #[arg(long = "units", value_enum, default_value_t = app::learn::UnitsBy::Plant)]
+        units_by: app::learn::UnitsBy,
         /// Held-out normal streams: report how often the new models would fire on them.
         #[arg(long = "check")]
         check: Vec<PathBuf>,
@@ -419,6 +424,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Learn {
             inputs,
             out,
+            units_by,
             check,
             sample_period,
             confidence,
@@ -429,6 +435,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let options = app::learn::LearnOptions {
                 inputs,
                 out,
+                units_by,
                 check,
                 sample_period,
                 fit: vigil::monitor::FitOptions {

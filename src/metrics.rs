@@ -27,6 +27,8 @@ pub struct Metrics {
     pub state_buckets: IntGauge,
     pub state_permits: IntGauge,
     pub state_bytes: IntGauge,
+    pub monitor_units: IntGaugeVec,
+    pub unmonitored_enterprises: IntGauge,
     pub outputs_produced: IntCounterVec,
     pub output_errors: IntCounterVec,
     pub outputs_refused: IntCounterVec,
@@ -356,6 +358,17 @@ impl Metrics {
                 "vigil_state_estimated_bytes",
                 "Estimated heap bytes of the state.",
             ),
+            monitor_units: gauge_vec(
+                &r,
+                "vigil_monitor_units",
+                "Units with a learned model of normal operation (monitor_model records), by status: scoring, or silent (the enterprise's readings went on for more than two sample periods past the unit's newest sample: an indicator of the model stopped, was renamed or removed).",
+                &["status"],
+            ),
+            unmonitored_enterprises: gauge(
+                &r,
+                "vigil_monitor_unmonitored_enterprises",
+                "Enterprises with indicators but no learned model of normal operation.",
+            ),
             outputs_produced: counter_vec(
                 &r,
                 "vigil_output_records_total",
@@ -527,6 +540,11 @@ impl Metrics {
         set(&self.state_buckets, size.buckets);
         set(&self.state_permits, size.permits);
         set(&self.state_bytes, size.estimated_bytes);
+        let silent = size.silent_monitor_units;
+        let scoring = size.monitor_units.saturating_sub(silent);
+        set(&self.monitor_units.with_label_values(&["scoring"]), scoring);
+        set(&self.monitor_units.with_label_values(&["silent"]), silent);
+        set(&self.unmonitored_enterprises, size.unmonitored_enterprises);
     }
 
     /// The Prometheus text exposition of every metric.

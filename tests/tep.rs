@@ -155,6 +155,77 @@ fn the_learned_monitor_catches_both_faults_within_an_hour() {
     }
 }
 
+/// `vigil learn --units equipment --confidence 0.999`, checked on `run_file`: the models, and
+/// when any of them fired, in minutes after the run's start.
+fn equipment_monitor_firings(run_file: &str) -> (Vec<vigil::monitor::MonitorModel>, Vec<f64>) {
+    use vigil::app::learn::{run, LearnOptions, UnitsBy};
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = LearnOptions {
+        check: vec![tep_stream(dir.path(), run_file)],
+        units_by: UnitsBy::Equipment,
+        ..normal_training(dir.path())
+    };
+    options.fit.confidence = 0.999;
+    let report = run(&options).unwrap();
+    println!("{run_file}: {}", report.describe());
+    let start = EventTime::parse_rfc3339(START).unwrap().millis();
+    let mut fired: Vec<f64> = report
+        .checks
+        .iter()
+        .flat_map(|c| &c.fired_at)
+        .map(|t| (t.millis() - start) as f64 / 60_000.0)
+        .collect();
+    fired.sort_by(f64::total_cmp);
+    println!("{run_file}: fired at {fired:?} min");
+    let models = report.fitted.into_iter().map(|f| f.model).collect();
+    (models, fired)
+}
+
+/// Units by equipment: one model per piece of equipment of the plant, its own indicators
+/// only; at 99.9 % the four together stay within the plant target on normal operation and
+/// still catch both faults within an hour.
+#[test]
+fn equipment_units_are_quiet_on_normal_operation_and_catch_both_faults() {
+    let (models, fired) = equipment_monitor_firings("d00_te.dat");
+    let units: Vec<&str> = models.iter().map(|m| m.unit.as_str()).collect();
+    assert_eq!(
+        units,
+        [
+            "33010299001-C-01",
+            "33010299001-FEED",
+            "33010299001-R-01",
+            "33010299001-V-01"
+        ]
+    );
+    assert_eq!(
+        models.iter().map(|m| m.indicators.len()).sum::<usize>(),
+        14,
+        "every indicator in exactly one unit"
+    );
+    for m in &models {
+        assert_eq!(m.model_id, format!("33010299001/{}", m.unit));
+        m.validate().unwrap();
+    }
+    assert!(
+        fired.len() <= 2,
+        "{} firings in 48 h: {fired:?}",
+        fired.len()
+    );
+    let fault_start = 160.0 * 3.0;
+    for run_file in ["d01_te.dat", "d06_te.dat"] {
+        let (_, fired) = equipment_monitor_firings(run_file);
+        assert!(
+            fired.iter().all(|&m| m >= fault_start),
+            "{run_file}: fired before the fault: {fired:?}"
+        );
+        let delay = fired.first().map(|m| m - fault_start);
+        assert!(
+            delay.is_some_and(|d| d <= 60.0),
+            "{run_file}: detection delay {delay:?} min"
+        );
+    }
+}
+
 #[test]
 fn learned_models_are_registry_records_that_validate() {
     let dir = tempfile::tempdir().unwrap();
@@ -185,7 +256,25 @@ fn process_monitor_warnings(run_file: &str) -> Vec<(f64, String)> {
     let rules = common::shipped_rules(dir.path(), &["process/r18_process_monitor.sql"]);
     let config = Config::from_toml("[rules]\ntick = \"30s\"\nquiet_tick = \"3m\"\n").unwrap();
     let start = EventTime::parse_rfc3339(START).unwrap();
-    common::replay_warnings(&config, vec![model, run], rules, dir.path())
+    let line: serde_json::Value = serde_json::from_str(
+        std::fs::read_to_string(&model)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    let version = line["value"]["data"]["version"].clone();
+    let warnings = common::replay_warnings(&config, vec![model, run], rules, dir.path());
+    for w in &warnings {
+        // Which model said so: every record names it in its provenance.
+        assert_eq!(
+            w["models"],
+            serde_json::json!([{"model_id": "33010299001/plant", "version": version}]),
+            "{w}"
+        );
+    }
+    warnings
         .into_iter()
         .filter(|w| w["state"] == "firing")
         .map(|w| {
@@ -221,4 +310,68 @@ fn the_process_monitor_rule_is_quiet_on_normal_operation_and_catches_both_faults
             "names the indicators: {message}"
         );
     }
+}
+
+/// A missing or stale model is visible in a metric: a unit whose indicator stops reporting
+/// while the rest of the plant goes on is counted silent (R18 cannot see anything there),
+/// and the counters `/metrics` reads equal a walk of the state.
+#[test]
+fn a_unit_whose_indicator_stops_is_counted_silent() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = normal_training(dir.path());
+    vigil::app::learn::run(&options).unwrap();
+    let run = tep_stream(dir.path(), "d00_te.dat");
+    let text = std::fs::read_to_string(&run).unwrap();
+    let stopped_after = EventTime::parse_rfc3339(START).unwrap().millis() + 24 * 3_600_000;
+    let stopped: String = text
+        .lines()
+        .filter(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            let r = &v["value"];
+            let late = r["ts"]
+                .as_str()
+                .and_then(EventTime::parse_rfc3339)
+                .is_some_and(|t| t.millis() >= stopped_after);
+            !(v["topic"] == "sensor.reading" && r["target_code"] == "33010299001-PT007" && late)
+        })
+        .map(|line| format!("{line}\n"))
+        .collect();
+    assert!(
+        stopped.len() < text.len(),
+        "the indicator's readings were taken out"
+    );
+    let stopped_run = dir.path().join("stopped.ndjson");
+    std::fs::write(&stopped_run, stopped).unwrap();
+
+    let metrics = vigil::metrics::Metrics::new();
+    for (input, silent) in [(&run, 0), (&stopped_run, 1)] {
+        let replayed = common::replay_files(
+            &[options.out.clone(), input.clone()],
+            dir.path(),
+            &Config::default(),
+        );
+        let size = replayed.store.size();
+        assert_eq!(size, replayed.store.walk_size());
+        assert_eq!(
+            (
+                size.monitor_units,
+                size.silent_monitor_units,
+                size.unmonitored_enterprises
+            ),
+            (1, silent, 0),
+            "{input:?}"
+        );
+        metrics.set_state_size(&size);
+        let rendered = metrics.render();
+        assert!(
+            rendered.contains(&format!(
+                "vigil_monitor_units{{status=\"silent\"}} {silent}"
+            )),
+            "{rendered}"
+        );
+    }
+    // Without the model, the enterprise is counted as unmonitored.
+    let replayed = common::replay_files(&[run], dir.path(), &Config::default());
+    let size = replayed.store.size();
+    assert_eq!((size.monitor_units, size.unmonitored_enterprises), (0, 1));
 }

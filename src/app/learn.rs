@@ -13,16 +13,41 @@ use crate::error::IoError;
 use crate::ingest::decode::decode;
 use crate::ingest::replay::{create_output, parse_envelope};
 use crate::ingest::validate::check_fields;
-use crate::model::{Event, EventTime, Quality, RegistryChange, Topic};
+use crate::model::{Event, EventTime, Indicator, Quality, RegistryChange, Topic};
 use crate::monitor::fit::{Fitted, Unit};
 use crate::monitor::{fit, score, Aligner, FitOptions, MonitorError, MonitorModel, Sample};
 
-/// A unit that is the whole enterprise.
+/// A unit that is the whole enterprise (or, grouped, its indicators outside every group).
 pub const PLANT: &str = "plant";
+
+/// What a monitored unit is: the whole enterprise, or one group of its indicators by the
+/// registry's `hazard_id` (a major hazard source) or `equip_id` (a piece of equipment).
+/// Indicators without the grouping field form the unit `plant`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum UnitsBy {
+    #[default]
+    Plant,
+    Hazard,
+    Equipment,
+}
+
+impl UnitsBy {
+    /// The unit an indicator belongs to.
+    fn unit_of(self, indicator: &Indicator) -> &str {
+        let group = match self {
+            UnitsBy::Plant => None,
+            UnitsBy::Hazard => indicator.hazard_id.as_deref(),
+            UnitsBy::Equipment => indicator.equip_id.as_deref(),
+        };
+        group.filter(|g| !g.is_empty()).unwrap_or(PLANT)
+    }
+}
 
 pub struct LearnOptions {
     pub inputs: Vec<PathBuf>,
     pub out: PathBuf,
+    /// What a monitored unit is.
+    pub units_by: UnitsBy,
     /// Held-out normal streams to score with the new models.
     pub check: Vec<PathBuf>,
     /// The sample period; by default each enterprise's readings' median interval.
@@ -45,6 +70,7 @@ impl LearnOptions {
         LearnOptions {
             inputs,
             out,
+            units_by: UnitsBy::Plant,
             check: Vec::new(),
             sample_period: None,
             fit: FitOptions::default(),
@@ -57,7 +83,7 @@ impl LearnOptions {
 /// What was learned, and what the check found.
 pub struct LearnReport {
     pub fitted: Vec<Fitted>,
-    /// Enterprises with readings but no model, and why.
+    /// Units (`enterprise/unit`) with readings but no model, and why.
     pub skipped: Vec<(String, MonitorError)>,
     pub checks: Vec<CheckReport>,
     /// Input lines that do not decode or validate (other valid records are simply not used).
@@ -82,7 +108,8 @@ pub struct CheckReport {
 /// Readings per enterprise, and which indicators the registry gave it.
 #[derive(Default)]
 pub struct Recorded {
-    indicators: BTreeMap<String, Vec<String>>,
+    /// Per enterprise, its indicators by target code (the newest registry record of each).
+    indicators: BTreeMap<String, BTreeMap<String, Indicator>>,
     /// (event time ms, target code, value), in input order.
     readings: BTreeMap<String, Vec<(i64, String, f64)>>,
     invalid_lines: u64,
@@ -106,10 +133,6 @@ impl Recorded {
                 }
             }
         }
-        for codes in recorded.indicators.values_mut() {
-            codes.sort();
-            codes.dedup();
-        }
         Ok(recorded)
     }
 
@@ -129,7 +152,7 @@ impl Recorded {
                 self.indicators
                     .entry(indicator.enterprise_id.clone())
                     .or_default()
-                    .push(indicator.target_code.clone());
+                    .insert(indicator.target_code.clone(), *indicator);
             }
             Event::SensorReading(r) if r.quality == Quality::Good && r.value.is_finite() => {
                 self.readings
@@ -184,25 +207,39 @@ impl Recorded {
         let median = intervals[intervals.len() / 2];
         Some(((median + 500) / 1000).max(1) * 1000)
     }
+
+    /// The enterprise's units: their names and (sorted) indicators.
+    fn units(&self, enterprise: &str, by: UnitsBy) -> BTreeMap<&str, Vec<String>> {
+        let mut units: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for (code, indicator) in self.indicators.get(enterprise).into_iter().flatten() {
+            units
+                .entry(by.unit_of(indicator))
+                .or_default()
+                .push(code.clone());
+        }
+        units
+    }
 }
 
 pub fn run(options: &LearnOptions) -> Result<LearnReport, IoError> {
     let recorded = Recorded::read(&options.inputs)?;
     let mut fitted = Vec::new();
     let mut skipped = Vec::new();
-    for (enterprise, columns) in &recorded.indicators {
+    for enterprise in recorded.indicators.keys() {
         if !recorded.readings.contains_key(enterprise) {
             continue;
         }
-        match learn_unit(&recorded, enterprise, columns, options) {
-            Ok(model) => fitted.push(model),
-            Err(why) => skipped.push((enterprise.clone(), why)),
+        for (unit, columns) in recorded.units(enterprise, options.units_by) {
+            match learn_unit(&recorded, enterprise, unit, &columns, options) {
+                Ok(model) => fitted.push(model),
+                Err(why) => skipped.push((MonitorModel::id_of(enterprise, unit), why)),
+            }
         }
     }
     if fitted.is_empty() {
         let why = skipped.first().map_or_else(
             || "no enterprise has both registry indicators and readings".to_owned(),
-            |(enterprise, why)| format!("{enterprise}: {why}"),
+            |(unit, why)| format!("{unit}: {why}"),
         );
         return Err(IoError::Learn(format!("no model fitted ({why})")));
     }
@@ -234,6 +271,7 @@ pub fn run(options: &LearnOptions) -> Result<LearnReport, IoError> {
 fn learn_unit(
     recorded: &Recorded,
     enterprise: &str,
+    unit: &str,
     columns: &[String],
     options: &LearnOptions,
 ) -> Result<Fitted, MonitorError> {
@@ -245,7 +283,7 @@ fn learn_unit(
     let rows: Vec<Vec<f64>> = samples.into_iter().map(|s| s.values).collect();
     let unit = Unit {
         enterprise_id: enterprise.to_owned(),
-        unit: PLANT.to_owned(),
+        unit: unit.to_owned(),
         indicators: columns.to_vec(),
         sample_period_s: u32::try_from((period_ms / 1000).max(1)).unwrap_or(u32::MAX),
     };
@@ -330,8 +368,8 @@ impl LearnReport {
                 m.version,
             );
         }
-        for (enterprise, why) in &self.skipped {
-            text += &format!("{enterprise}: no model ({why})\n");
+        for (unit, why) in &self.skipped {
+            text += &format!("{unit}: no model ({why})\n");
         }
         for c in &self.checks {
             let share = |n: usize| 100.0 * n as f64 / c.samples.max(1) as f64;

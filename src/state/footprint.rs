@@ -19,6 +19,11 @@ pub struct Footprint {
     pub permits: i64,
     /// A rough heap footprint: exact for the windows, an average per logged item.
     pub bytes: i64,
+    /// Learned monitoring: units with a model, those of them `silent`, and enterprises with
+    /// indicators but no model at all.
+    pub monitor_units: i64,
+    pub silent_units: i64,
+    pub unmonitored: i64,
 }
 
 /// The heap an item of a log or a map is counted for: a guess at an event with its strings.
@@ -68,11 +73,19 @@ impl EnterpriseState {
             buckets: count(self.indicators.values().map(|i| i.buckets.len()).sum()),
             permits: count(self.permits.len()),
             bytes: count(bytes),
+            monitor_units: count(self.monitors.len()),
+            silent_units: self.silent_units(),
+            unmonitored: i64::from(!self.indicators.is_empty() && self.monitors.is_empty()),
         }
     }
 
+    fn silent_units(&self) -> i64 {
+        count(self.monitors.values().filter(|m| m.silent()).count())
+    }
+
     /// The part of the footprint a reading of `target_code` can change: that indicator's
-    /// window and the input log. Cheap enough for the hot path, where `footprint` is not.
+    /// window, the input log and whether a monitored unit is silent. Cheap enough for the
+    /// hot path, where `footprint` is not.
     pub fn reading_footprint(&self, target_code: &str) -> Footprint {
         let (buckets, windows) = self
             .indicators
@@ -81,6 +94,7 @@ impl EnterpriseState {
         Footprint {
             buckets: count(buckets),
             bytes: count(windows + self.inputs.spans() * BYTES_PER_SPAN),
+            silent_units: self.silent_units(),
             ..Footprint::default()
         }
     }
@@ -100,6 +114,9 @@ impl Add for Footprint {
             buckets: self.buckets + other.buckets,
             permits: self.permits + other.permits,
             bytes: self.bytes + other.bytes,
+            monitor_units: self.monitor_units + other.monitor_units,
+            silent_units: self.silent_units + other.silent_units,
+            unmonitored: self.unmonitored + other.unmonitored,
         }
     }
 }
@@ -113,6 +130,9 @@ impl Sub for Footprint {
             buckets: self.buckets - other.buckets,
             permits: self.permits - other.permits,
             bytes: self.bytes - other.bytes,
+            monitor_units: self.monitor_units - other.monitor_units,
+            silent_units: self.silent_units - other.silent_units,
+            unmonitored: self.unmonitored - other.unmonitored,
         }
     }
 }
@@ -125,6 +145,9 @@ pub struct SizeCounters {
     buckets: AtomicI64,
     permits: AtomicI64,
     bytes: AtomicI64,
+    monitor_units: AtomicI64,
+    silent_units: AtomicI64,
+    unmonitored: AtomicI64,
 }
 
 impl SizeCounters {
@@ -142,6 +165,9 @@ impl SizeCounters {
         add(&self.buckets, delta.buckets);
         add(&self.permits, delta.permits);
         add(&self.bytes, delta.bytes);
+        add(&self.monitor_units, delta.monitor_units);
+        add(&self.silent_units, delta.silent_units);
+        add(&self.unmonitored, delta.unmonitored);
     }
 
     pub fn get(&self) -> Footprint {
@@ -152,6 +178,9 @@ impl SizeCounters {
             buckets: get(&self.buckets),
             permits: get(&self.permits),
             bytes: get(&self.bytes),
+            monitor_units: get(&self.monitor_units),
+            silent_units: get(&self.silent_units),
+            unmonitored: get(&self.unmonitored),
         }
     }
 }

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::EventTime;
+use crate::monitor::sample::STALE_AFTER_PERIODS;
 use crate::monitor::{score, Aligner, MonitorModel, Sample};
 
 /// Indicators named in a sample's evidence, per statistic.
@@ -18,6 +19,13 @@ pub struct UnitMonitor {
     pub latest: Option<MonitorScore>,
     /// Samples in a row, up to the newest, with T² or the SPE over its limit.
     pub over_run: u32,
+    /// The event times of the enterprise's first and newest good readings since the model
+    /// came in, of any indicator: the plant's own clock, against which a unit whose samples
+    /// stopped is told from a plant that stopped sending (`silent`).
+    #[serde(default)]
+    first_heard: Option<EventTime>,
+    #[serde(default)]
+    last_heard: Option<EventTime>,
 }
 
 /// One sample's statistics, and the indicators contributing most to each.
@@ -39,12 +47,30 @@ impl UnitMonitor {
             model,
             latest: None,
             over_run: 0,
+            first_heard: None,
+            last_heard: None,
         }
+    }
+
+    /// Whether the enterprise's readings went on for more than `STALE_AFTER_PERIODS` periods
+    /// past the unit's newest sample (or past the first reading, before any sample): one of
+    /// its indicators stopped, was renamed or was removed, and the model watches nothing while
+    /// the plant runs. Counted in `vigil_monitor_units{status="silent"}`.
+    pub fn silent(&self) -> bool {
+        let Some(heard) = self.last_heard else {
+            return false;
+        };
+        let since = self.latest.as_ref().map(|s| s.at).or(self.first_heard);
+        since.is_some_and(|since| {
+            heard > since.saturating_add_ms(STALE_AFTER_PERIODS * self.model.period_ms())
+        })
     }
 
     /// A good reading of `target_code`, in event-time order; scores the samples it
     /// completes, and says whether there were any.
     pub fn observe(&mut self, target_code: &str, at: EventTime, value: f64) -> bool {
+        self.first_heard.get_or_insert(at);
+        self.last_heard = self.last_heard.max(Some(at));
         let Ok(column) = self
             .model
             .indicators

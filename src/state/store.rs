@@ -78,6 +78,11 @@ pub struct StateSize {
     pub permits: usize,
     pub regions: usize,
     pub estimated_bytes: usize,
+    /// Learned monitoring (`state::monitor`): units with a model, those of them silent, and
+    /// enterprises with indicators but no model.
+    pub monitor_units: usize,
+    pub silent_monitor_units: usize,
+    pub unmonitored_enterprises: usize,
 }
 
 impl StateStore {
@@ -154,6 +159,9 @@ impl StateStore {
             size.buckets += whole(counted.buckets);
             size.permits += whole(counted.permits);
             size.estimated_bytes += whole(counted.bytes);
+            size.monitor_units += whole(counted.monitor_units);
+            size.silent_monitor_units += whole(counted.silent_units);
+            size.unmonitored_enterprises += whole(counted.unmonitored);
         }
         size
     }
@@ -174,6 +182,9 @@ impl StateStore {
                 size.buckets += counted.buckets as usize;
                 size.permits += counted.permits as usize;
                 size.estimated_bytes += counted.bytes as usize;
+                size.monitor_units += counted.monitor_units as usize;
+                size.silent_monitor_units += counted.silent_units as usize;
+                size.unmonitored_enterprises += counted.unmonitored as usize;
             }
         }
         size

@@ -353,6 +353,7 @@ impl WarningBook {
             title: String::new(),
             suggested_action: None,
             timing: Timing::default(),
+            reads_models: false,
         };
         let keys: Vec<Key> = self
             .entries

@@ -130,6 +130,7 @@ fn record(c: &Condition, since: EventTime, now: EventTime, state: Transition) ->
         chattering: false,
         evidence,
         inputs: Vec::new(),
+        models: Vec::new(),
     }
 }
 

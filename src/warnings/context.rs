@@ -4,6 +4,8 @@
 use crate::model::{EventTime, ProductionState, WarningFeedback};
 use crate::state::{InputRange, StateStore};
 
+use super::record::ModelRef;
+
 pub trait WarningContext {
     /// The county of an enterprise.
     fn region_of(&self, enterprise_id: &str) -> Option<String>;
@@ -18,6 +20,8 @@ pub trait WarningContext {
     fn production_state(&self, enterprise_id: &str) -> Option<ProductionState>;
     /// The enterprise's input ranges applied between `from` and `to` (event time).
     fn inputs(&self, enterprise_id: &str, from: EventTime, to: EventTime) -> Vec<InputRange>;
+    /// The enterprise's learned models in force.
+    fn models(&self, enterprise_id: &str) -> Vec<ModelRef>;
 }
 
 impl WarningContext for StateStore {
@@ -51,5 +55,18 @@ impl WarningContext for StateStore {
     fn inputs(&self, enterprise_id: &str, from: EventTime, to: EventTime) -> Vec<InputRange> {
         self.with_enterprise(enterprise_id, |e| e.inputs.ranges(from, to))
             .unwrap_or_default()
+    }
+
+    fn models(&self, enterprise_id: &str) -> Vec<ModelRef> {
+        self.with_enterprise(enterprise_id, |e| {
+            e.monitors
+                .values()
+                .map(|m| ModelRef {
+                    model_id: m.model.model_id.clone(),
+                    version: m.model.version.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
     }
 }

@@ -5,6 +5,7 @@ use std::collections::{BTreeSet, VecDeque};
 use std::time::Duration;
 
 use crate::model::{EventTime, FeedbackAction, WarningFeedback};
+use crate::rules::tables::UNIT_MONITOR_TABLE;
 use crate::rules::{RuleEngine, RuleHit};
 
 use super::config::WarningsConfig;
@@ -38,6 +39,8 @@ pub(super) struct RuleInfo {
     pub title: String,
     pub suggested_action: Option<String>,
     pub timing: Timing,
+    /// The rule reads learned monitoring: its records name the models (`models`).
+    pub reads_models: bool,
 }
 
 impl Entry {
@@ -176,5 +179,6 @@ pub(super) fn rule_info(rules: &RuleEngine, id: &str) -> Option<RuleInfo> {
             clear_after: h.clear_after,
             keep_firing_for: h.keep_firing_for,
         },
+        reads_models: rule.reads.contains(UNIT_MONITOR_TABLE),
     })
 }

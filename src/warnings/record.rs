@@ -1,6 +1,6 @@
 //! The warning record (DESIGN.md §6), as written to `vigil.warnings` (key = id) and to
 //! `--warnings-out`, extended with who it is pushed to (`tier`), how it is being handled
-//! (`handling`), whether it is suppressed, its chattering, and its provenance (`inputs`).
+//! (`handling`), whether it is suppressed, its chattering, and its provenance (`inputs`, `models`).
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -117,6 +117,17 @@ pub struct WarningRecord {
     /// The enterprise's input records from `provenance_lookback` before the first hit to
     /// this record: per topic and partition, the offsets (or replay lines) applied.
     pub inputs: Vec<InputRange>,
+    /// For a rule that reads `unit_monitor`: the enterprise's learned models (id and
+    /// version) in force at this record, so a regulator can see which model said so.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub models: Vec<ModelRef>,
+}
+
+/// A learned model of normal operation (`monitor_model`), as provenance names it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ModelRef {
+    pub model_id: String,
+    pub version: String,
 }
 
 /// The same rule, enterprise, subject and episode start always give the same id, across

@@ -64,6 +64,11 @@ pub(super) fn record(
         chattering: entry.chattering,
         evidence: hit.evidence.clone(),
         inputs: stamp.inputs(&hit.enterprise_id, t.first_seen),
+        models: if info.reads_models {
+            stamp.ctx.models(&hit.enterprise_id)
+        } else {
+            Vec::new()
+        },
     }
 }
 
@@ -119,6 +124,7 @@ fn flood_record(
         chattering: false,
         evidence,
         inputs: stamp.inputs(enterprise_id, flood.since),
+        models: Vec::new(),
     }
 }
 

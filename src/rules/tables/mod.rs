@@ -44,6 +44,7 @@ use super::locality::Deadline;
 use build::ShardJob;
 pub use build_side::SmallBuildSide;
 pub use global::OpenWarning;
+pub use monitor::UNIT_MONITOR_TABLE;
 pub use sensors::WINDOWS;
 use shards::PartPrints;
 pub use swap::{restrict, ShardFilter, ShardKey};
@@ -205,7 +206,7 @@ pub const TABLES: &[TableDef] = &[
         business::enterprise_ops,
     ),
     per_enterprise(
-        "unit_monitor",
+        monitor::UNIT_MONITOR_TABLE,
         monitor::UNIT_MONITOR,
         MONITORS,
         monitor::unit_monitor,

@@ -6,6 +6,9 @@ use crate::state::EnterpriseState;
 
 use super::writer::{ColType::*, Column, TableWriter};
 
+/// The table's name in SQL: warnings of the rules that read it name the models in force.
+pub const UNIT_MONITOR_TABLE: &str = "unit_monitor";
+
 pub const UNIT_MONITOR: &[Column] = &[
     ("enterprise_id", Str),
     // `<enterprise_id>/<unit>`.
