@@ -340,8 +340,9 @@ async fn a_partition_is_found_at_the_tick_the_others_restart_at() {
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(40))]
 
-    /// A learned model (issue 22) reaches the state through the registry topic as `vigil
-    /// learn` writes it, and comes back from a checkpoint, unchanged to the last bit.
+    /// A learned model (issue 22) and an indicator's baseline reach the state through the
+    /// registry topic as `vigil learn` writes them, and come back from a checkpoint,
+    /// unchanged to the last bit.
     #[test]
     fn a_model_round_trips_through_the_registry_topic_and_a_checkpoint(
         columns in 2usize..6,
@@ -368,24 +369,31 @@ proptest::proptest! {
             sample_period_s: 60,
         };
         let model = fit(&unit, &rows, &vigil::monitor::FitOptions::default()).unwrap().model;
-        let line = model.registry_line();
-        let record = SimRecord {
-            topic: "registry",
-            key: enterprise.into(),
-            value: line["value"].clone(),
-        };
+        let mut first_column: Vec<f64> = rows.iter().map(|r| r[0]).collect();
+        let baseline =
+            vigil::monitor::IndicatorBaseline::learn(enterprise, &unit.indicators[0], &mut first_column);
+        let records: Vec<SimRecord> = [model.registry_line(), baseline.registry_line()]
+            .into_iter()
+            .map(|line| SimRecord {
+                topic: "registry",
+                key: enterprise.into(),
+                value: line["value"].clone(),
+            })
+            .collect();
         let mut fed = Fed::new();
-        let out = fed.feed(&[record]);
-        proptest::prop_assert!(
-            matches!(out[0].outcome, vigil::ingest::Outcome::Applied),
-            "{:?}", out[0].outcome
-        );
+        for out in fed.feed(&records) {
+            proptest::prop_assert!(
+                matches!(out.outcome, vigil::ingest::Outcome::Applied),
+                "{:?}", out.outcome
+            );
+        }
         let partition = partition_of(enterprise);
         let mut restored = Fed::new();
         restored.restore(&fed.checkpoint(partition));
         for state in [fed.state_of(partition), restored.state_of(partition)] {
             let kept = &state[enterprise].monitors[&model.model_id].model;
             proptest::prop_assert_eq!(kept, &model);
+            proptest::prop_assert_eq!(&state[enterprise].baselines[&baseline.target_code], &baseline);
         }
     }
 }

@@ -312,6 +312,62 @@ fn the_process_monitor_rule_is_quiet_on_normal_operation_and_catches_both_faults
     }
 }
 
+/// R19 with the learned baselines alone (the model's record left out, so no model covers the
+/// indicators): when it fired, in minutes after the run's start, and on which indicator.
+fn indicator_drift_warnings(run_file: &str) -> Vec<(f64, String)> {
+    let dir = tempfile::tempdir().unwrap();
+    let options = normal_training(dir.path());
+    vigil::app::learn::run(&options).unwrap();
+    let learned = std::fs::read_to_string(&options.out).unwrap();
+    let baselines: String = learned
+        .lines()
+        .filter(|line| !line.contains(r#""entity":"monitor_model""#))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    assert_eq!(baselines.lines().count(), 14, "one baseline per indicator");
+    let baselines_file = dir.path().join("baselines.ndjson");
+    std::fs::write(&baselines_file, baselines).unwrap();
+    let run = tep_stream(dir.path(), run_file);
+    let rules = common::shipped_rules(dir.path(), &["process/r19_indicator_drift.sql"]);
+    let config = Config::from_toml("[rules]\ntick = \"30s\"\nquiet_tick = \"3m\"\n").unwrap();
+    let start = EventTime::parse_rfc3339(START).unwrap();
+    common::replay_warnings(&config, vec![baselines_file, run], rules, dir.path())
+        .into_iter()
+        .filter(|w| w["state"] == "firing")
+        .map(|w| {
+            let at = EventTime::parse_rfc3339(w["fired_at"].as_str().unwrap()).unwrap();
+            let minutes = (at.millis() - start.millis()) as f64 / 60_000.0;
+            (minutes, w["subject"].as_str().unwrap().to_owned())
+        })
+        .collect()
+}
+
+/// Single indicators against their own baselines, no model: quiet for 48 h of normal
+/// operation, and both faults caught within an hour.
+#[test]
+fn the_indicator_drift_rule_is_quiet_on_normal_operation_and_catches_both_faults() {
+    let normal = indicator_drift_warnings("d00_te.dat");
+    assert!(
+        normal.len() <= 2,
+        "{} warnings in 48 h: {normal:?}",
+        normal.len()
+    );
+    let fault_start = 160.0 * 3.0;
+    for run_file in ["d01_te.dat", "d06_te.dat"] {
+        let fired = indicator_drift_warnings(run_file);
+        println!("{run_file}: {fired:?}");
+        assert!(
+            fired.iter().all(|(m, _)| *m >= fault_start),
+            "{run_file}: fired before the fault: {fired:?}"
+        );
+        let delay = fired.first().map(|(m, _)| m - fault_start);
+        assert!(
+            delay.is_some_and(|d| d <= 60.0),
+            "{run_file}: detection delay {delay:?} min"
+        );
+    }
+}
+
 /// A missing or stale model is visible in a metric: a unit whose indicator stops reporting
 /// while the rest of the plant goes on is counted silent (R18 cannot see anything there),
 /// and the counters `/metrics` reads equal a walk of the state.

@@ -1,6 +1,7 @@
 //! `vigil learn`: models of normal operation from recorded input (issue 22). The readings of
 //! each enterprise are aligned into samples (`monitor::sample`), a model is fitted per unit
-//! (`monitor::fit`) and written as a `monitor_model` registry record; `--check` scores a
+//! (`monitor::fit`) and written as a `monitor_model` registry record, each indicator's robust
+//! baseline as an `indicator_baseline` record; `--check` scores a
 //! held-out normal stream and reports how often it would have fired.
 
 use std::collections::BTreeMap;
@@ -15,7 +16,9 @@ use crate::ingest::replay::{create_output, parse_envelope};
 use crate::ingest::validate::check_fields;
 use crate::model::{Event, EventTime, Indicator, Quality, RegistryChange, Topic};
 use crate::monitor::fit::{Fitted, Unit};
-use crate::monitor::{fit, score, Aligner, FitOptions, MonitorError, MonitorModel, Sample};
+use crate::monitor::{
+    fit, score, Aligner, FitOptions, IndicatorBaseline, MonitorError, MonitorModel, Sample,
+};
 
 /// A unit that is the whole enterprise (or, grouped, its indicators outside every group).
 pub const PLANT: &str = "plant";
@@ -83,6 +86,8 @@ impl LearnOptions {
 /// What was learned, and what the check found.
 pub struct LearnReport {
     pub fitted: Vec<Fitted>,
+    /// Every indicator's baseline (with at least `min_samples` good readings), models or not.
+    pub baselines: Vec<IndicatorBaseline>,
     /// Units (`enterprise/unit`) with readings but no model, and why.
     pub skipped: Vec<(String, MonitorError)>,
     pub checks: Vec<CheckReport>,
@@ -208,6 +213,21 @@ impl Recorded {
         Some(((median + 500) / 1000).max(1) * 1000)
     }
 
+    /// The robust baseline of each of the enterprise's indicators with at least `min` good
+    /// readings.
+    fn baselines(&self, enterprise: &str, min: usize) -> Vec<IndicatorBaseline> {
+        let mut values: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+        for (_, code, value) in self.readings.get(enterprise).into_iter().flatten() {
+            values.entry(code).or_default().push(*value);
+        }
+        let registered = self.indicators.get(enterprise);
+        values
+            .into_iter()
+            .filter(|(code, v)| v.len() >= min && registered.is_some_and(|r| r.contains_key(*code)))
+            .map(|(code, mut v)| IndicatorBaseline::learn(enterprise, code, &mut v))
+            .collect()
+    }
+
     /// The enterprise's units: their names and (sorted) indicators.
     fn units(&self, enterprise: &str, by: UnitsBy) -> BTreeMap<&str, Vec<String>> {
         let mut units: BTreeMap<&str, Vec<String>> = BTreeMap::new();
@@ -225,10 +245,12 @@ pub fn run(options: &LearnOptions) -> Result<LearnReport, IoError> {
     let recorded = Recorded::read(&options.inputs)?;
     let mut fitted = Vec::new();
     let mut skipped = Vec::new();
+    let mut baselines = Vec::new();
     for enterprise in recorded.indicators.keys() {
         if !recorded.readings.contains_key(enterprise) {
             continue;
         }
+        baselines.extend(recorded.baselines(enterprise, options.fit.min_samples));
         for (unit, columns) in recorded.units(enterprise, options.units_by) {
             match learn_unit(&recorded, enterprise, unit, &columns, options) {
                 Ok(model) => fitted.push(model),
@@ -243,7 +265,7 @@ pub fn run(options: &LearnOptions) -> Result<LearnReport, IoError> {
         );
         return Err(IoError::Learn(format!("no model fitted ({why})")));
     }
-    write_models(&options.out, &fitted)?;
+    write_models(&options.out, &fitted, &baselines)?;
     let checks = if options.check.is_empty() {
         Vec::new()
     } else {
@@ -262,6 +284,7 @@ pub fn run(options: &LearnOptions) -> Result<LearnReport, IoError> {
     };
     Ok(LearnReport {
         fitted,
+        baselines,
         skipped,
         checks,
         invalid_lines: recorded.invalid_lines,
@@ -332,9 +355,13 @@ pub fn check(
     report
 }
 
-/// One registry record per model: `{"topic": "registry", "key", "value": {"entity":
-/// "monitor_model", "id", "data"}}`.
-fn write_models(path: &Path, fitted: &[Fitted]) -> Result<(), IoError> {
+/// One registry record per model and per baseline: `{"topic": "registry", "key", "value":
+/// {"entity": "monitor_model" | "indicator_baseline", "id", "data"}}`.
+fn write_models(
+    path: &Path,
+    fitted: &[Fitted],
+    baselines: &[IndicatorBaseline],
+) -> Result<(), IoError> {
     let mut out = create_output(path)?;
     let write = |source| IoError::Write {
         what: path.display().to_string(),
@@ -342,6 +369,9 @@ fn write_models(path: &Path, fitted: &[Fitted]) -> Result<(), IoError> {
     };
     for f in fitted {
         writeln!(out, "{}", f.model.registry_line()).map_err(write)?;
+    }
+    for b in baselines {
+        writeln!(out, "{}", b.registry_line()).map_err(write)?;
     }
     out.flush().map_err(write)
 }
@@ -367,6 +397,9 @@ impl LearnReport {
                 m.confidence * 100.0,
                 m.version,
             );
+        }
+        if !self.baselines.is_empty() {
+            text += &format!("{} indicator baseline(s)\n", self.baselines.len());
         }
         for (unit, why) in &self.skipped {
             text += &format!("{unit}: no model ({why})\n");

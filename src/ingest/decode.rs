@@ -110,6 +110,7 @@ fn decode_registry(payload: &[u8]) -> Result<RegistryChange, Rejection> {
         EntityKind::Indicator => RegistryChange::Indicator(typed(data)?),
         EntityKind::Area => RegistryChange::Area(typed(data)?),
         EntityKind::MonitorModel => RegistryChange::MonitorModel(typed(data)?),
+        EntityKind::IndicatorBaseline => RegistryChange::IndicatorBaseline(typed(data)?),
     };
     let data_id = registry_data_id(&change);
     if data_id != record.id {
@@ -144,6 +145,7 @@ fn registry_data_id(change: &RegistryChange) -> &str {
         RegistryChange::Indicator(i) => &i.target_code,
         RegistryChange::Area(a) => &a.area_id,
         RegistryChange::MonitorModel(m) => &m.model_id,
+        RegistryChange::IndicatorBaseline(b) => &b.target_code,
         RegistryChange::Deleted { id, .. } => id,
     }
 }
@@ -157,6 +159,7 @@ pub fn registry_enterprise(change: &RegistryChange) -> Option<&str> {
         RegistryChange::Indicator(i) => &i.enterprise_id,
         RegistryChange::Area(a) => &a.enterprise_id,
         RegistryChange::MonitorModel(m) => &m.enterprise_id,
+        RegistryChange::IndicatorBaseline(b) => &b.enterprise_id,
         RegistryChange::Deleted { .. } => return None,
     })
 }

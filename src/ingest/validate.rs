@@ -257,6 +257,11 @@ fn check_registry(change: &RegistryChange) -> Check {
             m.validate()
                 .map_err(|e| Rejection::new(ReasonCode::InconsistentFields, e.to_string()))
         }
+        RegistryChange::IndicatorBaseline(b) => {
+            enterprise_id(&b.enterprise_id)?;
+            b.validate()
+                .map_err(|e| Rejection::new(ReasonCode::InconsistentFields, e.to_string()))
+        }
         RegistryChange::Deleted { .. } => Ok(()),
     }
 }

@@ -108,5 +108,5 @@ wire_enum!(
 );
 wire_enum!(
     /// Kind of a registry entity.
-    EntityKind { Enterprise = "enterprise", HazardUnit = "hazard_unit", Equipment = "equipment", Indicator = "indicator", Area = "area", MonitorModel = "monitor_model" }
+    EntityKind { Enterprise = "enterprise", HazardUnit = "hazard_unit", Equipment = "equipment", Indicator = "indicator", Area = "area", MonitorModel = "monitor_model", IndicatorBaseline = "indicator_baseline" }
 );

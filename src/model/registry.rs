@@ -170,6 +170,8 @@ pub enum RegistryChange {
     Area(Box<Area>),
     /// A unit's model of normal operation (`vigil learn`).
     MonitorModel(Box<crate::monitor::MonitorModel>),
+    /// An indicator's robust baseline of normal operation (`vigil learn`).
+    IndicatorBaseline(Box<crate::monitor::IndicatorBaseline>),
     Deleted {
         entity: EntityKind,
         id: String,

@@ -5,12 +5,10 @@
 
 use nalgebra::{DMatrix, SymmetricEigen};
 
+use super::baseline::MAD_TO_SIGMA;
 use super::limits::{spe_limit, t2_limit};
 use super::model::{Baseline, MonitorModel, MAX_INDICATORS};
 use super::MonitorError;
-
-/// 1.4826 · MAD estimates σ for normally distributed data.
-const MAD_TO_SIGMA: f64 = 1.4826;
 
 #[derive(Clone, Debug)]
 pub struct FitOptions {
@@ -123,25 +121,7 @@ pub fn fit(unit: &Unit, rows: &[Vec<f64>], options: &FitOptions) -> Result<Fitte
 /// Median and MAD of column `j`.
 fn baseline(rows: &[Vec<f64>], j: usize) -> Baseline {
     let mut values: Vec<f64> = rows.iter().map(|r| r[j]).collect();
-    let median = median_of(&mut values);
-    let mut deviations: Vec<f64> = values.iter().map(|v| (v - median).abs()).collect();
-    Baseline {
-        median,
-        mad: median_of(&mut deviations),
-    }
-}
-
-fn median_of(values: &mut [f64]) -> f64 {
-    if values.is_empty() {
-        return 0.0;
-    }
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
-    }
+    Baseline::of(&mut values)
 }
 
 /// The rows within `trim_z` robust σ of the median on every indicator that has a spread;

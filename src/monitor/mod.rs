@@ -4,13 +4,16 @@
 //! `limits`), scores each new sample with the indicators contributing most (`score`).
 //! Samples are the unit's indicators' latest values at each sample boundary (`sample`), the
 //! same alignment when learning from a recorded stream and when monitoring a live one.
+//! Single indicators are measured against their own robust baselines (`baseline`).
 
+pub mod baseline;
 pub mod fit;
 pub mod limits;
 pub mod model;
 pub mod sample;
 pub mod score;
 
+pub use baseline::IndicatorBaseline;
 pub use fit::{fit, FitOptions};
 pub use model::{Baseline, MonitorModel};
 pub use sample::{Aligner, Sample};

@@ -198,15 +198,19 @@ impl MonitorModel {
         if self.sample_period_s == 0 {
             return invalid("sample_period_s is 0".into());
         }
-        let token = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '.';
-        if self.version.is_empty() || self.version.len() > 64 || !self.version.chars().all(token) {
-            return invalid(format!(
-                "version {:?} (1..=64 of A-Za-z0-9-.)",
-                self.version
-            ));
-        }
-        Ok(())
+        check_version(&self.version)
     }
+}
+
+/// A version names a model or baseline in provenance: 1..=64 of A-Za-z0-9-.
+pub(super) fn check_version(version: &str) -> Result<(), MonitorError> {
+    let token = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '.';
+    if version.is_empty() || version.len() > 64 || !version.chars().all(token) {
+        return Err(MonitorError::Invalid(format!(
+            "version {version:?} (1..=64 of A-Za-z0-9-.)"
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

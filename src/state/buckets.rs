@@ -224,7 +224,7 @@ impl BucketRing {
     }
 
     /// Every bucket, oldest first.
-    pub fn iter(&self) -> impl Iterator<Item = &Bucket> {
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Bucket> {
         self.closed.iter().chain(self.open.iter())
     }
 

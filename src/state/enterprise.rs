@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use rustc_hash::FxHashMap;
 
 use crate::model::*;
-use crate::monitor::MonitorModel;
+use crate::monitor::{IndicatorBaseline, MonitorModel};
 
 use super::indicator::{IndicatorState, LastReading, PointStatus};
 use super::inputs::InputLog;
@@ -73,6 +73,11 @@ pub struct EnterpriseState {
     /// Monitored units by model id (`monitor_model` registry records).
     #[serde(default)]
     pub monitors: BTreeMap<String, UnitMonitor>,
+    /// Indicators' baselines of normal operation by target code (`indicator_baseline`
+    /// records), kept apart from the indicators: either record may come first, and an
+    /// indicator's registry update keeps its baseline.
+    #[serde(default)]
+    pub baselines: BTreeMap<String, IndicatorBaseline>,
     /// Newest event time applied.
     pub last_event: EventTime,
     /// Bumped on every change, so readers can tell what changed since they last looked.
@@ -93,10 +98,16 @@ fn bounded_entry<'m, V>(
     what: &'static str,
     make: impl FnOnce() -> V,
 ) -> Result<&'m mut V, StateRejection> {
-    if !map.contains_key(key) && map.len() >= cap {
+    room_for(map.contains_key(key), map.len(), cap, what)?;
+    Ok(map.entry(key.to_owned()).or_insert_with(make))
+}
+
+/// A table of `len` entries takes one more (unless it replaces one it `has`) below `cap`.
+fn room_for(has: bool, len: usize, cap: usize, what: &'static str) -> Result<(), StateRejection> {
+    if !has && len >= cap {
         return Err(StateRejection::CapacityExceeded(what));
     }
-    Ok(map.entry(key.to_owned()).or_insert_with(make))
+    Ok(())
 }
 
 /// The part of the state an event (other than a reading or a registry change) touches.
@@ -147,6 +158,7 @@ impl EnterpriseState {
             feedback: history(limits),
             inputs: InputLog::default(),
             monitors: BTreeMap::new(),
+            baselines: BTreeMap::new(),
             last_event: EventTime::MIN,
             version: 0,
             part_versions: PartVersions::default(),
@@ -390,6 +402,7 @@ impl EnterpriseState {
             }
             RegistryChange::Indicator(i) => self.upsert_indicator(i, limits)?,
             RegistryChange::MonitorModel(m) => self.upsert_monitor(m, limits)?,
+            RegistryChange::IndicatorBaseline(b) => self.upsert_baseline(b, limits)?,
             RegistryChange::Deleted { entity, id } => self.delete(*entity, id),
         }
         self.touch(Part::Registry, None);
@@ -406,9 +419,12 @@ impl EnterpriseState {
             existing.def = def.clone();
             return Ok(());
         }
-        if self.indicators.len() >= limits.max_indicators_per_enterprise {
-            return Err(StateRejection::CapacityExceeded("indicator table"));
-        }
+        room_for(
+            false,
+            self.indicators.len(),
+            limits.max_indicators_per_enterprise,
+            "indicator table",
+        )?;
         let state = IndicatorState::new(def.clone());
         self.indicators
             .insert(def.target_code.as_str().into(), state);
@@ -429,13 +445,31 @@ impl EnterpriseState {
         {
             return Ok(());
         }
-        if !self.monitors.contains_key(&model.model_id)
-            && self.monitors.len() >= limits.max_monitors_per_enterprise
-        {
-            return Err(StateRejection::CapacityExceeded("monitor model table"));
-        }
+        room_for(
+            self.monitors.contains_key(&model.model_id),
+            self.monitors.len(),
+            limits.max_monitors_per_enterprise,
+            "monitor model table",
+        )?;
         self.monitors
             .insert(model.model_id.clone(), UnitMonitor::new(model.clone()));
+        Ok(())
+    }
+
+    /// At most one baseline per indicator an enterprise may have.
+    fn upsert_baseline(
+        &mut self,
+        baseline: &IndicatorBaseline,
+        limits: &StateLimits,
+    ) -> Result<(), StateRejection> {
+        room_for(
+            self.baselines.contains_key(&baseline.target_code),
+            self.baselines.len(),
+            limits.max_indicators_per_enterprise,
+            "indicator baseline table",
+        )?;
+        self.baselines
+            .insert(baseline.target_code.clone(), baseline.clone());
         Ok(())
     }
 
@@ -447,6 +481,7 @@ impl EnterpriseState {
             EntityKind::Indicator => drop(self.indicators.remove(id)),
             EntityKind::Area => drop(self.areas.remove(id)),
             EntityKind::MonitorModel => drop(self.monitors.remove(id)),
+            EntityKind::IndicatorBaseline => drop(self.baselines.remove(id)),
         }
     }
 }

@@ -57,7 +57,8 @@ impl EnterpriseState {
             + self.feedback.len()
             + self.hazard_units.len()
             + self.equipment.len()
-            + self.areas.len();
+            + self.areas.len()
+            + self.baselines.len();
         let bytes = std::mem::size_of::<Self>()
             + windows
             + items * BYTES_PER_ITEM

@@ -212,6 +212,12 @@ pub const TABLES: &[TableDef] = &[
         monitor::unit_monitor,
     ),
     per_enterprise(
+        "indicator_drift",
+        monitor::INDICATOR_DRIFT,
+        SENSORS,
+        monitor::indicator_drift,
+    ),
+    per_enterprise(
         "inventory",
         business::INVENTORY,
         BUSINESS,
