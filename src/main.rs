@@ -435,6 +435,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let options = app::learn::LearnOptions {
                 inputs,
                 out,
+                max_line_bytes: vigil::ingest::replay::max_line_bytes(
+                    config.ingest.max_message_bytes,
+                ),
                 units_by,
                 check,
                 sample_period,

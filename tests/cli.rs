@@ -415,7 +415,43 @@ fn learn_writes_a_model_and_reports_its_check() {
         stdout.contains("check 33010299001/plant: 960 samples"),
         "{stdout}"
     );
-    assert_eq!(std::fs::read_to_string(&model).unwrap().lines().count(), 1);
+    assert!(stdout.contains("14 indicator baseline(s)"), "{stdout}");
+    let written = std::fs::read_to_string(&model).unwrap();
+    let entities: Vec<String> = written
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["value"]["entity"].to_string()
+        })
+        .collect();
+    assert_eq!(entities.len(), 15, "one model and 14 baselines");
+    assert_eq!(entities[0], r#""monitor_model""#);
+    assert!(entities[1..].iter().all(|e| e == r#""indicator_baseline""#));
+
+    // One model per piece of equipment.
+    let output = vigil()
+        .args(["learn", "--units", "equipment", "--input"])
+        .arg(&normal)
+        .arg("--out")
+        .arg(&model)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success());
+    assert!(
+        stdout.contains("33010299001/33010299001-R-01: 3 indicators"),
+        "{stdout}"
+    );
+    let output = vigil()
+        .args(["learn", "--units", "site", "--input"])
+        .arg(&normal)
+        .arg("--out")
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert!(
+        !output.status.success(),
+        "an unknown unit grouping is refused"
+    );
 
     let empty = dir.path().join("empty.ndjson");
     std::fs::write(&empty, "not json\n").unwrap();

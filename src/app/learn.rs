@@ -6,13 +6,15 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::config::Config;
 use crate::error::IoError;
 use crate::ingest::decode::decode;
-use crate::ingest::replay::{create_output, parse_envelope};
+use crate::ingest::lines::{BoundedLines, Line};
+use crate::ingest::replay::{create_output, max_line_bytes, parse_envelope};
 use crate::ingest::validate::check_fields;
 use crate::model::{Event, EventTime, Indicator, Quality, RegistryChange, Topic};
 use crate::monitor::fit::{Fitted, Unit};
@@ -49,6 +51,9 @@ impl UnitsBy {
 pub struct LearnOptions {
     pub inputs: Vec<PathBuf>,
     pub out: PathBuf,
+    /// Longer input lines are skipped as invalid (`ingest.max_message_bytes` and the
+    /// envelope).
+    pub max_line_bytes: usize,
     /// What a monitored unit is.
     pub units_by: UnitsBy,
     /// Held-out normal streams to score with the new models.
@@ -73,6 +78,7 @@ impl LearnOptions {
         LearnOptions {
             inputs,
             out,
+            max_line_bytes: max_line_bytes(Config::default().ingest.max_message_bytes),
             units_by: UnitsBy::Plant,
             check: Vec::new(),
             sample_period: None,
@@ -121,19 +127,22 @@ pub struct Recorded {
 }
 
 impl Recorded {
-    pub fn read(paths: &[PathBuf]) -> Result<Self, IoError> {
+    /// The records of `paths`; a line longer than `max_line_bytes` is skipped as invalid.
+    pub fn read(paths: &[PathBuf], max_line_bytes: usize) -> Result<Self, IoError> {
         let mut recorded = Recorded::default();
         for path in paths {
-            let file = File::open(path).map_err(|source| IoError::File {
+            let io = |source| IoError::File {
                 path: path.clone(),
                 source,
-            })?;
-            for line in BufReader::new(file).split(b'\n') {
-                let line = line.map_err(|source| IoError::File {
-                    path: path.clone(),
-                    source,
-                })?;
-                if recorded.take(&line).is_none() {
+            };
+            let file = File::open(path).map_err(io)?;
+            let mut lines = BoundedLines::new(BufReader::new(file), max_line_bytes);
+            while let Some((line, _)) = lines.next_line().map_err(io)? {
+                let taken = match line {
+                    Line::Complete(line) => recorded.take(line),
+                    Line::Oversized { .. } => None,
+                };
+                if taken.is_none() {
                     recorded.invalid_lines += 1;
                 }
             }
@@ -242,7 +251,7 @@ impl Recorded {
 }
 
 pub fn run(options: &LearnOptions) -> Result<LearnReport, IoError> {
-    let recorded = Recorded::read(&options.inputs)?;
+    let recorded = Recorded::read(&options.inputs, options.max_line_bytes)?;
     let mut fitted = Vec::new();
     let mut skipped = Vec::new();
     let mut baselines = Vec::new();
@@ -269,7 +278,7 @@ pub fn run(options: &LearnOptions) -> Result<LearnReport, IoError> {
     let checks = if options.check.is_empty() {
         Vec::new()
     } else {
-        let held_out = Recorded::read(&options.check)?;
+        let held_out = Recorded::read(&options.check, options.max_line_bytes)?;
         fitted
             .iter()
             .map(|f| {

@@ -12,6 +12,7 @@ pub mod fetched;
 pub mod first_tick;
 pub mod frontier;
 pub mod kafka;
+pub mod lines;
 pub mod offsets;
 pub mod outputs;
 pub mod pending;

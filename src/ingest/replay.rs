@@ -6,13 +6,14 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+use super::lines::{BoundedLines, Line};
 use crate::error::IoError;
 use crate::model::EventTime;
 
@@ -166,6 +167,11 @@ pub struct Replay<'p> {
     clock: Option<&'p mut dyn EventClock>,
 }
 
+/// The longest recorded-input line that can carry a message of `max_message_bytes`.
+pub fn max_line_bytes(max_message_bytes: usize) -> usize {
+    max_message_bytes.saturating_add(ENVELOPE_SLACK)
+}
+
 impl<'p> Replay<'p> {
     pub fn new(
         pipeline: &'p mut Pipeline,
@@ -179,7 +185,7 @@ impl<'p> Replay<'p> {
             speed,
             summary: Summary::default(),
             line: 0,
-            max_line_bytes: max_message_bytes + ENVELOPE_SLACK,
+            max_line_bytes: max_line_bytes(max_message_bytes),
             pacing: None,
             out: Vec::new(),
             clock: None,
@@ -220,38 +226,27 @@ impl<'p> Replay<'p> {
 
     fn read_file(
         &mut self,
-        mut reader: impl BufRead,
+        reader: impl BufRead,
         path: &Path,
         on_bytes: &mut impl FnMut(u64),
     ) -> Result<(), IoError> {
-        let mut buf = Vec::with_capacity(4096);
+        let mut lines = BoundedLines::new(reader, self.max_line_bytes);
         loop {
-            buf.clear();
-            let limit = self.max_line_bytes as u64 + 1;
-            let n = (&mut reader)
-                .take(limit)
-                .read_until(b'\n', &mut buf)
-                .map_err(|source| IoError::File {
-                    path: path.to_owned(),
-                    source,
-                })?;
-            if n == 0 {
+            let next = lines.next_line().map_err(|source| IoError::File {
+                path: path.to_owned(),
+                source,
+            })?;
+            let Some((line, bytes)) = next else {
                 return Ok(());
-            }
-            on_bytes(n as u64);
+            };
+            on_bytes(bytes);
             self.line += 1;
-            let complete = buf.last() == Some(&b'\n') || n < limit as usize;
-            if !complete {
-                let skipped = skip_line(&mut reader).map_err(|source| IoError::File {
-                    path: path.to_owned(),
-                    source,
-                })?;
-                on_bytes(skipped);
-                self.reject_line(&buf, oversized(n + skipped as usize, self.max_line_bytes))?;
-                continue;
+            match line {
+                Line::Complete(line) => self.process_line(line)?,
+                Line::Oversized { head, len } => {
+                    self.reject_line(head, oversized(len, self.max_line_bytes))?
+                }
             }
-            let line = trim_newline(&buf);
-            self.process_line(line)?;
         }
     }
 
@@ -349,31 +344,4 @@ pub(crate) fn parse_envelope(line: &[u8]) -> Result<Envelope<'_>, Rejection> {
             ),
         }
     })
-}
-
-fn trim_newline(buf: &[u8]) -> &[u8] {
-    let buf = buf.strip_suffix(b"\n").unwrap_or(buf);
-    buf.strip_suffix(b"\r").unwrap_or(buf)
-}
-
-/// Consumes the rest of an over-long line without keeping it.
-fn skip_line(reader: &mut impl BufRead) -> std::io::Result<u64> {
-    let mut skipped = 0u64;
-    loop {
-        let chunk = reader.fill_buf()?;
-        if chunk.is_empty() {
-            return Ok(skipped);
-        }
-        match chunk.iter().position(|b| *b == b'\n') {
-            Some(i) => {
-                reader.consume(i + 1);
-                return Ok(skipped + i as u64 + 1);
-            }
-            None => {
-                let n = chunk.len();
-                reader.consume(n);
-                skipped += n as u64;
-            }
-        }
-    }
 }
