@@ -22,6 +22,7 @@ pub struct Config {
     pub state: StateLimits,
     pub kafka: KafkaConfig,
     pub api: ApiConfig,
+    pub map: MapConfig,
     pub log: LogConfig,
     pub rules: RulesConfig,
     pub warnings: crate::warnings::WarningsConfig,
@@ -182,6 +183,14 @@ pub struct ApiConfig {
     pub tls_cert: String,
     #[serde(default)]
     pub tls_key: String,
+}
+
+/// The map page (`api::map`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MapConfig {
+    /// A GeoJSON file of county outlines; empty for outlines from the enterprises' positions.
+    pub boundaries: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

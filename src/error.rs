@@ -37,6 +37,9 @@ pub enum IoError {
     /// Kafka client creation, subscription or delivery failed.
     #[error("kafka: {0}")]
     Kafka(#[from] rdkafka::error::KafkaError),
+    /// The map's boundaries file (`map.boundaries`) is not one vigil can draw.
+    #[error("map.boundaries {path}: {why}")]
+    Boundaries { path: PathBuf, why: String },
     /// The HTTP listener could not start.
     #[error("http: {0}")]
     Http(std::io::Error),

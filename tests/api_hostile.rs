@@ -142,7 +142,7 @@ async fn with_a_read_token_only_health_and_static_files_are_open() {
         }
         async move { request.send().await.unwrap().status().as_u16() }
     };
-    for path in ["/healthz", "/", "/map.js", "/map.css"] {
+    for path in ["/healthz", "/", "/map.js", "/map.css", "/vendor/leaflet.js"] {
         assert_eq!(status(path, None).await, 200, "{path}");
     }
     for path in [
@@ -309,4 +309,81 @@ async fn the_api_answers_while_the_ingest_loops_runtime_is_held() {
     .unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "answer: {answer:?}");
     api.stop().await;
+}
+
+/// The map's libraries are served from the binary with their licences, and nothing else under
+/// `/vendor/`; a boundaries file is checked before the API starts: a broken one stops it with
+/// a message naming `map.boundaries`, a good one is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_map_serves_its_libraries_and_checks_its_boundaries() {
+    let api = Api::start(&Config::default()).await;
+    let addr = api.addr;
+    for (file, kind) in [
+        ("leaflet.js", "text/javascript"),
+        ("leaflet.markercluster.js", "text/javascript"),
+        ("d3-delaunay.min.js", "text/javascript"),
+        ("leaflet.css", "text/css"),
+        ("LICENSES.txt", "text/plain"),
+    ] {
+        let response = reqwest::get(format!("http://{addr}/vendor/{file}"))
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200, "{file}");
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(content_type.starts_with(kind), "{file}: {content_type}");
+    }
+    let licences = reqwest::get(format!("http://{addr}/vendor/LICENSES.txt"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(licences.contains("BSD 2-Clause") && licences.contains("ISC"));
+    for bad in ["../Cargo.toml", "map.js", "leaflet.js.map"] {
+        let response = reqwest::get(format!("http://{addr}/vendor/{bad}"))
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 404, "{bad}");
+    }
+    let shapes: Value = reqwest::get(format!("http://{addr}/api/map"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shapes["outlines"], "positions");
+    api.stop().await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("counties.geojson");
+    std::fs::write(
+        &good,
+        r#"{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"region_id": "330102"},
+            "geometry": {"type": "Polygon", "coordinates": [[[120.1, 30.2], [120.2, 30.2], [120.2, 30.3], [120.1, 30.2]]]}}]}"#,
+    )
+    .unwrap();
+    let mut config = Config::default();
+    config.map.boundaries = good.display().to_string();
+    let api = Api::start(&config).await;
+    let shapes: Value = reqwest::get(format!("http://{}/api/map", api.addr))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shapes["outlines"], "boundaries");
+    api.stop().await;
+
+    let bad = dir.path().join("bad.geojson");
+    std::fs::write(&bad, r#"{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"region_id": "330102"}, "geometry": {"type": "Polygon", "coordinates": [[[520.1, 30.2]]]}}]}"#).unwrap();
+    config.map.boundaries = bad.display().to_string();
+    let engine = Engine::new(&config);
+    let refused = engine
+        .spawn_api("127.0.0.1:0", tokio_util::sync::CancellationToken::new())
+        .await
+        .expect_err("a broken boundaries file stops the API");
+    assert!(refused.to_string().contains("map.boundaries"), "{refused}");
 }

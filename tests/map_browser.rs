@@ -1,8 +1,10 @@
-//! Issue 6: the four-colour map in a real browser. Starts `vigil demo`, loads `/` in headless
-//! Chromium (driven over the DevTools protocol), and checks that the points, their colours and
-//! letters and the colour counts match `/api/risk`, that the counties are drawn, that the page
-//! goes live, and that clicking an enterprise and a county opens their breakdowns. Saves a
-//! screenshot as a test artefact.
+//! Issues 6 and 23: the four-colour map in a real browser. Starts `vigil demo`, loads `/` in
+//! headless Chromium (driven over the DevTools protocol), and checks that the markers, their
+//! colours and letters and the colour counts match `/api/risk`, that the counties are drawn,
+//! that clusters take their worst member's colour and a click on one zooms in, that the page
+//! goes live, that deep links and clicks open an enterprise's and a county's breakdowns, that
+//! the page weighs at most 1 MB and logs no error. Saves screenshots of the province, a county
+//! and an enterprise as test artefacts.
 
 mod common;
 
@@ -89,6 +91,8 @@ struct Page {
         tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
     >,
     next_id: u64,
+    /// Exceptions and console errors the page reported, as they passed by.
+    errors: Vec<String>,
 }
 
 impl Page {
@@ -105,7 +109,11 @@ impl Page {
             .expect("a page target");
         let url = page["webSocketDebuggerUrl"].as_str().unwrap();
         let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-        Page { ws, next_id: 0 }
+        Page {
+            ws,
+            next_id: 0,
+            errors: Vec::new(),
+        }
     }
 
     async fn call(&mut self, method: &str, params: Value) -> Value {
@@ -117,6 +125,19 @@ impl Page {
             let reply = self.ws.next().await.expect("devtools answers").unwrap();
             let Message::Text(text) = reply else { continue };
             let value: Value = serde_json::from_str(&text).unwrap();
+            let error = match value["method"].as_str() {
+                Some("Runtime.exceptionThrown") => Some(&value["params"]["exceptionDetails"]),
+                Some("Runtime.consoleAPICalled") if value["params"]["type"] == "error" => {
+                    Some(&value["params"]["args"])
+                }
+                Some("Log.entryAdded") if value["params"]["entry"]["level"] == "error" => {
+                    Some(&value["params"]["entry"])
+                }
+                _ => None,
+            };
+            if let Some(error) = error {
+                self.errors.push(error.to_string());
+            }
             if value["id"] == id {
                 assert!(value.get("error").is_none(), "{method}: {value}");
                 return value["result"].clone();
@@ -154,7 +175,7 @@ impl Page {
 
 const DOM_STATE: &str = r#"JSON.stringify({
   counts: Object.fromEntries(["red","orange","yellow","blue"].map(c => [c, +document.getElementById("count-" + c).textContent])),
-  points: Object.fromEntries([...document.querySelectorAll(".enterprise")].map(n => [n.dataset.id, [n.dataset.color, n.querySelector("text").textContent]])),
+  points: vigil.points(),
   regions: document.querySelectorAll(".region").length
 })"#;
 
@@ -212,6 +233,37 @@ async fn wait_for_colours(addr: &str) -> String {
     }
 }
 
+impl Page {
+    /// The page as the user sees it once the map stops moving.
+    async fn screenshot(&mut self, name: &str) {
+        self.wait_for(
+            "JSON.stringify(!vigil.map()._animatingZoom)",
+            "the map at rest",
+        )
+        .await;
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        let shot = self
+            .call("Page.captureScreenshot", json!({"format": "png"}))
+            .await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(shot["data"].as_str().unwrap())
+            .unwrap();
+        let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}.png"));
+        std::fs::write(&path, &png).unwrap();
+        println!("screenshot: {}", path.display());
+        assert!(png.len() > 10_000, "a real screenshot");
+    }
+
+    async fn open_url(&mut self, url: &str) {
+        self.call("Page.navigate", json!({"url": url})).await;
+        self.wait_for(
+            "JSON.stringify(document.body.dataset.ready === 'true')",
+            "ready",
+        )
+        .await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_map_shows_the_live_four_colour_picture_and_drills_down() {
     let addr = format!("127.0.0.1:{}", common::free_port());
@@ -220,21 +272,19 @@ async fn the_map_shows_the_live_four_colour_picture_and_drills_down() {
     let profile = tempfile::tempdir().unwrap();
     let (_chromium, host) = start_chromium(profile.path());
     let mut page = Page::open(&host).await;
-    page.call("Page.navigate", json!({"url": format!("http://{addr}/")}))
-        .await;
+    for domain in ["Runtime.enable", "Log.enable"] {
+        page.call(domain, json!({})).await;
+    }
+    page.open_url(&format!("http://{addr}/")).await;
     page.wait_for(
-        "JSON.stringify(document.body.dataset.ready === 'true')",
-        "ready",
-    )
-    .await;
-    page.wait_for(
-        "JSON.stringify(document.getElementById('live').textContent === 'live')",
+        "JSON.stringify(document.getElementById('live').dataset.state === 'live')",
         "its live stream open",
     )
     .await;
 
-    // The DOM against the API, read between two API reads that agree (the demo moves on, and
-    // the page hears of a change a moment after the API has it: retry until they meet).
+    // The page's markers against the API, read between two API reads that agree (the demo
+    // moves on, and the page hears of a change a moment after the API has it: retry until
+    // they meet).
     let mut attempts = 0;
     let (dom, api) = loop {
         let before = api_colors(&addr).await;
@@ -251,7 +301,7 @@ async fn the_map_shows_the_live_four_colour_picture_and_drills_down() {
         tokio::time::sleep(Duration::from_millis(300)).await;
     };
     let points = dom["points"].as_object().unwrap();
-    assert_eq!(points.len(), api.len(), "one point per enterprise");
+    assert_eq!(points.len(), api.len(), "one marker per enterprise");
     for (id, color) in &api {
         let point = &points[id];
         assert_eq!(&point[0], color, "{id}'s colour");
@@ -267,12 +317,48 @@ async fn the_map_shows_the_live_four_colour_picture_and_drills_down() {
         assert_eq!(dom["counts"][color], expected, "{color} count");
     }
     assert!(dom["regions"].as_u64() > Some(0), "counties drawn");
+    page.screenshot("map_province").await;
 
-    // Click the coloured enterprise: its code, broken into its terms.
-    let click = format!(
-        "document.querySelector('.enterprise[data-id=\"{coloured}\"]').dispatchEvent(new MouseEvent('click', {{bubbles: true}})); 'true'"
+    // Zoomed out, the markers cluster; each cluster takes its worst member's colour, and a
+    // click on the worst one zooms into it.
+    let zoomed_out = page
+        .eval("const z = vigil.zoom() - 3; vigil.map().setZoom(z); JSON.stringify(z)")
+        .await;
+    // Once the zoom and the clusters' animation settle, each enterprise is counted once:
+    // in a cluster on screen or as a marker of its own.
+    let settled = format!(
+        "JSON.stringify(vigil.zoom() === {zoomed_out} && !vigil.map()._animatingZoom && vigil.clusters().length > 0 && vigil.clusters().reduce((s, c) => s + c.size, 0) + vigil.shown('.enterprise').length === {} && vigil.clusters())",
+        api.len()
     );
-    page.eval(&click).await;
+    let clusters = page
+        .wait_for(&settled, "the clusters of the whole province")
+        .await;
+    let worst = ["red", "orange", "yellow", "blue"]
+        .into_iter()
+        .find(|c| api.values().any(|v| v == c))
+        .unwrap();
+    assert!(
+        clusters
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["worst"] == worst),
+        "a cluster shows the worst colour, {worst}: {clusters}"
+    );
+    let zoom = page.eval("JSON.stringify(vigil.zoom())").await;
+    page.eval(&format!(
+        "[...document.querySelectorAll('.cluster.{worst}')].sort((a, b) => +b.querySelector('b').textContent - +a.querySelector('b').textContent)[0].dispatchEvent(new MouseEvent('click', {{bubbles: true}})); 'true'"
+    ))
+    .await;
+    page.wait_for(
+        &format!("JSON.stringify(vigil.zoom() > {zoom} && !vigil.map()._animatingZoom)"),
+        "the map zoomed into the cluster",
+    )
+    .await;
+
+    // A deep link opens the coloured enterprise's card, its code broken into its terms.
+    page.open_url(&format!("http://{addr}/#enterprise={coloured}"))
+        .await;
     let detail = page
         .wait_for(
             &format!("JSON.stringify(document.querySelector('#detail-title[data-enterprise=\"{coloured}\"]') && {{rows: document.querySelectorAll('#detail-terms tr').length, text: document.getElementById('detail').textContent}})"),
@@ -285,26 +371,38 @@ async fn the_map_shows_the_live_four_colour_picture_and_drills_down() {
         text.contains("Active warnings") && text.contains("Permits in progress"),
         "{text}"
     );
+    page.wait_for(
+        &format!(
+            "JSON.stringify(!!document.querySelector('.enterprise span[data-id=\"{coloured}\"]'))"
+        ),
+        "the enterprise's marker, zoomed to",
+    )
+    .await;
+    page.screenshot("map_enterprise").await;
 
-    // Click a county: its control index components and quota ledger.
+    // Click a county: its control index components and quota ledger, and the link to them.
     page.eval("document.querySelector('.region').dispatchEvent(new MouseEvent('click', {bubbles: true})); 'true'")
         .await;
     let region = page
         .wait_for(
-            "JSON.stringify(document.querySelector('#detail-title[data-region]') && {cpi: document.querySelectorAll('#detail-cpi tr').length, quotas: document.querySelectorAll('#detail-quotas tr').length})",
+            "JSON.stringify(document.querySelector('#detail-title[data-region]') && {cpi: document.querySelectorAll('#detail-cpi tr').length, quotas: document.querySelectorAll('#detail-quotas tr').length, hash: location.hash})",
             "the county's breakdown",
         )
         .await;
-    assert_eq!(region, json!({"cpi": 6, "quotas": 3}));
+    assert_eq!(region["cpi"], 6);
+    assert_eq!(region["quotas"], 3);
+    assert!(
+        region["hash"].as_str().unwrap().starts_with("#region="),
+        "{region}"
+    );
+    page.screenshot("map_county").await;
 
-    let shot = page
-        .call("Page.captureScreenshot", json!({"format": "png"}))
+    // Everything the page loaded, the libraries included, within 1 MB.
+    let bytes = page
+        .eval("JSON.stringify(performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource')).reduce((s, e) => s + (e.encodedBodySize || 0), 0))")
         .await;
-    let png = base64::engine::general_purpose::STANDARD
-        .decode(shot["data"].as_str().unwrap())
-        .unwrap();
-    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("map.png");
-    std::fs::write(&path, &png).unwrap();
-    println!("screenshot: {}", path.display());
-    assert!(png.len() > 10_000, "a real screenshot");
+    let bytes = bytes.as_u64().unwrap();
+    println!("page weight: {bytes} bytes");
+    assert!(bytes > 100_000 && bytes <= 1 << 20, "page weight {bytes}");
+    assert!(page.errors.is_empty(), "console errors: {:#?}", page.errors);
 }

@@ -34,6 +34,7 @@ impl Tokens {
 
     fn is_public(&self, method: &Method, path: &str) -> bool {
         let open = matches!(path, "/healthz" | "/readyz" | "/" | "/map.js" | "/map.css")
+            || path.starts_with("/vendor/")
             || (path == "/metrics" && self.metrics_public);
         // A write is judged by its handler, against the write token.
         open || self.read.is_empty() || *method == Method::POST

@@ -5,6 +5,7 @@
 //! `/api/enforcement/plan`) and the four-colour map at `/`.
 
 pub mod auth;
+pub mod boundaries;
 mod map;
 mod risk;
 mod routes;

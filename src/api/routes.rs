@@ -68,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(map::page))
         .route("/map.js", get(map::script))
         .route("/map.css", get(map::style))
+        .route("/vendor/{name}", get(map::vendor))
         .route("/api/map", get(map::shapes))
         .route("/metrics", get(metrics_text))
         .route("/healthz", get(|| async { "ok" }))

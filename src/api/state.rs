@@ -28,4 +28,6 @@ pub struct AppState {
     pub seed_key: Arc<[u8]>,
     /// The open event streams, at most `api.max_sse_clients`.
     pub sse: Arc<SseSlots>,
+    /// County outlines for the map (`map.boundaries`), checked at start-up.
+    pub boundaries: Arc<super::boundaries::Boundaries>,
 }

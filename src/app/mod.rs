@@ -102,7 +102,8 @@ impl Engine {
             .map_err(IoError::Http)?;
         let bound = listener.local_addr().map_err(IoError::Http)?;
         tracing::info!(addr = %bound, tls = tls.is_some(), "HTTP API listening");
-        let router = api::router(self.api_state());
+        let boundaries = api::boundaries::Boundaries::load(&self.config.map.boundaries)?;
+        let router = api::router(self.api_state(boundaries));
         let server = runtime.spawn(async move {
             match tls {
                 Some(acceptor) => {
@@ -124,7 +125,7 @@ impl Engine {
         Ok(self.api_runtime.get().expect("set above").handle())
     }
 
-    fn api_state(&self) -> api::AppState {
+    fn api_state(&self, boundaries: api::boundaries::Boundaries) -> api::AppState {
         api::AppState {
             metrics: Arc::clone(&self.metrics),
             store: Arc::clone(&self.store),
@@ -140,6 +141,7 @@ impl Engine {
             },
             seed_key: Arc::from(self.config.enforce.seed_key()),
             sse: Arc::new(api::SseSlots::new(self.config.api.max_sse_clients)),
+            boundaries: Arc::new(boundaries),
         }
     }
 
