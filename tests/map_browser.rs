@@ -319,6 +319,54 @@ async fn the_map_shows_the_live_four_colour_picture_and_drills_down() {
     assert!(dom["regions"].as_u64() > Some(0), "counties drawn");
     page.screenshot("map_province").await;
 
+    // The enterprises table lists every enterprise the filters show, by ERI, highest first;
+    // a click on a column sorts by it.
+    let top = page
+        .wait_for(
+            "JSON.stringify(document.querySelector('#enterprise-table tbody tr') && {total: +document.getElementById('table-count').dataset.total, eri: [...document.querySelectorAll('#enterprise-table tbody tr')].map(r => +r.children[3].textContent)})",
+            "the enterprises table",
+        )
+        .await;
+    assert_eq!(top["total"], api.len(), "one row per enterprise");
+    let eri: Vec<f64> = top["eri"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert!(
+        eri.windows(2).all(|w| w[0] >= w[1]),
+        "sorted by ERI: {eri:?}"
+    );
+    page.eval(
+        "document.querySelector('#enterprise-table th[data-sort=\"warnings\"]').click(); 'true'",
+    )
+    .await;
+    let by_warnings = page
+        .eval("JSON.stringify([...document.querySelectorAll('#enterprise-table tbody tr')].map(r => +r.children[4].textContent))")
+        .await;
+    let counts: Vec<u64> = by_warnings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    assert!(
+        counts.windows(2).all(|w| w[0] >= w[1]),
+        "sorted by open warnings: {counts:?}"
+    );
+    // The warnings panel filters by colour.
+    let filtered = page
+        .eval("const c = document.querySelector('#feed li') && document.querySelector('#feed li').dataset.color; if (c) { document.getElementById('feed-color').value = c; document.getElementById('feed-color').dispatchEvent(new Event('change')); } JSON.stringify({c, colours: [...document.querySelectorAll('#feed li')].map(l => l.dataset.color)})")
+        .await;
+    if let Some(color) = filtered["c"].as_str() {
+        let colours = filtered["colours"].as_array().unwrap();
+        assert!(
+            !colours.is_empty() && colours.iter().all(|c| c == color),
+            "{filtered}"
+        );
+    }
+
     // Zoomed out, the markers cluster; each cluster takes its worst member's colour, and a
     // click on the worst one zooms into it.
     let zoomed_out = page
@@ -391,6 +439,14 @@ async fn the_map_shows_the_live_four_colour_picture_and_drills_down() {
         .await;
     assert_eq!(region["cpi"], 6);
     assert_eq!(region["quotas"], 3);
+    // The county card carries today's inspection plan.
+    let plan = page
+        .wait_for(
+            "JSON.stringify(document.getElementById('detail-plan-tasks') && {tasks: +document.getElementById('detail-plan-tasks').dataset.tasks, hint: document.querySelector('#detail-plan .hint').textContent})",
+            "the county's plan",
+        )
+        .await;
+    assert!(plan["hint"].as_str().unwrap().contains("tasks"), "{plan}");
     assert!(
         region["hash"].as_str().unwrap().starts_with("#region="),
         "{region}"

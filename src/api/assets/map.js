@@ -16,6 +16,8 @@ const WORDS = {
     legend: "点：企业风险码（字母 R/O/Y/B 与颜色）；聚合点取其中最高风险的颜色，并按颜色计数。区域：区县管控指数 CPI（蓝 ≥ 85 管控良好，黄 70–84，橙 55–69，红 < 55）。点击点、聚合点或区域。",
     "Active warnings": "活动预警", "Permits in progress": "进行中的作业票", "Quota ledger": "任务台账", County: "区县", city: "市",
     enterprises: "家企业", live: "实时", "reconnecting…": "重连中…", since: "起",
+    Enterprises: "企业", Enterprise: "企业", Warnings: "预警", "Today's inspection plan": "今日检查计划",
+    capacity: "检查能力", teams: "组数", Plan: "生成", shown: "显示",
   },
 };
 const LANG = (navigator.language || "en").toLowerCase().startsWith("zh") ? "zh" : "en";
@@ -106,6 +108,15 @@ function updateEnterprise(e) {
     if ((recoloured || moved) && cluster.hasLayer(marker)) cluster.refreshClusters(marker);
   }
   syncMarkers();
+  scheduleTable();
+}
+
+// Records stream in by the hundred: the table is drawn again at most every quarter second.
+let tablePending = false;
+function scheduleTable() {
+  if (tablePending) return;
+  tablePending = true;
+  setTimeout(() => { tablePending = false; renderTable(); }, 250);
 }
 
 function renderCounts() {
@@ -163,7 +174,8 @@ function renderRegions() {
     else if (derived && derived.cells.has(r.region_id)) layer = L.polygon(derived.cells.get(r.region_id), style);
     else continue;
     layer.on("click", () => openRegion(r.region_id));
-    layer.bindTooltip(`${r.region_id} · CPI ${r.cpi}`, { permanent: true, direction: "center", className: "region-label" });
+    // Below the county's centre, where its enterprises' cluster usually sits.
+    layer.bindTooltip(`${r.region_id} · CPI ${r.cpi}`, { permanent: true, direction: "bottom", offset: [0, 22], className: "region-label" });
     layer.addTo(areas);
     layer.eachLayer ? layer.eachLayer((l) => tag(l, r)) : tag(layer, r);
   }
@@ -190,9 +202,9 @@ function declutterLabels() {
 
 // --- panels -------------------------------------------------------------------------------
 
-function fillSelect(select, values) {
+function fillSelect(select, values, all) {
   const current = select.value;
-  select.replaceChildren(el("option", { value: "" }, t("all")), ...[...values].sort().map((v) => el("option", { value: v }, v)));
+  select.replaceChildren(el("option", { value: "" }, t(all || "all")), ...[...values].sort().map((v) => el("option", { value: v }, v)));
   select.value = current;
 }
 
@@ -203,9 +215,57 @@ function feedItem(w) {
   li.addEventListener("click", () => openEnterprise(w.enterprise_id));
   return li;
 }
+// The open warnings, filtered by colour, rule and county.
 function renderFeed() {
-  $("feed").replaceChildren(...state.warnings.slice(0, 100).map(feedItem));
-  $("feed-count").textContent = `(${state.warnings.length})`;
+  const color = $("feed-color").value, rule = $("feed-rule").value, region = $("feed-region").value;
+  const kept = state.warnings.filter((w) => (!color || w.color === color) && (!rule || w.rule_id === rule) && (!region || w.region_id === region));
+  $("feed").replaceChildren(...kept.slice(0, 100).map(feedItem));
+  $("feed-count").textContent = kept.length === state.warnings.length ? `(${kept.length})` : `(${kept.length} / ${state.warnings.length})`;
+  fillSelect($("feed-rule"), new Set(state.warnings.map((w) => w.rule_id)), "all rules");
+  fillSelect($("feed-region"), new Set(state.warnings.map((w) => w.region_id).filter(Boolean)), "all counties");
+  renderTable();
+}
+
+// --- the enterprises table ----------------------------------------------------------------
+
+const TABLE_ROWS = 200;
+const table = { key: "eri", descending: true };
+const RANK = { red: 0, orange: 1, yellow: 2, blue: 3 };
+
+function openWarningsOf() {
+  const counts = new Map();
+  for (const w of state.warnings) counts.set(w.enterprise_id, (counts.get(w.enterprise_id) || 0) + 1);
+  return counts;
+}
+
+// The enterprises the filters show, sorted by the chosen column; the first TABLE_ROWS drawn.
+function renderTable() {
+  const warnings = openWarningsOf();
+  const value = (e) => ({ name: e.name || e.enterprise_id, region_id: e.region_id, color: -RANK[e.color], eri: e.eri, warnings: warnings.get(e.enterprise_id) || 0 })[table.key];
+  const rows = [...state.enterprises.values()].filter(shown).sort((a, b) => {
+    const [x, y] = [value(a), value(b)];
+    const order = typeof x === "number" ? x - y : String(x).localeCompare(String(y));
+    return (table.descending ? -order : order) || a.enterprise_id.localeCompare(b.enterprise_id);
+  });
+  $("table-count").textContent = rows.length > TABLE_ROWS ? `(${TABLE_ROWS} ${t("shown")} / ${rows.length})` : `(${rows.length})`;
+  $("table-count").dataset.total = rows.length;
+  $("enterprise-table").querySelector("tbody").replaceChildren(...rows.slice(0, TABLE_ROWS).map((e) => {
+    const tr = el("tr", { "data-id": e.enterprise_id },
+      el("td", {}, `${e.name || ""} (${e.enterprise_id})`), el("td", {}, e.region_id), el("td", {}, badge(e.color)),
+      el("td", { class: "num" }, e.eri), el("td", { class: "num" }, warnings.get(e.enterprise_id) || 0));
+    tr.addEventListener("click", () => openEnterprise(e.enterprise_id));
+    return tr;
+  }));
+  for (const th of document.querySelectorAll("#enterprise-table th[data-sort]")) {
+    th.classList.toggle("sorted", th.dataset.sort === table.key);
+    th.classList.toggle("ascending", th.dataset.sort === table.key && !table.descending);
+  }
+}
+
+function sortBy(key) {
+  table.descending = table.key === key ? !table.descending : key !== "name" && key !== "region_id";
+  table.key = key;
+  renderTable();
 }
 
 function row(label, value, cls) { return el("tr", {}, el("th", {}, label), el("td", { class: cls || "num" }, value)); }
@@ -245,7 +305,40 @@ async function showRegion(id) {
       row("rectification closure (15)", c.rectification), row("outcome (15)", c.outcome)),
     el("h2", {}, t("Quota ledger")),
     el("table", { id: "detail-quotas" }, quota("self-inspection ≥ 50 %", q.self_check), quota("SPECIAL/L1 hot work ≥ 25 %", q.hot_work), quota("RED on site 100 %", q.red_onsite)),
+    el("h2", {}, t("Today's inspection plan")),
+    planForm(r.region_id),
+    el("div", { id: "detail-plan" }),
   );
+  await showPlan(r.region_id);
+}
+
+// Today's plan for the county (GET /api/enforcement/plan), for the teams' capacity given.
+function planForm(region) {
+  const form = el("form", { id: "plan-form" },
+    el("label", {}, `${t("capacity")} `, el("input", { id: "plan-capacity", type: "number", min: "0", max: "10000", value: "8" })),
+    el("label", {}, `${t("teams")} `, el("input", { id: "plan-teams", type: "number", min: "1", max: "100", value: "2" })),
+    el("button", { type: "submit" }, t("Plan")));
+  form.addEventListener("submit", (ev) => { ev.preventDefault(); showPlan(region); });
+  return form;
+}
+
+async function showPlan(region) {
+  const today = new Date().toISOString().slice(0, 10);
+  const query = new URLSearchParams({ region, date: today, capacity: $("plan-capacity").value, teams: $("plan-teams").value });
+  const out = $("detail-plan");
+  try {
+    const plan = await getJson(`/api/enforcement/plan?${query}`);
+    const ledger = plan.ledger.map((l) => `${l.pool} ${l.done_before + l.planned}/${l.required}`).join(" · ");
+    out.replaceChildren(
+      el("p", { class: "hint" }, `${plan.tasks.length} tasks${plan.over_capacity ? " (mandatory beyond capacity)" : ""} · ${ledger}`),
+      el("table", { id: "detail-plan-tasks", "data-tasks": plan.tasks.length },
+        ...plan.tasks.map((task) => el("tr", { "data-id": task.enterprise_id },
+          el("td", {}, badge(task.color)), el("td", {}, task.enterprise_id), el("td", {}, `${task.pool} · ${task.mode}`),
+          el("td", {}, task.reason_codes.slice(0, 3).join(", ")), el("td", {}, task.assigned_team)))),
+    );
+  } catch (e) {
+    out.replaceChildren(el("p", { class: "hint" }, String(e.message)));
+  }
 }
 
 // A click and a deep link open the same view: the hash names it, the hash change shows it.
@@ -334,7 +427,9 @@ async function main() {
   syncMarkers();
   renderRegions();
   renderFeed();
-  document.querySelectorAll("#filters input, #filters select").forEach((i) => i.addEventListener("change", syncMarkers));
+  document.querySelectorAll("#filters input, #filters select").forEach((i) => i.addEventListener("change", () => { syncMarkers(); renderTable(); }));
+  document.querySelectorAll("#feed-filters select").forEach((i) => i.addEventListener("change", renderFeed));
+  document.querySelectorAll("#enterprise-table th[data-sort]").forEach((th) => th.addEventListener("click", () => sortBy(th.dataset.sort)));
   window.addEventListener("hashchange", openFromHash);
   await openFromHash();
   document.body.dataset.ready = "true";
