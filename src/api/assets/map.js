@@ -66,10 +66,15 @@ function clusterIcon(group) {
   });
 }
 
+// The filters as last set (read from the form when it changes, not per enterprise).
+const filters = { colors: new Set(COLORS), region: "", park: "" };
+function readFilters() {
+  filters.colors = new Set([...document.querySelectorAll('input[name="color"]:checked')].map((i) => i.value));
+  filters.region = $("filter-region").value;
+  filters.park = $("filter-park").value;
+}
 function shown(e) {
-  const colors = new Set([...document.querySelectorAll('input[name="color"]:checked')].map((i) => i.value));
-  const region = $("filter-region").value, park = $("filter-park").value;
-  return colors.has(e.color) && (!region || e.region_id === region) && (!park || e.park_id === park);
+  return filters.colors.has(e.color) && (!filters.region || e.region_id === filters.region) && (!filters.park || e.park_id === filters.park);
 }
 
 function markerOf(e) {
@@ -107,21 +112,29 @@ function updateEnterprise(e) {
     if (moved) marker.setLatLng([e.lat, e.lon]);
     if ((recoloured || moved) && cluster.hasLayer(marker)) cluster.refreshClusters(marker);
   }
-  syncMarkers();
-  scheduleTable();
+  // Only this enterprise's marker joins or leaves: a refresh streams thousands of records.
+  if (located(e)) {
+    const marker = markerOf(e), inside = cluster.hasLayer(marker);
+    if (shown(e) && !inside) cluster.addLayer(marker);
+    if (!shown(e) && inside) cluster.removeLayer(marker);
+  }
+  later("counts", renderCounts);
+  later("table", renderTable);
 }
 
-// Records stream in by the hundred: the table is drawn again at most every quarter second.
-let tablePending = false;
-function scheduleTable() {
-  if (tablePending) return;
-  tablePending = true;
-  setTimeout(() => { tablePending = false; renderTable(); }, 250);
+// Records stream in by the thousand: what depends on all of them is drawn again at most
+// every quarter second.
+const pending = new Set();
+function later(what, draw) {
+  if (pending.has(what)) return;
+  pending.add(what);
+  setTimeout(() => { pending.delete(what); draw(); }, 250);
 }
 
 function renderCounts() {
-  for (const c of COLORS) $(`count-${c}`).textContent = 0;
-  for (const e of state.enterprises.values()) if (shown(e)) $(`count-${e.color}`).textContent = +$(`count-${e.color}`).textContent + 1;
+  const counts = { red: 0, orange: 0, yellow: 0, blue: 0 };
+  for (const e of state.enterprises.values()) if (shown(e)) counts[e.color] += 1;
+  for (const c of COLORS) $(`count-${c}`).textContent = counts[c];
 }
 
 // --- counties ------------------------------------------------------------------------------
@@ -378,7 +391,7 @@ function connect() {
     const fresh = !state.enterprises.has(e.enterprise_id);
     state.enterprises.set(e.enterprise_id, e);
     updateEnterprise(e);
-    if (fresh) { renderSelects(); renderRegions(); }
+    if (fresh) { later("selects", renderSelects); later("regions", renderRegions); }
   });
   // The indices are recomputed: take the counties again.
   risk.addEventListener("regions", async () => { await loadRegions(); renderRegions(); });
@@ -427,7 +440,7 @@ async function main() {
   syncMarkers();
   renderRegions();
   renderFeed();
-  document.querySelectorAll("#filters input, #filters select").forEach((i) => i.addEventListener("change", () => { syncMarkers(); renderTable(); }));
+  document.querySelectorAll("#filters input, #filters select").forEach((i) => i.addEventListener("change", () => { readFilters(); syncMarkers(); renderTable(); }));
   document.querySelectorAll("#feed-filters select").forEach((i) => i.addEventListener("change", renderFeed));
   document.querySelectorAll("#enterprise-table th[data-sort]").forEach((th) => th.addEventListener("click", () => sortBy(th.dataset.sort)));
   window.addEventListener("hashchange", openFromHash);
