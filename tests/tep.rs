@@ -431,3 +431,28 @@ fn a_unit_whose_indicator_stops_is_counted_silent() {
     let size = replayed.store.size();
     assert_eq!((size.monitor_units, size.unmonitored_enterprises), (0, 1));
 }
+
+/// `vigil learn` applies the state's physical check: a reading the engine would refuse (a
+/// negative level in %) is left out and counted, and the model is the one learned without it.
+#[test]
+fn learn_leaves_out_physically_impossible_readings() {
+    let dir = tempfile::tempdir().unwrap();
+    let clean = normal_training(dir.path());
+    let report = vigil::app::learn::run(&clean).unwrap();
+    assert_eq!(report.implausible_readings, 0);
+    let version = report.fitted[0].model.version.clone();
+    let mut text = std::fs::read_to_string(&clean.inputs[0]).unwrap();
+    // At a sample boundary, after the good reading of the same time: the sample's value.
+    text += r#"{"topic":"sensor.reading","key":"33010299001","value":{"enterprise_id":"33010299001","target_code":"33010299001-LT008","ts":"2026-01-05T10:03:00.000Z","value":-5.0,"quality":"good","source":"edge"}}"#;
+    text += "\n";
+    let dirty = dir.path().join("dirty.ndjson");
+    std::fs::write(&dirty, text).unwrap();
+    let report = vigil::app::learn::run(&vigil::app::learn::LearnOptions::new(
+        vec![dirty],
+        dir.path().join("dirty_model.ndjson"),
+    ))
+    .unwrap();
+    assert_eq!(report.invalid_lines, 0, "the reading decodes and validates");
+    assert_eq!(report.implausible_readings, 1);
+    assert_eq!(report.fitted[0].model.version, version);
+}

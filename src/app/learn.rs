@@ -16,7 +16,7 @@ use crate::ingest::decode::decode;
 use crate::ingest::lines::{BoundedLines, Line};
 use crate::ingest::replay::{create_output, max_line_bytes, parse_envelope};
 use crate::ingest::validate::check_fields;
-use crate::model::{Event, EventTime, Indicator, Quality, RegistryChange, Topic};
+use crate::model::{physical, Event, EventTime, Indicator, Quality, RegistryChange, Topic};
 use crate::monitor::fit::{Fitted, Unit};
 use crate::monitor::{
     fit, score, Aligner, FitOptions, IndicatorBaseline, MonitorError, MonitorModel, Sample,
@@ -99,6 +99,8 @@ pub struct LearnReport {
     pub checks: Vec<CheckReport>,
     /// Input lines that do not decode or validate (other valid records are simply not used).
     pub invalid_lines: u64,
+    /// Readings left out as physically impossible for their indicator.
+    pub implausible_readings: u64,
 }
 
 /// A model scored over a held-out stream.
@@ -124,6 +126,8 @@ pub struct Recorded {
     /// (event time ms, target code, value), in input order.
     readings: BTreeMap<String, Vec<(i64, String, f64)>>,
     invalid_lines: u64,
+    /// Readings the state would refuse as physically impossible for their indicator.
+    implausible: u64,
 }
 
 impl Recorded {
@@ -147,7 +151,26 @@ impl Recorded {
                 }
             }
         }
+        recorded.drop_implausible();
         Ok(recorded)
+    }
+
+    /// Leaves out the readings the state's physical check refuses (a negative level, an
+    /// oxygen share over 100 %): the engine never scores them, so the model must not learn
+    /// from them. Readings of indicators the registry does not name are not used anyway.
+    fn drop_implausible(&mut self) {
+        for (enterprise, readings) in &mut self.readings {
+            let Some(indicators) = self.indicators.get(enterprise) else {
+                continue;
+            };
+            let before = readings.len();
+            readings.retain(|(_, code, value)| {
+                indicators
+                    .get(code)
+                    .is_none_or(|i| physical::check_reading(i.kind, &i.unit, *value).is_ok())
+            });
+            self.implausible += (before - readings.len()) as u64;
+        }
     }
 
     /// Keeps a registry indicator or a good reading; `None` for a line that does not decode
@@ -297,6 +320,7 @@ pub fn run(options: &LearnOptions) -> Result<LearnReport, IoError> {
         skipped,
         checks,
         invalid_lines: recorded.invalid_lines,
+        implausible_readings: recorded.implausible,
     })
 }
 
@@ -423,6 +447,12 @@ impl LearnReport {
                 share(c.spe_over),
                 share(c.either_over),
                 c.firings,
+            );
+        }
+        if self.implausible_readings > 0 {
+            text += &format!(
+                "{} reading(s) physically impossible for their indicator, left out\n",
+                self.implausible_readings
             );
         }
         if self.invalid_lines > 0 {
