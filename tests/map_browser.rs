@@ -414,6 +414,19 @@ async fn the_map_shows_the_live_four_colour_picture_and_drills_down() {
         )
         .await;
     assert_eq!(detail["rows"], 10, "I, D and its five parts, M, E, ERI");
+    // Its index over the last day, a point per quarter hour computed, as the API has it.
+    let history: Value = reqwest::get(format!("http://{addr}/api/risk/{coloured}"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let points = history["history"].as_array().unwrap().len();
+    assert!((1..=97).contains(&points), "{history}");
+    let drawn = page
+        .eval("JSON.stringify(+document.getElementById('detail-history').dataset.points)")
+        .await;
+    assert!(drawn.as_u64().is_some_and(|n| n >= 1), "{drawn}");
     let text = detail["text"].as_str().unwrap();
     assert!(
         text.contains("Active warnings") && text.contains("Permits in progress"),

@@ -71,6 +71,8 @@ pub struct EnterpriseDetail {
     pub facts: EnterpriseFacts,
     pub warnings: Vec<WarningRecord>,
     pub permits: Vec<PermitInProgress>,
+    /// The index over the last day: a point per quarter hour (`risk::history`).
+    pub history: Vec<crate::risk::history::IndexPoint>,
 }
 
 pub async fn one(State(app): State<AppState>, Path(id): Path<String>) -> Response {
@@ -87,6 +89,7 @@ pub async fn one(State(app): State<AppState>, Path(id): Path<String>) -> Respons
         .with_enterprise(&id, permits_in_progress)
         .unwrap_or_default();
     Json(EnterpriseDetail {
+        history: app.risk.history(&id),
         risk: view.risk,
         facts: view.facts,
         warnings,

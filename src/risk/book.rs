@@ -12,6 +12,7 @@ use crate::warnings::WarningRecord;
 
 use super::color::{band, ColorState};
 use super::config::RiskConfig;
+use super::history::IndexHistory;
 use super::inputs::{gather, night_and_holiday, points_offline, GatherContext};
 use super::ledger::WarningLedger;
 use super::online::OnlineHistory;
@@ -28,6 +29,9 @@ struct Tracked {
     color: ColorState,
     online: OnlineHistory,
     published: RiskRecord,
+    /// The index over the last day (older checkpoints have none).
+    #[serde(default)]
+    history: IndexHistory,
 }
 
 /// The book's part of a partition checkpoint: the colours (with their hysteresis clocks), last
@@ -108,6 +112,10 @@ impl RiskBook {
             .as_mut()
             .map(|t| std::mem::take(&mut t.online))
             .unwrap_or_default();
+        let mut history = previous
+            .as_mut()
+            .map(|t| std::mem::take(&mut t.history))
+            .unwrap_or_default();
         let share = if points == 0 {
             0.0
         } else {
@@ -140,6 +148,7 @@ impl RiskBook {
             }
             None => ColorState::first(scored.eri, scored.floor.as_ref(), now, bands),
         };
+        history.record(now, scored.eri, color.color);
         let record = RiskRecord {
             enterprise_id: id.clone(),
             name: profile.name.clone(),
@@ -174,6 +183,7 @@ impl RiskBook {
                 color,
                 online,
                 published,
+                history,
             },
         );
         changed.then_some(record)
@@ -226,6 +236,11 @@ impl RiskBook {
     /// Every enterprise's latest published record with its enforcement facts.
     pub fn snapshot(&self) -> impl Iterator<Item = (&RiskRecord, &EnterpriseFacts)> {
         self.tracked.values().map(|t| (&t.published, &t.facts))
+    }
+
+    /// An enterprise's index over the last day.
+    pub fn history(&self, enterprise_id: &str) -> Option<&IndexHistory> {
+        self.tracked.get(enterprise_id).map(|t| &t.history)
     }
 
     /// The latest published record of every enterprise.

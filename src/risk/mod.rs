@@ -6,6 +6,7 @@
 pub mod book;
 pub mod color;
 pub mod config;
+pub mod history;
 pub mod inputs;
 pub mod ledger;
 pub mod online;

@@ -10,6 +10,7 @@ use tokio::sync::broadcast;
 
 use crate::model::{EventTime, Published};
 
+use super::history::{IndexHistory, IndexPoint};
 use super::region::{CityIndex, RegionIndex};
 use super::snapshot::{EnterpriseView, Snapshot};
 use super::stage::RiskStage;
@@ -33,6 +34,9 @@ pub enum RiskChange {
 struct Inner {
     at: EventTime,
     enterprises: BTreeMap<String, EnterpriseView>,
+    /// Each enterprise's index over the last day, as of its newest published record (or the
+    /// last refresh).
+    history: BTreeMap<String, Vec<IndexPoint>>,
     counties: Vec<RegionIndex>,
     cities: Vec<CityIndex>,
 }
@@ -69,8 +73,18 @@ impl RiskView {
                     (risk.enterprise_id.clone(), view)
                 })
                 .collect();
+            inner.history = inner
+                .enterprises
+                .keys()
+                .filter_map(|id| Some((id.clone(), points(stage.book.history(id)?))))
+                .collect();
         } else {
             for record in &tick.records {
+                if let Some(history) = stage.book.history(&record.enterprise_id) {
+                    inner
+                        .history
+                        .insert(record.enterprise_id.clone(), points(history));
+                }
                 let facts = inner
                     .enterprises
                     .get(&record.enterprise_id)
@@ -123,6 +137,12 @@ impl RiskView {
         inner.enterprises.get(id).cloned()
     }
 
+    /// An enterprise's index over the last day.
+    pub fn history(&self, id: &str) -> Vec<IndexPoint> {
+        let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
+        inner.history.get(id).cloned().unwrap_or_default()
+    }
+
     pub fn regions(&self) -> (Vec<RegionIndex>, Vec<CityIndex>) {
         let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
         (inner.counties.clone(), inner.cities.clone())
@@ -147,4 +167,8 @@ impl RiskView {
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published<RiskChange>>> {
         self.stream.subscribe()
     }
+}
+
+fn points(history: &IndexHistory) -> Vec<IndexPoint> {
+    history.points().copied().collect()
 }

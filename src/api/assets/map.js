@@ -17,7 +17,7 @@ const WORDS = {
     "Active warnings": "活动预警", "Permits in progress": "进行中的作业票", "Quota ledger": "任务台账", County: "区县", city: "市",
     enterprises: "家企业", live: "实时", "reconnecting…": "重连中…", since: "起",
     Enterprises: "企业", Enterprise: "企业", Warnings: "预警", "Today's inspection plan": "今日检查计划",
-    capacity: "检查能力", teams: "组数", Plan: "生成", shown: "显示",
+    capacity: "检查能力", teams: "组数", Plan: "生成", shown: "显示", "ERI, last 24 h": "近24小时风险指数",
   },
 };
 const LANG = (navigator.language || "en").toLowerCase().startsWith("zh") ? "zh" : "en";
@@ -295,12 +295,45 @@ async function showEnterprise(id) {
       row("· operations", terms.operations), row("· people", terms.people),
       row("M management (0–15)", terms.management), row("E context ×", terms.context),
       row("ERI = min(100, I + E·(D + M))", r.eri)),
+    sparkline(d.history || []),
     el("h2", {}, `${t("Active warnings")} (${d.warnings.length})`),
     el("ol", { id: "detail-warnings" }, ...d.warnings.map(feedItem)),
     el("h2", {}, `${t("Permits in progress")} (${d.permits.length})`),
     el("ul", { id: "detail-permits" }, ...d.permits.map((p) =>
       el("li", {}, `${p.permit_id} · ${p.type}${p.hot_grade ? " " + p.hot_grade : ""} · ${p.phase}${p.planned_end ? " · until " + p.planned_end : ""}`))),
   );
+}
+
+// The index over the last day: a line of the ERI on a 0–100 scale, a dot per quarter hour in
+// its colour, the time axis the day before the newest point.
+function sparkline(points) {
+  const NS = "http://www.w3.org/2000/svg", W = 300, H = 48, DAY = 24 * 3600e3;
+  const svg = document.createElementNS(NS, "svg");
+  svg.setAttribute("id", "detail-history");
+  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+  svg.setAttribute("role", "img");
+  svg.dataset.points = points.length;
+  if (points.length === 0) return svg;
+  const end = Date.parse(points[points.length - 1].at);
+  const x = (p) => (W - 4) * (1 - (end - Date.parse(p.at)) / DAY) + 2;
+  const y = (p) => H - 2 - (H - 4) * Math.min(100, Math.max(0, p.eri)) / 100;
+  const line = document.createElementNS(NS, "polyline");
+  line.setAttribute("points", points.map((p) => `${x(p).toFixed(1)},${y(p).toFixed(1)}`).join(" "));
+  line.setAttribute("class", "spark");
+  svg.append(line);
+  for (const p of points) {
+    const dot = document.createElementNS(NS, "circle");
+    dot.setAttribute("cx", x(p).toFixed(1)); dot.setAttribute("cy", y(p).toFixed(1)); dot.setAttribute("r", "2");
+    dot.setAttribute("class", `dot ${p.color}`);
+    const title = document.createElementNS(NS, "title");
+    title.textContent = `${p.at}: ERI ${p.eri} (${p.color})`;
+    dot.append(title);
+    svg.append(dot);
+  }
+  const caption = el("p", { class: "hint" }, `${t("ERI, last 24 h")}: ${points[0].eri} → ${points[points.length - 1].eri}`);
+  const box = el("div", { id: "detail-history-box" });
+  box.append(svg, caption);
+  return box;
 }
 
 async function showRegion(id) {
