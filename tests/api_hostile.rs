@@ -311,6 +311,14 @@ async fn the_api_answers_while_the_ingest_loops_runtime_is_held() {
     api.stop().await;
 }
 
+/// `GET /api/map`, as JSON.
+async fn map_shapes(addr: std::net::SocketAddr) -> Value {
+    let response = reqwest::get(format!("http://{addr}/api/map"))
+        .await
+        .unwrap();
+    response.json().await.unwrap()
+}
+
 /// The map's libraries are served from the binary with their licences, and nothing else under
 /// `/vendor/`; a boundaries file is checked before the API starts: a broken one stops it with
 /// a message naming `map.boundaries`, a good one is served.
@@ -348,12 +356,7 @@ async fn the_map_serves_its_libraries_and_checks_its_boundaries() {
             .unwrap();
         assert_eq!(response.status().as_u16(), 404, "{bad}");
     }
-    let shapes: Value = reqwest::get(format!("http://{addr}/api/map"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let shapes = map_shapes(addr).await;
     assert_eq!(shapes["outlines"], "positions");
     api.stop().await;
 
@@ -368,12 +371,7 @@ async fn the_map_serves_its_libraries_and_checks_its_boundaries() {
     let mut config = Config::default();
     config.map.boundaries = good.display().to_string();
     let api = Api::start(&config).await;
-    let shapes: Value = reqwest::get(format!("http://{}/api/map", api.addr))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let shapes = map_shapes(api.addr).await;
     assert_eq!(shapes["outlines"], "boundaries");
     api.stop().await;
 

@@ -20,32 +20,63 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// The r01 warnings fired over a TEP run, as minutes after the run's start.
-fn process_limit_warnings(run_file: &str) -> Vec<f64> {
-    let dir = tempfile::tempdir().unwrap();
-    let stream = dir.path().join("tep.ndjson");
-    let start = EventTime::parse_rfc3339(START).unwrap();
-    run_tep(&TepOptions {
-        run: fixture(run_file),
-        train: fixture("d00.dat"),
-        out: stream.clone(),
-        start,
-        compress: 1,
-    })
-    .unwrap();
-    let rules = common::shipped_rules(dir.path(), &["process/r01_process_limit.sql"]);
-    // One sample every 3 minutes: a 30 s tick sees every one, and between samples there is
-    // nothing new to evaluate (quiet ticks every 3 minutes, not every minute: a single sample
-    // over its limit would otherwise count as held for the minutes until the next).
+/// The faults start at sample 160, one sample every 3 minutes: minute 480 of the run.
+const FAULT_START_MIN: f64 = 160.0 * 3.0;
+
+/// On a faulty run: nothing fired before the fault, and the first firing (minutes after the
+/// run's start) within `within` minutes of it.
+fn assert_caught_within(run_file: &str, fired: &[f64], within: f64) {
+    assert!(
+        fired.iter().all(|&m| m >= FAULT_START_MIN),
+        "{run_file}: fired before the fault: {fired:?}"
+    );
+    let delay = fired.first().map(|m| m - FAULT_START_MIN);
+    assert!(
+        delay.is_some_and(|d| d <= within),
+        "{run_file}: detection delay {delay:?} min"
+    );
+}
+
+/// `inputs` replayed with `rule` alone at the TEP pace (a 30 s tick, quiet ticks every 3
+/// minutes: one sample every 3 minutes): the warning records.
+fn replayed_warnings(dir: &Path, inputs: Vec<PathBuf>, rule: &str) -> Vec<serde_json::Value> {
+    let rules = common::shipped_rules(dir, &[rule]);
+    // Between samples there is nothing new to evaluate (quiet ticks every 3 minutes, not
+    // every minute: a single sample over its limit would otherwise count as held for the
+    // minutes until the next).
     let config = Config::from_toml("[rules]\ntick = \"30s\"\nquiet_tick = \"3m\"\n").unwrap();
-    common::replay_warnings(&config, vec![stream], rules, dir.path())
-        .into_iter()
+    common::replay_warnings(&config, inputs, rules, dir)
+}
+
+/// The firing records among `warnings`: when each fired, in minutes after the run's start,
+/// and its `field`.
+fn firings(warnings: &[serde_json::Value], field: &str) -> Vec<(f64, String)> {
+    warnings
+        .iter()
         .filter(|w| w["state"] == "firing")
         .map(|w| {
             let at = EventTime::parse_rfc3339(w["fired_at"].as_str().unwrap()).unwrap();
-            (at.millis() - start.millis()) as f64 / 60_000.0
+            (after_start(at), w[field].as_str().unwrap().to_owned())
         })
         .collect()
+}
+
+/// Minutes from the run's start to `at`.
+fn after_start(at: EventTime) -> f64 {
+    let start = EventTime::parse_rfc3339(START).unwrap();
+    (at.millis() - start.millis()) as f64 / 60_000.0
+}
+
+fn minutes(fired: &[(f64, String)]) -> Vec<f64> {
+    fired.iter().map(|(m, _)| *m).collect()
+}
+
+/// The r01 warnings fired over a TEP run, as minutes after the run's start.
+fn process_limit_warnings(run_file: &str) -> Vec<f64> {
+    let dir = tempfile::tempdir().unwrap();
+    let stream = tep_stream(dir.path(), run_file);
+    let warnings = replayed_warnings(dir.path(), vec![stream], "process/r01_process_limit.sql");
+    minutes(&firings(&warnings, "subject"))
 }
 
 #[test]
@@ -61,18 +92,8 @@ fn normal_operation_gives_at_most_one_false_warning_a_day() {
 
 #[test]
 fn both_faults_are_caught_within_a_quarter_of_an_hour() {
-    let fault_start = 160.0 * 3.0;
     for run_file in ["d01_te.dat", "d06_te.dat"] {
-        let fired = process_limit_warnings(run_file);
-        assert!(
-            fired.iter().all(|&m| m >= fault_start),
-            "{run_file}: a warning before the fault: {fired:?}"
-        );
-        let delay = fired.first().map(|m| m - fault_start);
-        assert!(
-            delay.is_some_and(|d| d <= 15.0),
-            "{run_file}: detection delay {delay:?} min"
-        );
+        assert_caught_within(run_file, &process_limit_warnings(run_file), 15.0);
     }
 }
 
@@ -116,14 +137,9 @@ fn learned_monitor_firings(run_file: &str) -> (Vec<f64>, vigil::app::learn::Chec
         "the period is inferred from the readings"
     );
     assert_eq!(model.indicators.len(), 14);
-    let start = EventTime::parse_rfc3339(START).unwrap().millis();
     let check = report.checks[0].clone();
     println!("{run_file}: {}", report.describe());
-    let minutes = check
-        .fired_at
-        .iter()
-        .map(|t| (t.millis() - start) as f64 / 60_000.0)
-        .collect();
+    let minutes = check.fired_at.iter().copied().map(after_start).collect();
     (minutes, check)
 }
 
@@ -140,18 +156,9 @@ fn the_learned_monitor_is_quiet_on_48_hours_of_normal_operation() {
 
 #[test]
 fn the_learned_monitor_catches_both_faults_within_an_hour() {
-    let fault_start = 160.0 * 3.0;
     for run_file in ["d01_te.dat", "d06_te.dat"] {
         let (fired, _) = learned_monitor_firings(run_file);
-        assert!(
-            fired.iter().all(|&m| m >= fault_start),
-            "{run_file}: fired before the fault: {fired:?}"
-        );
-        let delay = fired.first().map(|m| m - fault_start);
-        assert!(
-            delay.is_some_and(|d| d <= 60.0),
-            "{run_file}: detection delay {delay:?} min"
-        );
+        assert_caught_within(run_file, &fired, 60.0);
     }
 }
 
@@ -168,12 +175,11 @@ fn equipment_monitor_firings(run_file: &str) -> (Vec<vigil::monitor::MonitorMode
     options.fit.confidence = 0.999;
     let report = run(&options).unwrap();
     println!("{run_file}: {}", report.describe());
-    let start = EventTime::parse_rfc3339(START).unwrap().millis();
     let mut fired: Vec<f64> = report
         .checks
         .iter()
-        .flat_map(|c| &c.fired_at)
-        .map(|t| (t.millis() - start) as f64 / 60_000.0)
+        .flat_map(|c| c.fired_at.iter().copied())
+        .map(after_start)
         .collect();
     fired.sort_by(f64::total_cmp);
     println!("{run_file}: fired at {fired:?} min");
@@ -211,18 +217,9 @@ fn equipment_units_are_quiet_on_normal_operation_and_catch_both_faults() {
         "{} firings in 48 h: {fired:?}",
         fired.len()
     );
-    let fault_start = 160.0 * 3.0;
     for run_file in ["d01_te.dat", "d06_te.dat"] {
         let (_, fired) = equipment_monitor_firings(run_file);
-        assert!(
-            fired.iter().all(|&m| m >= fault_start),
-            "{run_file}: fired before the fault: {fired:?}"
-        );
-        let delay = fired.first().map(|m| m - fault_start);
-        assert!(
-            delay.is_some_and(|d| d <= 60.0),
-            "{run_file}: detection delay {delay:?} min"
-        );
+        assert_caught_within(run_file, &fired, 60.0);
     }
 }
 
@@ -253,9 +250,6 @@ fn process_monitor_warnings(run_file: &str) -> Vec<(f64, String)> {
     let model = options.out.clone();
     vigil::app::learn::run(&options).unwrap();
     let run = tep_stream(dir.path(), run_file);
-    let rules = common::shipped_rules(dir.path(), &["process/r18_process_monitor.sql"]);
-    let config = Config::from_toml("[rules]\ntick = \"30s\"\nquiet_tick = \"3m\"\n").unwrap();
-    let start = EventTime::parse_rfc3339(START).unwrap();
     let line: serde_json::Value = serde_json::from_str(
         std::fs::read_to_string(&model)
             .unwrap()
@@ -265,7 +259,11 @@ fn process_monitor_warnings(run_file: &str) -> Vec<(f64, String)> {
     )
     .unwrap();
     let version = line["value"]["data"]["version"].clone();
-    let warnings = common::replay_warnings(&config, vec![model, run], rules, dir.path());
+    let warnings = replayed_warnings(
+        dir.path(),
+        vec![model, run],
+        "process/r18_process_monitor.sql",
+    );
     for w in &warnings {
         // Which model said so: every record names it in its provenance.
         assert_eq!(
@@ -274,15 +272,7 @@ fn process_monitor_warnings(run_file: &str) -> Vec<(f64, String)> {
             "{w}"
         );
     }
-    warnings
-        .into_iter()
-        .filter(|w| w["state"] == "firing")
-        .map(|w| {
-            let at = EventTime::parse_rfc3339(w["fired_at"].as_str().unwrap()).unwrap();
-            let minutes = (at.millis() - start.millis()) as f64 / 60_000.0;
-            (minutes, w["message"].as_str().unwrap().to_owned())
-        })
-        .collect()
+    firings(&warnings, "message")
 }
 
 #[test]
@@ -293,18 +283,10 @@ fn the_process_monitor_rule_is_quiet_on_normal_operation_and_catches_both_faults
         "{} warnings in 48 h: {normal:?}",
         normal.len()
     );
-    let fault_start = 160.0 * 3.0;
     for run_file in ["d01_te.dat", "d06_te.dat"] {
         let fired = process_monitor_warnings(run_file);
-        assert!(
-            fired.iter().all(|(m, _)| *m >= fault_start),
-            "{run_file}: fired before the fault: {fired:?}"
-        );
-        let (first, message) = fired.first().expect("the fault is caught");
-        assert!(
-            *first - fault_start <= 60.0,
-            "{run_file}: caught after {first} min"
-        );
+        assert_caught_within(run_file, &minutes(&fired), 60.0);
+        let message = &fired[0].1;
         assert!(
             message.contains("T² from 33010299001-"),
             "names the indicators: {message}"
@@ -328,18 +310,12 @@ fn indicator_drift_warnings(run_file: &str) -> Vec<(f64, String)> {
     let baselines_file = dir.path().join("baselines.ndjson");
     std::fs::write(&baselines_file, baselines).unwrap();
     let run = tep_stream(dir.path(), run_file);
-    let rules = common::shipped_rules(dir.path(), &["process/r19_indicator_drift.sql"]);
-    let config = Config::from_toml("[rules]\ntick = \"30s\"\nquiet_tick = \"3m\"\n").unwrap();
-    let start = EventTime::parse_rfc3339(START).unwrap();
-    common::replay_warnings(&config, vec![baselines_file, run], rules, dir.path())
-        .into_iter()
-        .filter(|w| w["state"] == "firing")
-        .map(|w| {
-            let at = EventTime::parse_rfc3339(w["fired_at"].as_str().unwrap()).unwrap();
-            let minutes = (at.millis() - start.millis()) as f64 / 60_000.0;
-            (minutes, w["subject"].as_str().unwrap().to_owned())
-        })
-        .collect()
+    let warnings = replayed_warnings(
+        dir.path(),
+        vec![baselines_file, run],
+        "process/r19_indicator_drift.sql",
+    );
+    firings(&warnings, "subject")
 }
 
 /// Single indicators against their own baselines, no model: quiet for 48 h of normal
@@ -352,19 +328,10 @@ fn the_indicator_drift_rule_is_quiet_on_normal_operation_and_catches_both_faults
         "{} warnings in 48 h: {normal:?}",
         normal.len()
     );
-    let fault_start = 160.0 * 3.0;
     for run_file in ["d01_te.dat", "d06_te.dat"] {
         let fired = indicator_drift_warnings(run_file);
         println!("{run_file}: {fired:?}");
-        assert!(
-            fired.iter().all(|(m, _)| *m >= fault_start),
-            "{run_file}: fired before the fault: {fired:?}"
-        );
-        let delay = fired.first().map(|(m, _)| m - fault_start);
-        assert!(
-            delay.is_some_and(|d| d <= 60.0),
-            "{run_file}: detection delay {delay:?} min"
-        );
+        assert_caught_within(run_file, &minutes(&fired), 60.0);
     }
 }
 

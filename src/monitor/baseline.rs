@@ -4,9 +4,8 @@
 //! and is checkpointed like the models.
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
-use super::model::{exact_in_json, Baseline};
+use super::model::{exact_in_json, version_of, Baseline};
 use super::MonitorError;
 
 /// 1.4826 · MAD estimates σ for normally distributed data.
@@ -74,9 +73,7 @@ impl IndicatorBaseline {
             samples: u32::try_from(values.len()).unwrap_or(u32::MAX),
             version: String::new(),
         };
-        let bytes = serde_json::to_vec(&learned).expect("a baseline serialises");
-        let hash = Sha256::digest(&bytes);
-        learned.version = hash[..6].iter().map(|b| format!("{b:02x}")).collect();
+        learned.version = version_of(&learned);
         learned
     }
 

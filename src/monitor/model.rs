@@ -132,9 +132,7 @@ impl MonitorModel {
     pub fn digest(&self) -> String {
         let mut unversioned = self.clone();
         unversioned.version.clear();
-        let bytes = serde_json::to_vec(&unversioned).expect("a model serialises");
-        let hash = Sha256::digest(&bytes);
-        hash[..6].iter().map(|b| format!("{b:02x}")).collect()
+        version_of(&unversioned)
     }
 
     /// Checks every dimension, number and limit: a model that passes can score a sample
@@ -200,6 +198,14 @@ impl MonitorModel {
         }
         check_version(&self.version)
     }
+}
+
+/// The version of learned content (its `version` left empty): 12 hex digits of the SHA-256 of
+/// its JSON, so the same training gives the same version.
+pub(super) fn version_of(content: &impl Serialize) -> String {
+    let bytes = serde_json::to_vec(content).expect("learned content serialises");
+    let hash = Sha256::digest(&bytes);
+    hash[..6].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A version names a model or baseline in provenance: 1..=64 of A-Za-z0-9-.

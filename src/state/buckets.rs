@@ -62,6 +62,10 @@ impl Bucket {
         EventTime::from_millis(i64::from(self.minute) * MINUTE_MS)
     }
 
+    pub fn mean(&self) -> f64 {
+        self.sum / f64::from(self.count)
+    }
+
     pub fn first_ts(&self) -> EventTime {
         self.start()
             .saturating_add_ms(i64::from(self.first_offset_ms))

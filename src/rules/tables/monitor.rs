@@ -127,6 +127,5 @@ fn rate_per_minute(ind: &IndicatorState) -> Option<f64> {
         .take_while(|b| b.start().millis() >= from)
         .last()?;
     let minutes = (newest.start().millis() - earlier.start().millis()) as f64 / 60_000.0;
-    let mean = |b: &crate::state::Bucket| b.sum / f64::from(b.count);
-    Some((mean(newest) - mean(earlier)) / minutes)
+    Some((newest.mean() - earlier.mean()) / minutes)
 }
